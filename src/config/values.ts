@@ -1,0 +1,126 @@
+/**
+ * The values every role template renders from: the ClusterConfiguration spec with every fallback
+ * chain, default and carry-over already resolved (see ../../docs or shared spec §3, §4, §6).
+ * Templates never read the raw spec; they read these, so precedence lives in one tested place.
+ *
+ * This file is the contract between the config layer (which computes MonitoringValues from the spec
+ * and the cluster facts) and the templates (which only print them).
+ */
+
+export const MONITORING_NAMESPACE = 'kubesphere-monitoring-system';
+export const FEDERATED_NAMESPACE = 'kubesphere-monitoring-federated';
+
+/** A container image: repository (registry and path, no tag), tag, and `repository:tag`. */
+export interface ImageRef {
+  repository: string;
+  tag: string;
+  image: string;
+}
+
+export type ImageName =
+  | 'prometheus'
+  | 'prometheus_config_reloader'
+  | 'prometheus_operator'
+  | 'kube_rbac_proxy'
+  | 'kube_state_metrics'
+  | 'node_exporter'
+  | 'alertmanager'
+  | 'notification_manager_operator_proxy'
+  | 'notification_manager_operator'
+  | 'notification_manager'
+  | 'notification_tenant_sidecar';
+
+/** A Kubernetes quantity as the user wrote it (numbers stay numbers). */
+export type Quantity = string | number;
+
+export interface ResourceList {
+  cpu?: Quantity;
+  memory?: Quantity;
+}
+
+export interface Resources {
+  limits: ResourceList;
+  requests: ResourceList;
+}
+
+export interface Placement {
+  nodeSelector: Record<string, string>;
+  tolerations: Record<string, unknown>[];
+  affinity: Record<string, unknown>;
+}
+
+/** A non-fatal finding, surfaced as its own status condition (type) and in the log. */
+export interface ValueWarning {
+  /** Condition type, e.g. `PrometheusStorageShrinkRefused`. */
+  type: string;
+  reason: string;
+  message: string;
+}
+
+export interface MonitoringValues {
+  namespace: typeof MONITORING_NAMESPACE;
+  federatedNamespace: typeof FEDERATED_NAMESPACE;
+  /** common.monitoring.type == "external": no stack objects at all. */
+  external: boolean;
+  nodeCount: number;
+  /** The API server's gitVersion, e.g. v1.34.4. */
+  kubernetesVersion: string;
+  apiVersions: {
+    /** policy/v1 whenever the server serves it, else policy/v1beta1. */
+    podDisruptionBudget: 'policy/v1' | 'policy/v1beta1';
+  };
+  images: Record<ImageName, ImageRef>;
+  /** Tag without its leading `v`, for app.kubernetes.io/version labels. */
+  versions: Record<ImageName, string>;
+
+  prometheus: {
+    replicas: number;
+    retention: string;
+    storage: {
+      size: string;
+      /** Omitted (cluster default StorageClass) when unset, null or "". */
+      storageClassName?: string;
+    };
+    resources: Resources;
+    placement: Placement;
+    /** Secrets mounted into Prometheus, e.g. kube-etcd-client-certs for etcd TLS. */
+    secrets: string[];
+  };
+  prometheusOperator: {
+    resources: Resources;
+    proxyResources: Resources;
+    placement: Placement;
+  };
+  nodeExporter: {
+    port: number;
+    resources: Resources;
+    proxyResources: Resources;
+  };
+  kubeStateMetrics: {
+    resources: Resources;
+    proxyMainResources: Resources;
+    proxySelfResources: Resources;
+    placement: Placement;
+  };
+  alertmanager: {
+    replicas: number;
+    resources: Resources;
+    placement: Placement;
+  };
+  notificationManager: {
+    replicas: number;
+    resources: Resources;
+    operatorResources: Resources;
+    proxyResources: Resources;
+    placement: Placement;
+    /** Webhook serving certificate; its CA is every caBundle the templates write. PEM. */
+    webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
+  };
+  etcd: {
+    enabled: boolean;
+    /** One Endpoints address per item of etcd.endpointIps. */
+    endpointIps: string[];
+    port: number;
+    tls: boolean;
+  };
+}
