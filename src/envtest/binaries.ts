@@ -85,7 +85,12 @@ interface BuildGroup {
 function kubernetesLdflags(version: string): string {
   const m = /^v(\d+)\.(\d+)\./.exec(version);
   const [major, minor] = m ? [m[1], m[2]] : ['1', '0'];
-  const vars: Record<string, string> = { gitVersion: version, gitMajor: major!, gitMinor: minor!, gitTreeState: 'clean' };
+  const vars: Record<string, string> = {
+    gitVersion: version,
+    gitMajor: major!,
+    gitMinor: minor!,
+    gitTreeState: 'clean',
+  };
   const pkgs = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'];
   return pkgs.flatMap((p) => Object.entries(vars).map(([k, val]) => `-X ${p}.${k}=${val}`)).join(' ');
 }
@@ -105,7 +110,10 @@ function buildGroups(): BuildGroup[] {
       id: 'kubernetes',
       module: 'k8s.io/kubernetes',
       version: v.kubernetes,
-      binaries: { 'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver', kubectl: 'k8s.io/kubernetes/cmd/kubectl' },
+      binaries: {
+        'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+        kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+      },
       goMod: (upstream) => kubernetesGoMod(upstream, v.kubernetes),
       ldflags: kubernetesLdflags(v.kubernetes),
     },
@@ -131,8 +139,11 @@ function simpleGoMod(id: string, module: string, version: string): string {
  */
 export function kubernetesGoMod(upstreamGoMod: string, version: string): string {
   const staging = stagingVersion(version);
-  const names = [...upstreamGoMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]!);
-  if (names.length === 0) throw new Error(`no staging replace directives found in k8s.io/kubernetes ${version} go.mod`);
+  const names = [...upstreamGoMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map(
+    (m) => m[1]!,
+  );
+  if (names.length === 0)
+    throw new Error(`no staging replace directives found in k8s.io/kubernetes ${version} go.mod`);
   const godebug = /^godebug\s+.+$/m.exec(upstreamGoMod)?.[0] ?? '';
   const goLine = /^go\s+\S+$/m.exec(upstreamGoMod)?.[0] ?? 'go 1.24.0';
   return [
@@ -224,7 +235,13 @@ async function buildGroup(
 ): Promise<void> {
   const work = path.join(root, 'src', group.id);
   await mkdir(work, { recursive: true });
-  const goEnv = { ...env, GOFLAGS: '-mod=mod -buildvcs=false', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOWORK: 'off' };
+  const goEnv = {
+    ...env,
+    GOFLAGS: '-mod=mod -buildvcs=false',
+    CGO_ENABLED: '0',
+    GOTOOLCHAIN: 'local',
+    GOWORK: 'off',
+  };
   const run = (args: string[]) => execa('go', args, { cwd: work, env: goEnv, all: true });
 
   let started = Date.now();
@@ -233,7 +250,8 @@ async function buildGroup(
   if (group.id === 'kubernetes') {
     const dl = await run(['mod', 'download', '-json', `${group.module}@${group.version}`]);
     const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
-    if (!info.GoMod) throw new Error(`go mod download ${group.module}@${group.version}: ${info.Error ?? dl.stdout}`);
+    if (!info.GoMod)
+      throw new Error(`go mod download ${group.module}@${group.version}: ${info.Error ?? dl.stdout}`);
     upstream = await readFile(info.GoMod, 'utf8');
   }
   await writeFile(path.join(work, 'go.mod'), group.goMod(upstream));
@@ -243,9 +261,18 @@ async function buildGroup(
 
   for (const name of names) {
     started = Date.now();
-    progress(`envtest: ${step()} building ${name} from ${group.binaries[name]}@${group.version} (minutes on a cold Go cache)`);
+    progress(
+      `envtest: ${step()} building ${name} from ${group.binaries[name]}@${group.version} (minutes on a cold Go cache)`,
+    );
     const tmp = path.join(root, 'bin', `.${name}.${process.pid}.tmp`);
-    const flags = ['build', '-trimpath', `-ldflags=-s -w ${group.ldflags}`.trim(), '-o', tmp, group.binaries[name]!];
+    const flags = [
+      'build',
+      '-trimpath',
+      `-ldflags=-s -w ${group.ldflags}`.trim(),
+      '-o',
+      tmp,
+      group.binaries[name]!,
+    ];
     await run(flags);
     await rename(tmp, path.join(root, 'bin', name));
     progress(`envtest: built ${name} in ${formatDuration(Date.now() - started)}`);
@@ -277,7 +304,9 @@ export async function resolveBinaries(options: ResolveOptions = {}): Promise<Rec
         let n = 0;
         const step = () => `[${++n}/${total}]`;
         const started = Date.now();
-        progress(`envtest: building ${missing.join(', ')} into ${root} (Go: ${(await execa('go', ['version'])).stdout})`);
+        progress(
+          `envtest: building ${missing.join(', ')} into ${root} (Go: ${(await execa('go', ['version'])).stdout})`,
+        );
         for (const { g, names } of groups) await buildGroup(g, names, root, env, step, progress);
         progress(`envtest: all binaries built in ${formatDuration(Date.now() - started)}`);
       },

@@ -31,7 +31,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   } catch (err) {
     const e = err as { code?: string; stderr?: string; message: string };
     if (e.code === 'ENOENT') {
-      throw new Error('the embedded control plane makes its certificates with `openssl`; install it (apt-get install openssl)');
+      throw new Error(
+        'the embedded control plane makes its certificates with `openssl`; install it (apt-get install openssl)',
+      );
     }
     throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
   }
@@ -51,9 +53,25 @@ export class Pki {
     const ca = { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') };
     await openssl(
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', ca.key, '-out', ca.cert, '-days', VALID_DAYS, '-subj', '/CN=ks-installer-envtest-ca',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        ca.key,
+        '-out',
+        ca.cert,
+        '-days',
+        VALID_DAYS,
+        '-subj',
+        '/CN=ks-installer-envtest-ca',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
       ],
       dir,
     );
@@ -65,7 +83,8 @@ export class Pki {
     const csr = path.join(this.dir, `${req.file}.csr`);
     const ext = path.join(this.dir, `${req.file}.ext`);
     const subject =
-      (req.organizations ?? []).map((o) => `/O=${escapeSubject(o)}`).join('') + `/CN=${escapeSubject(req.commonName)}`;
+      (req.organizations ?? []).map((o) => `/O=${escapeSubject(o)}`).join('') +
+      `/CN=${escapeSubject(req.commonName)}`;
     const sans = [...(req.ips ?? []).map((ip) => `IP:${ip}`), ...(req.dnsNames ?? []).map((d) => `DNS:${d}`)];
     const extLines = [
       'basicConstraints=critical,CA:FALSE',
@@ -75,11 +94,41 @@ export class Pki {
     ];
     await writeFile(ext, extLines.join('\n') + '\n');
     await openssl(
-      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', out.key, '-out', csr, '-subj', subject],
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        out.key,
+        '-out',
+        csr,
+        '-subj',
+        subject,
+      ],
       this.dir,
     );
     await openssl(
-      ['x509', '-req', '-in', csr, '-CA', this.ca.cert, '-CAkey', this.ca.key, '-CAcreateserial', '-out', out.cert, '-days', VALID_DAYS, '-extfile', ext],
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        this.ca.cert,
+        '-CAkey',
+        this.ca.key,
+        '-CAcreateserial',
+        '-out',
+        out.cert,
+        '-days',
+        VALID_DAYS,
+        '-extfile',
+        ext,
+      ],
       this.dir,
     );
     return out;

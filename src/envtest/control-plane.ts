@@ -38,6 +38,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlaneInfo {
   dir: string;
   server: string;
+  /** etcd's client URL (plain HTTP on loopback). */
+  etcd: string;
   kubeconfig: string;
   users: Record<string, string>;
   binDir: string;
@@ -77,9 +79,11 @@ async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!proc.running) throw new Error(`${what} exited (code ${proc.exitCode}) while starting:\n${proc.tail()}`);
+    if (!proc.running)
+      throw new Error(`${what} exited (code ${proc.exitCode}) while starting:\n${proc.tail()}`);
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs / 1000}s:\n${proc.tail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} not ready after ${timeoutMs / 1000}s:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -97,6 +101,22 @@ function kubeconfigYaml(server: string, caFile: string, user: Record<string, str
     contexts: [{ name: user.name, context: { cluster: 'envtest', user: user.name } }],
     'current-context': user.name,
   });
+}
+
+/**
+ * Compacts etcd's history up to now, so that watches and lists from an older resourceVersion get
+ * 410 Gone, the way a long-running cluster behaves, on demand. Returns the compacted revision.
+ */
+export async function compactEtcd(etcdUrl: string): Promise<number> {
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(`${etcdUrl}${p}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`etcd ${p}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { header?: { revision?: string } };
+  };
+  const head = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+  const revision = Number(head.header?.revision ?? 0);
+  await post('/v3/kv/compaction', { revision, physical: true });
+  return revision;
 }
 
 export class ControlPlane {
@@ -159,18 +179,34 @@ export class ControlPlane {
     const pki = await Pki.create(pkiDir);
     const users = options.users ?? [];
     const [serving, admin, sa, ...userCerts] = await Promise.all([
-      pki.issue({ file: 'apiserver', commonName: 'kube-apiserver', usage: 'server', ips: ['127.0.0.1'], dnsNames: ['localhost'] }),
-      pki.issue({ file: 'admin', commonName: 'envtest-admin', organizations: ['system:masters'], usage: 'client' }),
+      pki.issue({
+        file: 'apiserver',
+        commonName: 'kube-apiserver',
+        usage: 'server',
+        ips: ['127.0.0.1'],
+        dnsNames: ['localhost'],
+      }),
+      pki.issue({
+        file: 'admin',
+        commonName: 'envtest-admin',
+        organizations: ['system:masters'],
+        usage: 'client',
+      }),
       pki.serviceAccountKey(),
       ...users
         .filter((u) => u.auth !== 'token')
-        .map((u) => pki.issue({ file: `user-${u.name}`, commonName: u.name, organizations: u.groups, usage: 'client' })),
+        .map((u) =>
+          pki.issue({ file: `user-${u.name}`, commonName: u.name, organizations: u.groups, usage: 'client' }),
+        ),
     ]);
-    const tokenUsers = users.filter((u) => u.auth === 'token').map((u) => ({ ...u, token: randomBytes(24).toString('hex') }));
+    const tokenUsers = users
+      .filter((u) => u.auth === 'token')
+      .map((u) => ({ ...u, token: randomBytes(24).toString('hex') }));
     const tokenFile = path.join(pkiDir, 'tokens.csv');
     await writeFile(
       tokenFile,
-      tokenUsers.map((u) => `${u.token},${u.name},${u.name},"${(u.groups ?? []).join(',')}"`).join('\n') + '\n',
+      tokenUsers.map((u) => `${u.token},${u.name},${u.name},"${(u.groups ?? []).join(',')}"`).join('\n') +
+        '\n',
       { mode: 0o600 },
     );
 
@@ -209,21 +245,43 @@ export class ControlPlane {
       '--profiling=false',
       ...(options.apiServerFlags ?? []),
     ]);
-    const tls = { ca: readFileSync(pki.ca.cert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
-    await waitUntil('kube-apiserver', apiserver, async () => (await get(`${server}/readyz`, tls)).status === 200, timeout);
+    const tls = {
+      ca: readFileSync(pki.ca.cert),
+      cert: readFileSync(admin.cert),
+      key: readFileSync(admin.key),
+    };
+    await waitUntil(
+      'kube-apiserver',
+      apiserver,
+      async () => (await get(`${server}/readyz`, tls)).status === 200,
+      timeout,
+    );
 
     const kubeconfig = path.join(dir, 'admin.kubeconfig');
-    await writeFile(kubeconfig, kubeconfigYaml(server, pki.ca.cert, { name: 'envtest-admin', ...admin }), { mode: 0o600 });
+    await writeFile(kubeconfig, kubeconfigYaml(server, pki.ca.cert, { name: 'envtest-admin', ...admin }), {
+      mode: 0o600,
+    });
     const userFiles: Record<string, string> = {};
     let certIndex = 0;
     for (const u of users) {
       const file = path.join(dir, 'users', `${u.name}.kubeconfig`);
-      const cred = u.auth === 'token' ? { token: tokenUsers.find((t) => t.name === u.name)!.token } : userCerts[certIndex++]!;
+      const cred =
+        u.auth === 'token'
+          ? { token: tokenUsers.find((t) => t.name === u.name)!.token }
+          : userCerts[certIndex++]!;
       await writeFile(file, kubeconfigYaml(server, pki.ca.cert, { name: u.name, ...cred }), { mode: 0o600 });
       userFiles[u.name] = file;
     }
 
-    const info: ControlPlaneInfo = { dir, server, kubeconfig, users: userFiles, binDir, binaries };
+    const info: ControlPlaneInfo = {
+      dir,
+      server,
+      etcd: etcdUrl,
+      kubeconfig,
+      users: userFiles,
+      binDir,
+      binaries,
+    };
     await writeFile(path.join(dir, 'cluster.json'), JSON.stringify(info, null, 2));
     progress(
       `envtest: control plane up at ${server} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
@@ -234,7 +292,11 @@ export class ControlPlane {
 
   /** Environment for a child process that should talk to this control plane. */
   childEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-    return { ...base, KUBECONFIG: this.kubeconfig, PATH: `${this.info.binDir}${path.delimiter}${base.PATH ?? ''}` };
+    return {
+      ...base,
+      KUBECONFIG: this.kubeconfig,
+      PATH: `${this.info.binDir}${path.delimiter}${base.PATH ?? ''}`,
+    };
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,259 @@
+/**
+ * A thin REST client over @kubernetes/client-node's KubeConfig: the kubeconfig supplies credentials
+ * and one cached keep-alive dispatcher per cluster and user; this class supplies exact control of
+ * content types (apply, merge patch, metadata-only lists), impersonation, errors that carry the API
+ * server's reason, and streaming watches.
+ */
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fetch, type Dispatcher } from 'undici';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    managedFields?: { manager?: string; operation?: string; time?: string }[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ObjectList<T = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+export const CONTENT_TYPE = {
+  json: 'application/json',
+  apply: 'application/apply-patch+yaml',
+  merge: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
+} as const;
+
+export const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+/** An error answered by the API server (or the transport), with its HTTP status and Status reason. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+
+  get conflict(): boolean {
+    return this.status === 409;
+  }
+
+  get gone(): boolean {
+    return this.status === 410;
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface Impersonation {
+  user: string;
+  groups?: string[];
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface WatchOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Abort the stream when no event (including bookmarks) arrived for this long. */
+  inactivityTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class KubeClient {
+  private readonly server: string;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly impersonate?: Impersonation,
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/$/, '');
+  }
+
+  /** Loads --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config. */
+  static fromKubeconfig(file?: string, impersonate?: Impersonation): KubeClient {
+    const kc = new KubeConfig();
+    if (file) kc.loadFromFile(file);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+    return new KubeClient(kc, impersonate);
+  }
+
+  /** The same credentials acting as someone else (Impersonate-User / Impersonate-Group). */
+  as(impersonate: Impersonation): KubeClient {
+    return new KubeClient(this.kubeConfig, impersonate);
+  }
+
+  get serverUrl(): string {
+    return this.server;
+  }
+
+  private async prepare(
+    method: HttpMethod,
+    path: string,
+    query: RequestOptions['query'],
+  ): Promise<{ url: string; headers: Record<string, string>; dispatcher?: Dispatcher }> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...(ctx.getHeaders() as Record<string, string>) };
+    return { url: ctx.getUrl(), headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
+  }
+
+  private headerList(base: Record<string, string>, extra: Record<string, string>): [string, string][] {
+    const list: [string, string][] = Object.entries({ ...base, ...extra });
+    if (this.impersonate) list.push(['Impersonate-User', this.impersonate.user]);
+    // One header per group: the API server reads Impersonate-Group as a repeated header.
+    for (const g of this.impersonate?.groups ?? []) list.push(['Impersonate-Group', g]);
+    return list;
+  }
+
+  async request<T = unknown>(
+    method: keyof typeof HttpMethod | string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const m = method.toUpperCase() as HttpMethod;
+    const { url, headers, dispatcher } = await this.prepare(m, path, options.query);
+    const extra: Record<string, string> = { Accept: options.accept ?? CONTENT_TYPE.json };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      extra['Content-Type'] = options.contentType ?? CONTENT_TYPE.json;
+    }
+    let res;
+    try {
+      res = await fetch(url, {
+        method: m,
+        headers: this.headerList(headers, extra),
+        body,
+        dispatcher,
+        signal: options.signal,
+      });
+    } catch (err) {
+      throw new ApiError(0, 'TransportError', `${m} ${path}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status >= 400) throw toApiError(res.status, m, path, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T = KubeObject>(path: string, options?: RequestOptions): Promise<T> {
+    return this.request<T>('GET', path, options);
+  }
+
+  /** GET that answers undefined for 404. */
+  async getOrUndefined<T = KubeObject>(path: string, options?: RequestOptions): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path, options);
+    } catch (err) {
+      if (err instanceof ApiError && err.notFound) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Streams a watch. Resolves when the stream ends (server timeout, inactivity, abort); rejects with
+   * ApiError when the request itself fails (410 Gone included). ERROR events are passed to onEvent.
+   */
+  async watch<T = KubeObject>(
+    path: string,
+    onEvent: (e: WatchEvent<T>) => void,
+    options: WatchOptions = {},
+  ): Promise<void> {
+    const query = { ...options.query, watch: 'true', allowWatchBookmarks: 'true' };
+    const { url, headers, dispatcher } = await this.prepare(HttpMethod.GET, path, query);
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (!options.inactivityTimeoutMs) return;
+      clearTimeout(timer);
+      timer = setTimeout(abort, options.inactivityTimeoutMs);
+      timer.unref();
+    };
+    try {
+      arm();
+      let res;
+      try {
+        res = await fetch(url, {
+          method: 'GET',
+          headers: this.headerList(headers, { Accept: CONTENT_TYPE.json }),
+          dispatcher,
+          signal: controller.signal,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        throw new ApiError(0, 'TransportError', `WATCH ${path}: ${(err as Error).message}`);
+      }
+      if (res.status !== 200) throw toApiError(res.status, 'WATCH', path, await res.text());
+      if (!res.body) return;
+      const lines = createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Infinity });
+      try {
+        for await (const line of lines) {
+          if (!line.trim()) continue;
+          arm();
+          onEvent(JSON.parse(line) as WatchEvent<T>);
+        }
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        throw new ApiError(0, 'TransportError', `WATCH ${path}: ${(err as Error).message}`);
+      }
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
+      controller.abort();
+    }
+  }
+}
+
+function toApiError(status: number, method: string, path: string, text: string): ApiError {
+  try {
+    const s = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    return new ApiError(
+      status,
+      s.reason ?? String(status),
+      s.message ?? `${method} ${path}: HTTP ${status}`,
+      s.details,
+    );
+  } catch {
+    return new ApiError(status, String(status), `${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Maps apiVersion + kind to the REST path of a resource, from the API server's discovery documents,
+ * cached per group version and refreshed when a kind is missing (a CRD established since).
+ */
+import { ApiError, type KubeClient, type KubeObject } from './client.js';
+
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface ResourceInfo {
+  /** e.g. /apis/apps/v1 */
+  base: string;
+  resource: string;
+  namespaced: boolean;
+}
+
+export class RestMapper {
+  private readonly cache = new Map<string, Promise<ApiResource[]>>();
+
+  constructor(private readonly client: KubeClient) {}
+
+  private static base(apiVersion: string): string {
+    return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  }
+
+  private load(apiVersion: string, refresh: boolean): Promise<ApiResource[]> {
+    if (refresh) this.cache.delete(apiVersion);
+    let p = this.cache.get(apiVersion);
+    if (!p) {
+      p = this.client
+        .get<{ resources: ApiResource[] }>(RestMapper.base(apiVersion))
+        .then((l) => l.resources.filter((r) => !r.name.includes('/')));
+      p.catch(() => this.cache.delete(apiVersion));
+      this.cache.set(apiVersion, p);
+    }
+    return p;
+  }
+
+  async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    for (const refresh of [false, true]) {
+      let resources: ApiResource[];
+      try {
+        resources = await this.load(apiVersion, refresh);
+      } catch (err) {
+        if (err instanceof ApiError && err.notFound && !refresh) continue;
+        if (err instanceof ApiError && err.notFound) {
+          throw new ApiError(
+            404,
+            'NotFound',
+            `the server does not serve ${apiVersion} (is its CRD installed?)`,
+          );
+        }
+        throw err;
+      }
+      const r = resources.find((x) => x.kind === kind);
+      if (r) return { base: RestMapper.base(apiVersion), resource: r.name, namespaced: r.namespaced };
+    }
+    throw new ApiError(
+      404,
+      'NotFound',
+      `the server has no kind ${kind} in ${apiVersion} (is its CRD installed?)`,
+    );
+  }
+
+  /** Collection path (namespace ignored for cluster-scoped kinds). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    const r = await this.resource(apiVersion, kind);
+    if (r.namespaced) {
+      if (!namespace) throw new Error(`${kind} is namespaced: metadata.namespace is required`);
+      return `${r.base}/namespaces/${encodeURIComponent(namespace)}/${r.resource}`;
+    }
+    return `${r.base}/${r.resource}`;
+  }
+
+  async objectPath(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<string> {
+    const base = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return `${base}/${encodeURIComponent(obj.metadata.name)}`;
+  }
+
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return (await this.resource(apiVersion, kind)).namespaced;
+  }
+
+  /** Every group version the server serves, e.g. ['v1', 'apps/v1', 'policy/v1', …]. */
+  async servedGroupVersions(): Promise<string[]> {
+    const core = await this.client.get<{ versions: string[] }>('/api');
+    const groups = await this.client.get<{ groups: { versions: { groupVersion: string }[] }[] }>('/apis');
+    return [...core.versions, ...groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
+  }
+}
