@@ -1,0 +1,177 @@
+/**
+ * Finds the hooks of a hooks directory: the two built-in binding files (install.config.yaml,
+ * resync.config.yaml) and the user hooks, i.e. every other executable regular file directly in
+ * the directory. Each user hook is asked for its bindings with `<hook> --config`, as in
+ * shell-operator. A user hook that cannot say its bindings, or asks for bindings this operator
+ * cannot serve, is reported in `errors` and left out; it never stops the operator.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import type { HookConfig, KubernetesBinding, ScheduleBinding } from './bindings.js';
+import {
+  BindingConfigError,
+  CLUSTER_CONFIGURATION_API_VERSION,
+  isClusterConfigurationKind,
+  parseHookConfig,
+  parseInstallConfig,
+  parseResyncConfig,
+} from './bindings.js';
+import { runProcess } from './process.js';
+
+export const INSTALL_CONFIG_FILE = 'install.config.yaml';
+export const RESYNC_CONFIG_FILE = 'resync.config.yaml';
+export const CONFIG_TIMEOUT_MS = 10_000;
+
+/** Files that are never hooks, whatever their mode. */
+const NOT_HOOK_EXTENSIONS = new Set(['.yaml', '.yml', '.json', '.md', '.txt']);
+
+export interface UserHook {
+  /** File name, shown in logs. */
+  name: string;
+  /** Absolute path of the executable. */
+  path: string;
+  config: HookConfig;
+}
+
+export interface HookLoadError {
+  file: string;
+  reason: string;
+}
+
+export interface LoadedHooks {
+  install: KubernetesBinding;
+  resync: ScheduleBinding;
+  /** Sorted by file name. */
+  userHooks: UserHook[];
+  errors: HookLoadError[];
+}
+
+export interface LoadHooksOptions {
+  /** Where the built-in binding files are; defaults to the hooks directory itself. */
+  builtinDir?: string;
+  /**
+   * The ClusterConfiguration the operator watches; user kubernetes bindings must refer to it.
+   * Defaults to the object the install binding names.
+   */
+  target?: { namespace: string; name: string };
+  /** Time limit of each `--config` call. */
+  configTimeoutMs?: number;
+}
+
+async function readBuiltin<T>(
+  dir: string,
+  file: string,
+  parse: (text: string, file: string) => T,
+): Promise<T> {
+  const path = join(dir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`built-in hook binding ${path} cannot be read: ${(err as Error).message}`);
+  }
+  return parse(text, path);
+}
+
+/** Why a kubernetes binding of a user hook cannot be served, or undefined when it can. */
+function unservableReason(
+  binding: KubernetesBinding,
+  target: { namespace: string; name: string },
+): string | undefined {
+  const where = `binding "${binding.name}"`;
+  if (!isClusterConfigurationKind(binding.kind)) {
+    return `${where}: kind ${binding.kind} is not watched (only ClusterConfiguration ${target.namespace}/${target.name})`;
+  }
+  if (binding.apiVersion !== undefined && binding.apiVersion !== CLUSTER_CONFIGURATION_API_VERSION) {
+    return `${where}: apiVersion ${binding.apiVersion} is not watched (only ${CLUSTER_CONFIGURATION_API_VERSION})`;
+  }
+  const others = binding.nameSelector?.matchNames.filter((n) => n !== target.name) ?? [];
+  if (others.length > 0) {
+    return `${where}: ClusterConfiguration ${others.join(', ')} is not watched (only ${target.name})`;
+  }
+  const otherNs = binding.namespace?.nameSelector.matchNames.filter((n) => n !== target.namespace) ?? [];
+  if (otherNs.length > 0) {
+    return `${where}: namespace ${otherNs.join(', ')} is not watched (only ${target.namespace})`;
+  }
+  return undefined;
+}
+
+/** Candidate user hooks: executable regular files directly in `dir` (symlinks followed). */
+async function candidates(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).sort();
+  const found: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.') || NOT_HOOK_EXTENSIONS.has(extname(name).toLowerCase())) continue;
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (!info?.isFile() || (info.mode & 0o111) === 0) continue;
+    found.push(name);
+  }
+  return found;
+}
+
+async function loadUserHook(
+  dir: string,
+  name: string,
+  target: { namespace: string; name: string },
+  timeoutMs: number,
+): Promise<UserHook | HookLoadError> {
+  const path = join(dir, name);
+  const result = await runProcess(path, { args: ['--config'], cwd: dir, timeoutMs });
+  if (result.startError !== undefined)
+    return { file: path, reason: `--config could not start: ${result.startError}` };
+  if (result.timedOut) return { file: path, reason: `--config did not finish within ${timeoutMs} ms` };
+  if (result.exitCode !== 0) {
+    const last = result.output.trim().split('\n').at(-1) ?? '';
+    const how =
+      result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    return { file: path, reason: `--config ${how}${last ? `: ${last}` : ''}` };
+  }
+  let config: HookConfig;
+  try {
+    config = parseHookConfig(result.stdout, path);
+  } catch (err) {
+    const reason = err instanceof BindingConfigError ? `${err.field}: ${err.reason}` : (err as Error).message;
+    return { file: path, reason };
+  }
+  for (const binding of config.kubernetes) {
+    const reason = unservableReason(binding, target);
+    if (reason !== undefined) return { file: path, reason };
+  }
+  if (
+    config.kubernetes.length + config.schedule.length === 0 &&
+    config.onStartup === undefined &&
+    !config.afterInstall
+  ) {
+    return { file: path, reason: 'declares no binding (kubernetes, schedule, onStartup or afterInstall)' };
+  }
+  return { name, path, config };
+}
+
+export async function loadHooks(hooksDir: string, opts: LoadHooksOptions = {}): Promise<LoadedHooks> {
+  const dir = resolve(hooksDir);
+  const builtinDir = resolve(opts.builtinDir ?? dir);
+  const install = await readBuiltin(builtinDir, INSTALL_CONFIG_FILE, parseInstallConfig);
+  const resync = await readBuiltin(builtinDir, RESYNC_CONFIG_FILE, parseResyncConfig);
+  const target = opts.target ?? {
+    // parseInstallConfig guarantees exactly one name and one namespace.
+    name: install.nameSelector?.matchNames[0] as string,
+    namespace: install.namespace?.nameSelector.matchNames[0] as string,
+  };
+
+  let names: string[];
+  try {
+    names = await candidates(dir);
+  } catch (err) {
+    throw new Error(`hooks directory ${dir} cannot be read: ${(err as Error).message}`);
+  }
+  const timeoutMs = opts.configTimeoutMs ?? CONFIG_TIMEOUT_MS;
+  const loaded = await Promise.all(names.map((name) => loadUserHook(dir, name, target, timeoutMs)));
+
+  const userHooks: UserHook[] = [];
+  const errors: HookLoadError[] = [];
+  for (const item of loaded) {
+    if ('config' in item) userHooks.push(item);
+    else errors.push(item);
+  }
+  return { install, resync, userHooks, errors };
+}
