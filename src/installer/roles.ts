@@ -1,0 +1,79 @@
+/**
+ * The monitoring module's roles, in the order they run. Each is data: a name, a condition on the
+ * resolved values, the template folder it renders (templates/<folder>/) and the generated CRD folders
+ * it applies first (crds/<folder>/). Nothing here talks to the cluster.
+ */
+import type { MonitoringValues } from '../config/values.js';
+
+export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
+
+export interface Role {
+  name: string;
+  /** One line for logs and docs. */
+  summary: string;
+  when: RoleCondition;
+  /** Folder under templates/. */
+  templates: string;
+  /** Folders under crds/ whose CustomResourceDefinitions this role applies before its templates. */
+  crds: string[];
+}
+
+const inClusterStack: RoleCondition = (v) =>
+  v.external ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' } : { run: true };
+
+export const ROLES: readonly Role[] = [
+  {
+    name: 'defaults',
+    summary: 'monitoring namespaces',
+    when: inClusterStack,
+    templates: 'defaults',
+    crds: [],
+  },
+  {
+    name: 'prometheus-stack',
+    summary: 'prometheus-operator and its CRDs, Prometheus k8s, Kubernetes and KubeSphere component monitors',
+    when: inClusterStack,
+    templates: 'prometheus-stack',
+    crds: ['monitoring.coreos.com'],
+  },
+  {
+    name: 'node-exporter',
+    summary: 'node-exporter DaemonSet behind kube-rbac-proxy',
+    when: inClusterStack,
+    templates: 'node-exporter',
+    crds: [],
+  },
+  {
+    name: 'kube-state-metrics',
+    summary: 'kube-state-metrics Deployment behind kube-rbac-proxy',
+    when: inClusterStack,
+    templates: 'kube-state-metrics',
+    crds: [],
+  },
+  {
+    name: 'alertmanager',
+    summary: 'Alertmanager main, routed to notification-manager',
+    when: inClusterStack,
+    templates: 'alertmanager',
+    crds: [],
+  },
+  {
+    name: 'notification-manager',
+    summary: 'notification-manager operator, webhook and NotificationManager',
+    when: inClusterStack,
+    templates: 'notification-manager',
+    crds: ['notification.kubesphere.io'],
+  },
+  {
+    name: 'etcd-monitor',
+    summary: 'etcd Service, Endpoints, ServiceMonitor and rules',
+    when: (v) =>
+      v.external
+        ? { run: false, reason: 'common.monitoring.type is external' }
+        : v.etcd.enabled
+          ? { run: true }
+          : { run: false, reason: 'etcd.monitoring is not true' },
+    templates: 'etcd-monitor',
+    crds: [],
+  },
+];
