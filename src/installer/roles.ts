@@ -19,7 +19,9 @@ export interface Role {
 }
 
 const inClusterStack: RoleCondition = (v) =>
-  v.external ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' } : { run: true };
+  v.external
+    ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
+    : { run: true };
 
 export const ROLES: readonly Role[] = [
   {

@@ -86,6 +86,8 @@ export interface WatchEvent<T = KubeObject> {
   object: T;
 }
 
+export type WatchEnd = 'closed' | 'inactive' | 'aborted';
+
 export interface WatchOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** Abort the stream when no event (including bookmarks) arrived for this long. */
@@ -189,24 +191,29 @@ export class KubeClient {
   }
 
   /**
-   * Streams a watch. Resolves when the stream ends (server timeout, inactivity, abort); rejects with
-   * ApiError when the request itself fails (410 Gone included). ERROR events are passed to onEvent.
+   * Streams a watch. Resolves with why the stream ended: the server closed it ('closed'), nothing
+   * arrived for inactivityTimeoutMs ('inactive'), or the caller aborted ('aborted'). Rejects with
+   * ApiError when the request fails or the stream carries an ERROR event (410 Gone included).
    */
   async watch<T = KubeObject>(
     path: string,
     onEvent: (e: WatchEvent<T>) => void,
     options: WatchOptions = {},
-  ): Promise<void> {
+  ): Promise<WatchEnd> {
     const query = { ...options.query, watch: 'true', allowWatchBookmarks: 'true' };
     const { url, headers, dispatcher } = await this.prepare(HttpMethod.GET, path, query);
     const controller = new AbortController();
+    let ended: WatchEnd = 'aborted';
     const abort = () => controller.abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       if (!options.inactivityTimeoutMs) return;
       clearTimeout(timer);
-      timer = setTimeout(abort, options.inactivityTimeoutMs);
+      timer = setTimeout(() => {
+        ended = 'inactive';
+        abort();
+      }, options.inactivityTimeoutMs);
       timer.unref();
     };
     try {
@@ -220,20 +227,31 @@ export class KubeClient {
           signal: controller.signal,
         });
       } catch (err) {
-        if (controller.signal.aborted) return;
+        if (controller.signal.aborted) return ended;
         throw new ApiError(0, 'TransportError', `WATCH ${path}: ${(err as Error).message}`);
       }
       if (res.status !== 200) throw toApiError(res.status, 'WATCH', path, await res.text());
-      if (!res.body) return;
+      if (!res.body) return 'closed';
       const lines = createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Infinity });
       try {
         for await (const line of lines) {
           if (!line.trim()) continue;
           arm();
-          onEvent(JSON.parse(line) as WatchEvent<T>);
+          const event = JSON.parse(line) as WatchEvent<T>;
+          if (event.type === 'ERROR') {
+            const st = event.object as { code?: number; reason?: string; message?: string };
+            throw new ApiError(
+              st.code ?? 500,
+              st.reason ?? 'WatchError',
+              `WATCH ${path}: ${st.message ?? 'error event'}`,
+            );
+          }
+          onEvent(event);
         }
+        return 'closed';
       } catch (err) {
-        if (controller.signal.aborted) return;
+        if (err instanceof ApiError) throw err;
+        if (controller.signal.aborted) return ended;
         throw new ApiError(0, 'TransportError', `WATCH ${path}: ${(err as Error).message}`);
       }
     } finally {

@@ -1,0 +1,224 @@
+/**
+ * `ks-installer run`: the operator process. Logger, metrics and health endpoints, the hooks, the
+ * installer and the controller; with --leader-elect, the controller only runs while this process
+ * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress gets a short
+ * grace period, the Lease is released and the HTTP servers close.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { Controller } from '../controller/controller.js';
+import { LeaderElector } from '../controller/leader.js';
+import { UserHooks } from '../controller/user-hooks.js';
+import { loadHooks } from '../hooks/discover.js';
+import { Installer } from '../installer/installer.js';
+import { projectRoot } from '../installer/manifests.js';
+import { StatusWriter } from '../installer/status.js';
+import { KubeClient } from '../kube/client.js';
+import { RestMapper } from '../kube/discovery.js';
+import { startHttpServer, type RouteHandler, type RunningServer } from '../observe/http.js';
+import { checkHealth } from '../observe/health.js';
+import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../observe/logger.js';
+import {
+  createOperatorMetrics,
+  PROMETHEUS_CONTENT_TYPE,
+  Registry,
+  registerProcessMetrics,
+} from '../observe/metrics.js';
+import { createRenderer } from '../render/renderer.js';
+import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
+
+export const RUN_FLAGS = {
+  kubeconfig: { type: 'string', help: 'kubeconfig file (else in-cluster, else $KUBECONFIG)' },
+  namespace: { type: 'string', help: 'namespace of the ClusterConfiguration (default: the install binding)' },
+  name: { type: 'string', help: 'name of the ClusterConfiguration (default: the install binding)' },
+  'leader-elect': { type: 'boolean', default: false, help: 'hold Lease ks-installer before reconciling' },
+  'leader-election-namespace': { type: 'string', help: 'namespace of the Lease (default: --namespace)' },
+  'lease-duration': { type: 'string', default: '15s', help: 'leader election lease duration' },
+  'renew-deadline': { type: 'string', default: '10s', help: 'leader election renew deadline' },
+  'retry-period': { type: 'string', default: '2s', help: 'leader election retry period' },
+  'health-addr': { type: 'string', default: ':8081', help: '/healthz and /readyz address; 0 disables' },
+  'metrics-addr': { type: 'string', default: ':8080', help: '/metrics address; 0 disables' },
+  'log-format': { type: 'string', default: 'text', help: 'text or json' },
+  'log-level': { type: 'string', default: 'info', help: 'error, warn, info or debug' },
+  'hooks-dir': { type: 'string', help: 'hooks directory (default: the installed hooks/)' },
+  'resync-period': {
+    type: 'string',
+    help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
+  },
+  concurrency: { type: 'string', default: '8', help: 'objects applied in parallel within a role' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'show this help' },
+} satisfies Record<string, FlagSpec>;
+
+export interface RunningOperator {
+  stop(): Promise<void>;
+  logger: Logger;
+  done: Promise<number>;
+}
+
+export async function startOperator(argv: string[]): Promise<RunningOperator> {
+  const flags = parseFlags(argv, RUN_FLAGS);
+  const logger = createLogger({
+    format: parseLogFormat(flags['log-format']!),
+    level: parseLogLevel(flags['log-level']!),
+  });
+  const root = projectRoot();
+  const hooksDir = flags['hooks-dir'] ?? path.join(root, 'hooks');
+  const hooks = await loadHooks(hooksDir, { builtinDir: path.join(root, 'hooks') });
+  for (const e of hooks.errors) logger.warn(`user hook ${e.file} ignored: ${e.reason}`);
+  const install = hooks.install;
+  const namespace = flags.namespace ?? install.namespace?.nameSelector.matchNames[0] ?? 'kubesphere-system';
+  const name = flags.name ?? install.nameSelector?.matchNames[0] ?? 'ks-installer';
+  const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+
+  const client = KubeClient.fromKubeconfig(flags.kubeconfig);
+  const mapper = new RestMapper(client);
+  const registry = new Registry();
+  const metrics = createOperatorMetrics(registry);
+  registerProcessMetrics(registry);
+  const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
+  const installer = new Installer({
+    client,
+    mapper,
+    renderer: createRenderer(path.join(root, 'templates')),
+    crdsRoot: path.join(root, 'crds'),
+    status: new StatusWriter(client, { namespace, name }, logger, identity),
+    logger,
+    metrics,
+    concurrency: Number(flags.concurrency),
+  });
+  const controller = new Controller({
+    client,
+    installer,
+    logger,
+    metrics,
+    namespace,
+    name,
+    jqFilter: install.jqFilter ?? '.spec',
+    resync: flags['resync-period']
+      ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
+      : { crontab: hooks.resync.crontab },
+    userHooks,
+  });
+
+  const leaderElect = flags['leader-elect'];
+  const elector = leaderElect
+    ? new LeaderElector(client, {
+        namespace: flags['leader-election-namespace'] ?? namespace,
+        name: 'ks-installer',
+        identity,
+        logger,
+        leaseDurationMs: parseDurationMs(flags['lease-duration']!, 'lease-duration'),
+        renewDeadlineMs: parseDurationMs(flags['renew-deadline']!, 'renew-deadline'),
+        retryPeriodMs: parseDurationMs(flags['retry-period']!, 'retry-period'),
+      })
+    : undefined;
+
+  const servers = await startServers(flags['health-addr']!, flags['metrics-addr']!, {
+    healthz: () => ({ ok: true }),
+    readyz: () =>
+      !elector || elector.isLeader
+        ? controller.isSynced
+          ? { ok: true }
+          : { ok: false, reason: 'the ClusterConfiguration watch has not synced yet' }
+        : { ok: true },
+    metrics: () => registry.render(),
+  });
+  logger.info('ks-installer starting', {
+    watch: `${namespace}/${name}`,
+    identity,
+    leaderElect,
+    userHooks: userHooks.count,
+    health: servers.health?.address,
+    metrics: servers.metrics?.address,
+  });
+
+  const abort = new AbortController();
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let exitCode = 0;
+
+  const main = async () => {
+    if (elector) {
+      metrics.leader.set(0);
+      if (!(await elector.acquire(abort.signal))) return;
+    }
+    metrics.leader.set(1);
+    await userHooks.start();
+    controller.start();
+    if (elector) {
+      const why = await elector.hold(abort.signal);
+      if (why === 'lost') {
+        metrics.leader.set(0);
+        exitCode = 1;
+        await stop();
+      }
+    }
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      abort.abort();
+      await Promise.race([controller.stop(), new Promise((r) => setTimeout(r, 5000))]);
+      await elector?.release();
+      await servers.close();
+      logger.info('stopped');
+      resolveDone(exitCode);
+    })());
+
+  main().catch(async (err: unknown) => {
+    logger.error('operator failed', { err });
+    exitCode = 1;
+    await stop();
+  });
+  return { stop, logger, done };
+}
+
+interface Servers {
+  health?: RunningServer;
+  metrics?: RunningServer;
+  close(): Promise<void>;
+}
+
+async function startServers(
+  healthAddr: string,
+  metricsAddr: string,
+  handlers: {
+    healthz: () => { ok: boolean; reason?: string };
+    readyz: () => { ok: boolean; reason?: string };
+    metrics: () => string;
+  },
+): Promise<Servers> {
+  const health =
+    (name: 'healthz' | 'readyz', checkName: string): RouteHandler =>
+    async (r) =>
+      checkHealth(name, { [checkName]: handlers[name] }, { verbose: r.query.has('verbose') });
+  const healthRoutes: Record<string, RouteHandler> = {
+    '/healthz': health('healthz', 'ping'),
+    '/readyz': health('readyz', 'controller'),
+  };
+  const metricsRoutes: Record<string, RouteHandler> = {
+    '/metrics': () => ({ status: 200, body: handlers.metrics(), contentType: PROMETHEUS_CONTENT_TYPE }),
+  };
+  const started: RunningServer[] = [];
+  let healthServer: RunningServer | undefined;
+  let metricsServer: RunningServer | undefined;
+  if (healthAddr === metricsAddr) {
+    const s = await startHttpServer({ address: healthAddr, routes: { ...healthRoutes, ...metricsRoutes } });
+    if (s) started.push((healthServer = metricsServer = s));
+  } else {
+    const h = await startHttpServer({ address: healthAddr, routes: healthRoutes });
+    if (h) started.push((healthServer = h));
+    const m = await startHttpServer({ address: metricsAddr, routes: metricsRoutes });
+    if (m) started.push((metricsServer = m));
+  }
+  return {
+    health: healthServer,
+    metrics: metricsServer,
+    close: async () => {
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * A work queue of keys, as client-go's: a key is processed by one worker at a time; adds while it is
+ * queued coalesce, adds while it is processing mark it dirty so it runs exactly once more afterwards.
+ * Failures requeue with per-key exponential backoff (controller-runtime's defaults: 5 ms doubling to
+ * 1000 s) combined with an overall token bucket (10/s, burst 100).
+ */
+
+export interface BackoffOptions {
+  baseMs: number;
+  maxMs: number;
+  /** Overall rate: tokens per second and burst. */
+  qps: number;
+  burst: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 1_000_000, qps: 10, burst: 100 };
+
+export class RateLimiter {
+  private readonly failures = new Map<string, number>();
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(private readonly options: BackoffOptions = DEFAULT_BACKOFF) {
+    this.tokens = options.burst;
+  }
+
+  /** The delay before the key's next retry; each call counts one more failure. */
+  when(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const exp = Math.min(this.options.baseMs * 2 ** n, this.options.maxMs);
+    return Math.max(exp, this.bucketDelay());
+  }
+
+  private bucketDelay(): number {
+    const now = Date.now();
+    this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.last) / 1000) * this.options.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.options.qps) * 1000;
+  }
+
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+export interface QueueItem<R> {
+  key: string;
+  /** Why the key was queued: every reason added since it was last taken, in order, without repeats. */
+  reasons: R[];
+}
+
+export class WorkQueue<R = string> {
+  private readonly queue: string[] = [];
+  private readonly reasons = new Map<string, R[]>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Map<string, R[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private waiters: ((item: QueueItem<R> | undefined) => void)[] = [];
+  private shuttingDown = false;
+  readonly limiter: RateLimiter;
+
+  constructor(backoff: BackoffOptions = DEFAULT_BACKOFF) {
+    this.limiter = new RateLimiter(backoff);
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  add(key: string, reason: R): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) {
+      const d = this.dirty.get(key) ?? [];
+      if (!d.includes(reason)) d.push(reason);
+      this.dirty.set(key, d);
+      return;
+    }
+    const r = this.reasons.get(key);
+    if (r) {
+      if (!r.includes(reason)) r.push(reason);
+      return;
+    }
+    this.reasons.set(key, [reason]);
+    this.queue.push(key);
+    this.wake();
+  }
+
+  /** Adds after a delay; a sooner pending add for the key wins over a later one. */
+  addAfter(key: string, reason: R, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) return this.add(key, reason);
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key, reason);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** Requeues after the key's backoff; returns the delay. */
+  addRateLimited(key: string, reason: R): number {
+    const delay = this.limiter.when(key);
+    this.addAfter(key, reason, delay);
+    return delay;
+  }
+
+  forget(key: string): void {
+    this.limiter.forget(key);
+  }
+
+  /** Waits for the next key; undefined once the queue shuts down. */
+  get(): Promise<QueueItem<R> | undefined> {
+    const item = this.take();
+    if (item || this.shuttingDown) return Promise.resolve(item);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private take(): QueueItem<R> | undefined {
+    const key = this.queue.shift();
+    if (key === undefined) return undefined;
+    const reasons = this.reasons.get(key) ?? [];
+    this.reasons.delete(key);
+    this.processing.add(key);
+    return { key, reasons };
+  }
+
+  private wake(): void {
+    while (this.waiters.length > 0 && this.queue.length > 0) {
+      this.waiters.shift()!(this.take());
+    }
+  }
+
+  /** Marks a key processed; if it was added meanwhile, it is queued again (once). */
+  done(key: string): void {
+    this.processing.delete(key);
+    const d = this.dirty.get(key);
+    if (d) {
+      this.dirty.delete(key);
+      for (const reason of d) this.add(key, reason);
+    }
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const w of this.waiters) w(undefined);
+    this.waiters = [];
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Runs the user hooks found in the hooks directory when their bindings fire: onStartup once,
+ * schedule bindings by their crontab, kubernetes bindings on events of the watched
+ * ClusterConfiguration, afterInstall after each successful run. A failing hook is logged and
+ * reported (the caller puts it on the status); it never stops the operator.
+ */
+import { nextRun } from '../hooks/cron.js';
+import { selectByJqPath } from '../hooks/bindings.js';
+import type { UserHook } from '../hooks/discover.js';
+import { runHook, type BindingContext } from '../hooks/run.js';
+import type { Logger } from '../observe/logger.js';
+
+export interface HookFailure {
+  hook: string;
+  binding: string;
+  message: string;
+}
+
+export class UserHooks {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  /** Failures since the last successful run of each hook, by hook name. */
+  readonly failures = new Map<string, HookFailure>();
+
+  constructor(
+    private readonly hooks: UserHook[],
+    private readonly logger: Logger,
+  ) {}
+
+  get count(): number {
+    return this.hooks.length;
+  }
+
+  private async fire(hook: UserHook, contexts: BindingContext[]): Promise<void> {
+    const binding = contexts[0]?.binding ?? 'unknown';
+    const log = this.logger.child({ hook: hook.name, binding });
+    const result = await runHook(hook, contexts, { logger: (line) => log.info(line) });
+    if (result.ok) {
+      this.failures.delete(hook.name);
+      log.info(`hook ${hook.name} finished in ${(result.durationMs / 1000).toFixed(2)}s`);
+    } else {
+      const message = result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`;
+      this.failures.set(hook.name, { hook: hook.name, binding, message });
+      log.warn(`hook ${hook.name} failed: ${message}`);
+    }
+  }
+
+  /** onStartup hooks (ordered by their onStartup value), then the schedule timers. */
+  async start(): Promise<void> {
+    const startup = this.hooks
+      .filter((h) => h.config.onStartup !== undefined)
+      .sort((a, b) => a.config.onStartup! - b.config.onStartup!);
+    for (const h of startup) await this.fire(h, [{ binding: 'onStartup', type: 'onStartup' }]);
+    for (const h of this.hooks) for (const s of h.config.schedule) this.schedule(h, s.name, s.crontab);
+  }
+
+  private schedule(hook: UserHook, binding: string, crontab: string): void {
+    if (this.stopped) return;
+    const delay = Math.max(0, nextRun(crontab, new Date()).getTime() - Date.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.fire(hook, [{ binding, type: 'Schedule' }]).finally(() =>
+        this.schedule(hook, binding, crontab),
+      );
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Events of the watched ClusterConfiguration, for hooks with kubernetes bindings on it. */
+  async onObjectEvent(
+    type: 'Synchronization' | 'Added' | 'Modified' | 'Deleted',
+    object: unknown,
+  ): Promise<void> {
+    for (const h of this.hooks) {
+      for (const b of h.config.kubernetes) {
+        const filterResult = b.jqFilter ? selectByJqPath(object, b.jqFilter) : undefined;
+        if (type === 'Synchronization') {
+          if (!b.executeHookOnSynchronization) continue;
+          await this.fire(h, [
+            { binding: b.name, type: 'Synchronization', objects: [{ object, filterResult }] },
+          ]);
+        } else if (b.executeHookOnEvent.includes(type)) {
+          await this.fire(h, [{ binding: b.name, type: 'Event', watchEvent: type, object, filterResult }]);
+        }
+      }
+    }
+  }
+
+  async afterInstall(object: unknown): Promise<void> {
+    for (const h of this.hooks.filter((x) => x.config.afterInstall)) {
+      await this.fire(h, [{ binding: 'afterInstall', type: 'AfterInstall', object }]);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * List+watch of one named object. Lists (with a field selector on the name) to learn the current
+ * state and resourceVersion, then watches from there. A 410 Gone relists; any other failure
+ * restarts with backoff (1 s doubling to 30 s); a stream silent for longer than the watchdog allows
+ * (bookmarks arrive about once a minute) is dropped and reopened from the last resourceVersion.
+ */
+import { ApiError, type KubeClient, type KubeObject, type ObjectList } from '../kube/client.js';
+import type { Logger } from '../observe/logger.js';
+
+export type ObjectEvent<T> =
+  /** The state found by a (re)list: the object, or undefined when it does not exist. */
+  | { type: 'SYNC'; object: T | undefined }
+  | { type: 'ADDED' | 'MODIFIED'; object: T }
+  | { type: 'DELETED'; object: T };
+
+export interface ObjectWatcherOptions {
+  /** Collection path, e.g. /apis/installer.kubesphere.io/v1alpha1/namespaces/kubesphere-system/clusterconfigurations */
+  collectionPath: string;
+  name: string;
+  logger: Logger;
+  /** Reconnect when nothing (not even a bookmark) arrived for this long. Default 3 minutes. */
+  watchdogMs?: number;
+  /** Asks the server to end each watch after this many seconds. Default 300. */
+  serverTimeoutSeconds?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  onRestart?: (reason: 'gone' | 'error' | 'watchdog') => void;
+}
+
+export class ObjectWatcher<T extends KubeObject = KubeObject> {
+  private resourceVersion: string | undefined;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly options: ObjectWatcherOptions,
+    private readonly handler: (event: ObjectEvent<T>) => void,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private get fieldSelector(): string {
+    return `metadata.name=${this.options.name}`;
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.client.get<ObjectList<T>>(this.options.collectionPath, {
+      query: { fieldSelector: this.fieldSelector },
+      signal: this.abort.signal,
+    });
+    this.resourceVersion = list.metadata.resourceVersion;
+    this.handler({ type: 'SYNC', object: list.items[0] });
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    const backoff = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    while (!this.abort.signal.aborted) {
+      try {
+        if (!this.resourceVersion) await this.relist();
+        const ended = await this.client.watch<T>(
+          this.options.collectionPath,
+          (e) => {
+            this.resourceVersion = e.object.metadata.resourceVersion ?? this.resourceVersion;
+            if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED') {
+              this.handler({ type: e.type, object: e.object });
+            }
+          },
+          {
+            query: {
+              fieldSelector: this.fieldSelector,
+              resourceVersion: this.resourceVersion,
+              timeoutSeconds: this.options.serverTimeoutSeconds ?? 300,
+            },
+            inactivityTimeoutMs: this.options.watchdogMs ?? 180_000,
+            signal: this.abort.signal,
+          },
+        );
+        this.failures = 0;
+        if (ended === 'inactive') {
+          logger.warn('watch stream silent past the watchdog; reconnecting', {
+            watchdogSeconds: (this.options.watchdogMs ?? 180_000) / 1000,
+          });
+          this.options.onRestart?.('watchdog');
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        if (err instanceof ApiError && err.gone) {
+          logger.info('watch resourceVersion expired (410 Gone); relisting');
+          this.resourceVersion = undefined;
+          this.options.onRestart?.('gone');
+          continue;
+        }
+        const delay = Math.min(backoff.initialMs * 2 ** this.failures, backoff.maxMs);
+        this.failures++;
+        logger.warn('watch failed; retrying', { err: (err as Error).message, retryInSeconds: delay / 1000 });
+        this.options.onRestart?.('error');
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

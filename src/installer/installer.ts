@@ -1,0 +1,189 @@
+/**
+ * One run for one ClusterConfiguration: gather facts → plan (resolve, render, validate) → apply role
+ * by role → status, conditions and Events. A plan failure writes nothing but status; an apply
+ * failure stops at the failing role. The result tells the controller whether to retry.
+ */
+import type { ClusterFacts } from '../config/facts.js';
+import type { ValueWarning } from '../config/values.js';
+import type { KubeClient } from '../kube/client.js';
+import type { RestMapper } from '../kube/discovery.js';
+import type { Logger } from '../observe/logger.js';
+import type { OperatorMetrics } from '../observe/metrics.js';
+import type { Renderer } from '../render/renderer.js';
+import { applyPlan, type RoleOutcome } from './apply-plan.js';
+import { gatherFacts } from './facts.js';
+import { makePlan, PlanError, type Plan } from './plan.js';
+import { ROLES } from './roles.js';
+import {
+  rfc3339,
+  setCondition,
+  specHash,
+  type ClusterConfiguration,
+  type Condition,
+  type StatusWriter,
+} from './status.js';
+import { webhookTls } from './webhook-tls.js';
+
+export const FIELD_MANAGER = 'ks-installer';
+
+export interface InstallerDeps {
+  client: KubeClient;
+  mapper: RestMapper;
+  renderer: Renderer;
+  crdsRoot: string;
+  status: StatusWriter;
+  logger: Logger;
+  metrics?: OperatorMetrics;
+  concurrency?: number;
+}
+
+export interface RunOutcome {
+  ok: boolean;
+  /** Whether retrying could help (false for an invalid spec: it needs an edit). */
+  retry: boolean;
+  roles: RoleOutcome[];
+  warnings: ValueWarning[];
+  durationMs: number;
+  error?: string;
+  reason?: string;
+}
+
+const WARNING_TYPES = new Set(['PrometheusStorageShrinkRefused', 'EtcdClientCertsMissing']);
+
+export class Installer {
+  constructor(private readonly deps: InstallerDeps) {}
+
+  async run(cc: ClusterConfiguration, trigger: string): Promise<RunOutcome> {
+    const { logger, status } = this.deps;
+    const started = performance.now();
+    const generation = cc.metadata.generation;
+    const hash = specHash(cc.spec);
+    let conditions: Condition[] = cc.status?.conditions ?? [];
+    const cond = (type: string, s: Condition['status'], reason: string, message: string) => {
+      conditions = setCondition(conditions, {
+        type,
+        status: s,
+        reason,
+        message,
+        observedGeneration: generation,
+      });
+    };
+    logger.info(`run started: ${trigger}`, { trigger, generation, specHash: hash });
+    cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
+    await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
+    await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
+
+    let plan: Plan;
+    let roles: RoleOutcome[] = [];
+    let at = { index: 0, role: 'facts' };
+    try {
+      const factsStarted = performance.now();
+      const gathered = await gatherFacts(this.deps.client, this.deps.mapper);
+      const facts: ClusterFacts = { ...gathered, webhookTls: await webhookTls(this.deps.client) };
+      logger.info(
+        `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${((performance.now() - factsStarted) / 1000).toFixed(2)}s`,
+        { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion },
+      );
+      plan = await makePlan(cc.spec ?? {}, facts, {
+        renderer: this.deps.renderer,
+        crdsRoot: this.deps.crdsRoot,
+      });
+      for (const w of plan.warnings)
+        logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
+      if (plan.values.external)
+        logger.info('common.monitoring.type is external: no in-cluster monitoring stack is installed');
+
+      roles = await applyPlan(plan, {
+        client: this.deps.client,
+        mapper: this.deps.mapper,
+        logger,
+        fieldManager: FIELD_MANAGER,
+        concurrency: this.deps.concurrency,
+        onRoleStart: async (i, total, rp) => {
+          at = { index: i, role: rp.role.name };
+          await status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
+        },
+        onRoleDone: (o) => {
+          this.deps.metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
+          this.deps.metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
+          this.deps.metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
+        },
+      });
+    } catch (err) {
+      return this.fail(cc, err, conditions, generation, at, started);
+    }
+
+    // Warnings: one condition each, True while it applies; earlier ones that no longer apply turn False.
+    const current = new Set(plan.warnings.map((w) => w.type));
+    for (const w of plan.warnings) cond(w.type, 'True', w.reason, w.message);
+    for (const c of conditions) {
+      if (WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True') {
+        cond(c.type, 'False', 'Resolved', 'no longer applies');
+      }
+    }
+    const changed = roles.reduce((n, r) => n + r.created + r.changed, 0);
+    const objects = roles.reduce((n, r) => n + r.objects, 0);
+    const durationMs = performance.now() - started;
+    const summary = plan.values.external
+      ? 'external monitoring: nothing installed in the cluster'
+      : `${objects} objects (${changed} changed) in ${(durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${plan.values.namespace}.svc:9090`;
+    cond('Ready', 'True', 'RunSucceeded', summary);
+    cond('Progressing', 'False', 'RunComplete', 'idle');
+    cond('Degraded', 'False', 'RunSucceeded', 'last run succeeded');
+    const monitoring =
+      cc.status?.monitoring?.status === 'enabled'
+        ? cc.status.monitoring
+        : { status: 'enabled', enabledTime: rfc3339() };
+    await status.patch({
+      monitoring,
+      conditions,
+      progress: `${roles.length}/${roles.length} done`,
+      observedSpecHash: hash,
+    });
+    await status.event(cc, 'Normal', 'RunSucceeded', summary);
+    logger.info(`run succeeded: ${summary}`, {
+      objects,
+      changed,
+      durationSeconds: Number((durationMs / 1000).toFixed(3)),
+    });
+    return { ok: true, retry: false, roles, warnings: plan.warnings, durationMs };
+  }
+
+  private async fail(
+    cc: ClusterConfiguration,
+    err: unknown,
+    conditions: Condition[],
+    generation: number | undefined,
+    at: { index: number; role: string },
+    started: number,
+  ): Promise<RunOutcome> {
+    const { logger, status } = this.deps;
+    const planError = err instanceof PlanError ? err : undefined;
+    const reason = planError?.reason ?? 'ApplyFailed';
+    const message = (err as Error).message;
+    const set = (type: string, s: Condition['status'], r: string, m: string) => {
+      conditions = setCondition(conditions, {
+        type,
+        status: s,
+        reason: r,
+        message: m,
+        observedGeneration: generation,
+      });
+    };
+    set('Degraded', 'True', reason, message);
+    set('Ready', 'False', reason, message);
+    set('Progressing', 'False', 'RunFailed', 'idle after a failed run');
+    await status.patch({ conditions, progress: `${at.index + 1}/${ROLES.length} ${at.role} failed` });
+    await status.event(cc, 'Warning', reason, message);
+    logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
+    return {
+      ok: false,
+      retry: reason !== 'InvalidSpec',
+      roles: [],
+      warnings: [],
+      durationMs: performance.now() - started,
+      error: message,
+      reason,
+    };
+  }
+}

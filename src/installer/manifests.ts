@@ -1,0 +1,66 @@
+/**
+ * What a role would apply: its generated CRDs (crds/<folder>/*.yaml, read as files) and the objects its
+ * templates render from the resolved values. `ks-installer run` applies exactly this list and
+ * `ks-installer render` prints it, so the two never disagree.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import type { MonitoringValues } from '../config/values.js';
+import type { KubeObject } from '../kube/client.js';
+import type { Renderer } from '../render/renderer.js';
+import type { Role } from './roles.js';
+
+/** The project root (holding templates/ and crds/), both from src/ under tsx and from dist/src/ when built. */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      readdirSync(path.join(dir, 'templates'));
+      return dir;
+    } catch {
+      dir = path.dirname(dir);
+    }
+  }
+  throw new Error('cannot find the templates/ folder next to the installed program');
+}
+
+export interface ManifestSource {
+  /** `crds/<folder>/<file>` or `templates/<folder>/<file>`. */
+  source: string;
+  object: KubeObject;
+}
+
+const crdCache = new Map<string, ManifestSource[]>();
+
+/** The CustomResourceDefinitions of one crds/ folder, in file order (read once per process). */
+export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
+  const key = path.join(crdsRoot, folder);
+  const cached = crdCache.get(key);
+  if (cached) return cached;
+  const files = readdirSync(key)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  const result = files.flatMap((f) =>
+    (yaml.loadAll(readFileSync(path.join(key, f), 'utf8')) as KubeObject[])
+      .filter((o) => o && typeof o === 'object')
+      .map((object) => ({ source: `crds/${folder}/${f}`, object })),
+  );
+  crdCache.set(key, result);
+  return result;
+}
+
+/** Every object a role applies, CRDs first, in apply order. */
+export function roleManifests(
+  role: Role,
+  values: MonitoringValues,
+  renderer: Renderer,
+  crdsRoot: string,
+): ManifestSource[] {
+  const crds = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder));
+  const rendered = renderer
+    .renderFolder(role.templates, values)
+    .map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));
+  return [...crds, ...rendered];
+}

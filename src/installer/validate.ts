@@ -1,0 +1,66 @@
+/**
+ * Client-side validation of rendered objects against the maintained OpenAPI models
+ * (kubernetes-models for the built-in API groups, @kubernetes-models/prometheus-operator for
+ * monitoring.coreos.com). Kinds without a model (notification.kubesphere.io) are checked by the API
+ * server's structural schema at apply time. Generated CRDs are guarded by crds:check instead.
+ */
+import type { ManifestSource } from './manifests.js';
+
+export interface ValidationProblem {
+  source: string;
+  object: string;
+  message: string;
+}
+
+type ModelClass = new (data: unknown) => { validate(): void };
+
+const MODEL_MODULES: Record<string, string> = {
+  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+  'monitoring.coreos.com/v1alpha1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1',
+};
+
+function modelModule(apiVersion: string): string | undefined {
+  if (MODEL_MODULES[apiVersion]) return MODEL_MODULES[apiVersion];
+  if (apiVersion === 'v1') return 'kubernetes-models/v1';
+  const [group] = apiVersion.split('/');
+  if (group === 'apps' || group === 'policy' || group === 'batch' || group!.endsWith('.k8s.io')) {
+    return `kubernetes-models/${apiVersion}`;
+  }
+  return undefined;
+}
+
+const modules = new Map<string, Promise<Record<string, unknown> | undefined>>();
+
+function loadModels(apiVersion: string): Promise<Record<string, unknown> | undefined> {
+  let p = modules.get(apiVersion);
+  if (!p) {
+    const spec = modelModule(apiVersion);
+    p = spec
+      ? (import(spec) as Promise<Record<string, unknown>>).catch(() => undefined)
+      : Promise.resolve(undefined);
+    modules.set(apiVersion, p);
+  }
+  return p;
+}
+
+/** Every problem found; an empty list means every modelled object is valid. */
+export async function validateManifests(manifests: ManifestSource[]): Promise<ValidationProblem[]> {
+  const problems: ValidationProblem[] = [];
+  for (const { source, object } of manifests) {
+    if (source.startsWith('crds/')) continue;
+    const models = await loadModels(object.apiVersion);
+    const Model = models?.[object.kind] as ModelClass | undefined;
+    if (!Model) continue;
+    try {
+      new Model(object).validate();
+    } catch (err) {
+      const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
+      problems.push({
+        source,
+        object: `${object.kind} ${ns}${object.metadata.name}`,
+        message: (err as Error).message,
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,116 @@
+/** Shared setup for tests that run the operator: the ClusterConfiguration CRD, Node objects, the sample CC. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { applyObjects } from '../../src/kube/apply.js';
+import { RestMapper } from '../../src/kube/discovery.js';
+import { listAll } from '../../src/kube/list.js';
+import type { ClusterConfiguration } from '../../src/installer/status.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MONITORING_NS = 'kubesphere-monitoring-system';
+
+export async function installClusterConfigurationCrd(admin: KubeClient): Promise<void> {
+  const crd = yaml.load(
+    readFileSync(path.join(ROOT, 'crds', 'installer.kubesphere.io_clusterconfigurations.yaml'), 'utf8'),
+  ) as KubeObject;
+  await applyObjects(admin, new RestMapper(admin), [crd], { fieldManager: 'test-setup' });
+}
+
+/** Makes the cluster have exactly `count` Node objects (no kubelets: just what the API lists). */
+export async function setNodeCount(admin: KubeClient, count: number): Promise<void> {
+  const { items } = await listAll(admin, '/api/v1/nodes', { metadataOnly: true });
+  const names = items.map((i) => i.metadata.name).sort();
+  for (const extra of names.slice(count)) await admin.request('DELETE', `/api/v1/nodes/${extra}`);
+  for (let i = names.length; i < count; i++) {
+    await admin.request('POST', '/api/v1/nodes', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: `node-${i}-${Date.now() % 100000}`, labels: { 'kubernetes.io/os': 'linux' } },
+      },
+    });
+  }
+}
+
+export function sampleClusterConfiguration(namespace: string, name = 'ks-installer'): ClusterConfiguration {
+  const cc = yaml.load(
+    readFileSync(path.join(ROOT, 'examples', 'cluster-configuration.yaml'), 'utf8'),
+  ) as ClusterConfiguration;
+  cc.metadata = { name, namespace };
+  return cc;
+}
+
+export function ccPath(namespace: string, name = 'ks-installer'): string {
+  return `/apis/installer.kubesphere.io/v1alpha1/namespaces/${namespace}/clusterconfigurations/${name}`;
+}
+
+export async function createClusterConfiguration(
+  admin: KubeClient,
+  cc: ClusterConfiguration,
+): Promise<ClusterConfiguration> {
+  await admin
+    .request('POST', `/api/v1/namespaces`, {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: cc.metadata.namespace } },
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof ApiError && e.conflict)) throw e;
+    });
+  return admin.request<ClusterConfiguration>('POST', ccPath(cc.metadata.namespace!).replace(/\/[^/]+$/, ''), {
+    body: cc,
+  });
+}
+
+export function mergePatch(admin: KubeClient, p: string, body: unknown): Promise<KubeObject> {
+  return admin.request<KubeObject>('PATCH', p, { body, contentType: CONTENT_TYPE.merge });
+}
+
+/** resourceVersions of every object the stack owns in the monitoring namespace and cluster scope, by kind/name. */
+export async function stackResourceVersions(admin: KubeClient): Promise<Map<string, string>> {
+  const paths = [
+    `/api/v1/namespaces/${MONITORING_NS}/services`,
+    `/api/v1/namespaces/${MONITORING_NS}/serviceaccounts`,
+    `/api/v1/namespaces/${MONITORING_NS}/secrets`,
+    `/api/v1/namespaces/${MONITORING_NS}/configmaps`,
+    `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments`,
+    `/apis/apps/v1/namespaces/${MONITORING_NS}/daemonsets`,
+    `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses`,
+    `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/alertmanagers`,
+    `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/servicemonitors`,
+    `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheusrules`,
+    `/apis/rbac.authorization.k8s.io/v1/clusterroles`,
+    `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`,
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions`,
+  ];
+  const out = new Map<string, string>();
+  for (const p of paths) {
+    const { items } = await listAll<KubeObject>(admin, p, { metadataOnly: true }).catch(() => ({
+      items: [] as KubeObject[],
+    }));
+    for (const i of items) {
+      if (i.metadata.name.startsWith('system:') || i.metadata.name === 'kube-root-ca.crt') continue;
+      out.set(`${p}/${i.metadata.name}`, i.metadata.resourceVersion ?? '');
+    }
+  }
+  return out;
+}
+
+export async function clusterEvents(
+  admin: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ reason: string; type: string; message: string }[]> {
+  const list = await admin.get<{
+    items: {
+      reason: string;
+      type: string;
+      message: string;
+      involvedObject: { name: string; kind: string };
+    }[];
+  }>(`/api/v1/namespaces/${namespace}/events`);
+  return list.items.filter(
+    (e) => e.involvedObject.kind === 'ClusterConfiguration' && e.involvedObject.name === name,
+  );
+}

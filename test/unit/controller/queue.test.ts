@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { RateLimiter, WorkQueue } from '../../../src/controller/queue.js';
+
+describe('WorkQueue', () => {
+  it('coalesces adds of a queued key and keeps every distinct reason in order', async () => {
+    const q = new WorkQueue<string>();
+    q.add('cc', 'first sight');
+    q.add('cc', 'spec changed');
+    q.add('cc', 'spec changed');
+    expect(q.length).toBe(1);
+    expect(await q.get()).toEqual({ key: 'cc', reasons: ['first sight', 'spec changed'] });
+  });
+
+  it('runs a key added while it is processing exactly once more, after done', async () => {
+    const q = new WorkQueue<string>();
+    q.add('cc', 'a');
+    const item = await q.get();
+    q.add('cc', 'b');
+    q.add('cc', 'c');
+    expect(q.length).toBe(0);
+    q.done(item!.key);
+    expect(q.length).toBe(1);
+    expect(await q.get()).toEqual({ key: 'cc', reasons: ['b', 'c'] });
+  });
+
+  it('hands a key to a waiting worker and ends waiting workers on shutdown', async () => {
+    const q = new WorkQueue<string>();
+    const waiting = q.get();
+    q.add('cc', 'x');
+    expect(await waiting).toEqual({ key: 'cc', reasons: ['x'] });
+    const second = q.get();
+    q.shutDown();
+    expect(await second).toBeUndefined();
+    q.add('cc', 'after');
+    expect(q.length).toBe(0);
+  });
+
+  it('requeues after a delay', async () => {
+    const q = new WorkQueue<string>();
+    q.addAfter('cc', 'later', 30);
+    expect(q.length).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(q.length).toBe(1);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('doubles the per-key delay from the base up to the maximum, and forget resets it', () => {
+    const r = new RateLimiter({ baseMs: 5, maxMs: 40, qps: 1000, burst: 1000 });
+    expect([1, 2, 3, 4, 5].map(() => r.when('cc'))).toEqual([5, 10, 20, 40, 40]);
+    expect(r.when('other')).toBe(5);
+    r.forget('cc');
+    expect(r.when('cc')).toBe(5);
+  });
+
+  it('applies the overall token bucket once the burst is spent', () => {
+    const r = new RateLimiter({ baseMs: 1, maxMs: 1, qps: 10, burst: 2 });
+    r.when('a');
+    r.when('b');
+    expect(r.when('c')).toBeGreaterThanOrEqual(90);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Golden renders: a role rendered from fixed inputs must equal test/golden/<name>.yaml byte for byte.
+ * After an intended template change, regenerate with `UPDATE_GOLDEN=1 npm run test:unit` and review
+ * the diff like code.
+ */
+import { expect } from '@jest/globals';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import type { ClusterFacts } from '../../../src/config/facts.js';
+import { resolveValues } from '../../../src/config/resolve.js';
+import { projectRoot, roleManifests } from '../../../src/installer/manifests.js';
+import { ROLES } from '../../../src/installer/roles.js';
+import { createRenderer } from '../../../src/render/renderer.js';
+
+const root = projectRoot();
+const renderer = createRenderer(path.join(root, 'templates'));
+
+export const FIXED_FACTS: ClusterFacts = {
+  nodeCount: 3,
+  kubernetesVersion: 'v1.34.4',
+  servedApiVersions: [
+    'v1',
+    'apps/v1',
+    'policy/v1',
+    'rbac.authorization.k8s.io/v1',
+    'monitoring.coreos.com/v1',
+  ],
+  live: { etcdClientCertsSecret: true },
+  webhookTls: {
+    caCert: '-----BEGIN CERTIFICATE-----\nFIXED-CA\n-----END CERTIFICATE-----\n',
+    tlsCert: '-----BEGIN CERTIFICATE-----\nFIXED-SERVING\n-----END CERTIFICATE-----\n',
+    tlsKey: '-----BEGIN PRIVATE KEY-----\nFIXED-KEY\n-----END PRIVATE KEY-----\n',
+  },
+};
+
+/** The role's rendered objects (generated CRDs left out: crds:check guards those) as one YAML stream. */
+export function renderRoleText(
+  roleName: string,
+  spec: Record<string, unknown>,
+  facts: ClusterFacts = FIXED_FACTS,
+): string {
+  const role = ROLES.find((r) => r.name === roleName);
+  if (!role) throw new Error(`no role ${roleName}`);
+  const { values } = resolveValues(spec, facts);
+  return roleManifests(role, values, renderer, path.join(root, 'crds'))
+    .filter((m) => m.source.startsWith('templates/'))
+    .map(
+      (m) =>
+        `# Source: ${m.source}\n${yaml.dump(m.object, { noRefs: true, lineWidth: -1, sortKeys: false })}`,
+    )
+    .join('---\n');
+}
+
+export function expectGolden(name: string, text: string): void {
+  const file = path.join(root, 'test', 'golden', `${name}.yaml`);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    if (process.env.UPDATE_GOLDEN !== '1')
+      throw new Error(`wrote missing golden file ${file}; review it and run again`);
+  }
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
