@@ -1,0 +1,28 @@
+/**
+ * What the config layer needs to know about the cluster, gathered elsewhere (the installer reads it
+ * from the API server; `render` takes it from flags and a file of live objects).
+ */
+export interface LiveFacts {
+  /** `spec.resources.requests.storage` of PVC prometheus-k8s-db-prometheus-k8s-0. */
+  prometheusPvcSize?: string;
+  /** The storage request in the live Prometheus k8s's volumeClaimTemplate. */
+  prometheusStorageRequest?: string;
+  /** `spec.retention` of the live Prometheus k8s. */
+  prometheusRetention?: string;
+  /** `spec.nodeSelector` of the live Prometheus k8s. */
+  prometheusNodeSelector?: Record<string, string>;
+  /** Whether Secret kube-etcd-client-certs exists in the monitoring namespace. */
+  etcdClientCertsSecret: boolean;
+}
+
+export interface ClusterFacts {
+  /** Every Node object (masters, edge and NotReady nodes included). */
+  nodeCount: number;
+  /** The API server's gitVersion, e.g. `v1.34.4` (vendor suffixes allowed). */
+  kubernetesVersion: string;
+  /** Served group versions, e.g. `v1`, `apps/v1`, `policy/v1`; empty when unknown (offline render). */
+  servedApiVersions: string[];
+  live: LiveFacts;
+  /** The notification-manager webhook serving certificate, produced elsewhere and passed through. */
+  webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
+}

@@ -1,0 +1,165 @@
+/**
+ * ClusterConfiguration spec + cluster facts → the values every template renders from
+ * (facts §3, §4, §6). Precedence everywhere: spec > live cluster > default. Each deliberate
+ * difference from the original is marked "Correction:" (or "Addition:") next to the code.
+ */
+import { compareVersions } from '../render/version.js';
+import type { PlacedWorkload } from './defaults.js';
+import {
+  CONTAINER_RESOURCES,
+  DEFAULT_NODE_EXPORTER_PORT,
+  DEFAULT_REPLICAS,
+  SMALL_CLUSTER_NODES,
+} from './defaults.js';
+import { resolveEtcd } from './etcd.js';
+import type { ClusterFacts } from './facts.js';
+import { asNonNegativeInteger } from './field-checks.js';
+import { resolveImages, resolveVersions } from './images.js';
+import { resolvePlacement } from './placement.js';
+import type { FieldProblem } from './problems.js';
+import { ConfigError } from './problems.js';
+import { resolveRetention, resolveStorageClass, resolveStorageSize } from './prometheus-storage.js';
+import { resolveResources } from './resources.js';
+import type { Spec } from './spec-path.js';
+import { firstSet, get, isSetScalar } from './spec-path.js';
+import { validateSpec } from './validate.js';
+import type { MonitoringValues, Resources, ValueWarning } from './values.js';
+import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
+
+export interface ResolvedValues {
+  values: MonitoringValues;
+  warnings: ValueWarning[];
+}
+
+/** Explicit keys first (null means unset), else the node-count rule (fewer than 3 nodes → small). */
+// Correction: an explicit null no longer renders `replicas: None`; it falls back to the node-count rule.
+function replicas(
+  spec: Spec,
+  keys: string[],
+  rule: { small: number; large: number },
+  nodeCount: number,
+): number {
+  const found = firstSet(spec, keys);
+  const explicit = found ? asNonNegativeInteger(found.value) : undefined;
+  if (explicit !== undefined) return explicit;
+  return nodeCount < SMALL_CLUSTER_NODES ? rule.small : rule.large;
+}
+
+// Correction: policy/v1 whenever the server serves it (the original switched on a string compare at 1.25);
+// without discovery (offline render) the Kubernetes version decides: policy/v1 exists since 1.21.
+function pdbApiVersion(facts: ClusterFacts): MonitoringValues['apiVersions']['podDisruptionBudget'] {
+  if (facts.servedApiVersions.length > 0) {
+    return facts.servedApiVersions.includes('policy/v1') ? 'policy/v1' : 'policy/v1beta1';
+  }
+  try {
+    return compareVersions(facts.kubernetesVersion, '1.21.0') >= 0 ? 'policy/v1' : 'policy/v1beta1';
+  } catch {
+    return 'policy/v1';
+  }
+}
+
+export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts): ResolvedValues {
+  const problems = validateSpec(spec);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const warnings: ValueWarning[] = [];
+  const resourceProblems: FieldProblem[] = [];
+  const resources = (container: keyof typeof CONTAINER_RESOURCES): Resources => {
+    const resolved = resolveResources(spec, CONTAINER_RESOURCES[container]);
+    resourceProblems.push(...resolved.problems);
+    return resolved.resources;
+  };
+  const placement = (workload: PlacedWorkload) => resolvePlacement(spec, workload);
+  const { nodeCount, live } = facts;
+
+  const storage = resolveStorageSize(spec, live);
+  if (storage.warning) warnings.push(storage.warning);
+  const storageClassName = resolveStorageClass(spec);
+  const etcd = resolveEtcd(spec, live);
+  warnings.push(...etcd.warnings);
+  const images = resolveImages(spec);
+  const nodeExporterPort = get(spec, 'monitoring.node_exporter.port');
+  // kube-rbac-proxy resources are resolved once per container that runs one (they share the chain).
+  const kubeRbacProxy = () => resources('kubeRbacProxy');
+
+  const values: MonitoringValues = {
+    namespace: MONITORING_NAMESPACE,
+    federatedNamespace: FEDERATED_NAMESPACE,
+    external: get(spec, 'common.monitoring.type') === 'external',
+    nodeCount,
+    kubernetesVersion: facts.kubernetesVersion,
+    apiVersions: { podDisruptionBudget: pdbApiVersion(facts) },
+    images,
+    versions: resolveVersions(images),
+    prometheus: {
+      replicas: replicas(
+        spec,
+        ['monitoring.prometheus.replicas', 'monitoring.prometheusReplicas'],
+        DEFAULT_REPLICAS.prometheus,
+        nodeCount,
+      ),
+      retention: resolveRetention(spec, live),
+      storage:
+        storageClassName === undefined ? { size: storage.size } : { size: storage.size, storageClassName },
+      resources: resources('prometheus'),
+      // Correction: the live Prometheus nodeSelector is carried over (the original collected it and never used it).
+      placement: resolvePlacement(spec, 'prometheus', live.prometheusNodeSelector),
+      secrets: etcd.prometheusSecrets,
+    },
+    prometheusOperator: {
+      resources: resources('prometheusOperator'),
+      proxyResources: kubeRbacProxy(),
+      placement: placement('prometheusOperator'),
+    },
+    nodeExporter: {
+      port: isSetScalar(nodeExporterPort) ? Number(nodeExporterPort) : DEFAULT_NODE_EXPORTER_PORT,
+      resources: resources('nodeExporter'),
+      proxyResources: kubeRbacProxy(),
+    },
+    kubeStateMetrics: {
+      resources: resources('kubeStateMetrics'),
+      proxyMainResources: kubeRbacProxy(),
+      proxySelfResources: kubeRbacProxy(),
+      placement: placement('kubeStateMetrics'),
+    },
+    alertmanager: {
+      replicas: replicas(
+        spec,
+        ['monitoring.alertmanager.replicas', 'monitoring.alertmanagerReplicas'],
+        DEFAULT_REPLICAS.alertmanager,
+        nodeCount,
+      ),
+      resources: resources('alertmanager'),
+      placement: placement('alertmanager'),
+    },
+    notificationManager: {
+      // Addition: monitoring.notification_manager.replicas (the original had no key).
+      replicas: replicas(
+        spec,
+        ['monitoring.notification_manager.replicas'],
+        DEFAULT_REPLICAS.notificationManager,
+        nodeCount,
+      ),
+      resources: resources('notificationManager'),
+      operatorResources: resources('notificationManagerOperator'),
+      proxyResources: resources('notificationManagerProxy'),
+      placement: placement('notificationManager'),
+      webhookTls: { ...facts.webhookTls },
+    },
+    etcd: etcd.etcd,
+  };
+
+  if (resourceProblems.length > 0) throw new ConfigError(dedupe(resourceProblems));
+  return { values, warnings };
+}
+
+/** kube-rbac-proxy is resolved for several containers; report each problem once. */
+function dedupe(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,352 @@
+/**
+ * Validation of every ClusterConfiguration key the monitoring stack reads (facts §3), before any
+ * value is resolved: each problem names the field, the bad value and the fix. `null` (and "" for
+ * scalar keys) means "unset" everywhere and is never a problem.
+ */
+import { CONTAINER_RESOURCES } from './defaults.js';
+import { splitEndpointIps } from './etcd.js';
+import {
+  asNonNegativeInteger,
+  dnsSubdomainReason,
+  durationReason,
+  endpointIpReason,
+  imageRepositoryReason,
+  imageTagReason,
+  portReason,
+  quantityReason,
+  registryReason,
+} from './field-checks.js';
+import { IMAGE_NAMES } from './images.js';
+import { placementKeys } from './placement.js';
+import { STORAGE_CLASS_KEYS, VOLUME_SIZE_KEYS } from './prometheus-storage.js';
+import type { FieldProblem } from './problems.js';
+import { describeValue } from './problems.js';
+import { resourceKeys } from './resources.js';
+import { isMapping, isSetScalar, lookup } from './spec-path.js';
+
+export type { FieldProblem } from './problems.js';
+export { ConfigError } from './problems.js';
+
+class SpecChecker {
+  readonly problems: FieldProblem[] = [];
+  private readonly reportedParents = new Set<string>();
+
+  constructor(private readonly spec: Record<string, unknown>) {}
+
+  /** The value at `path` (no `spec.` prefix); a parent that is not a mapping is reported once. */
+  read(path: string): unknown {
+    const { value, blockedAt } = lookup(this.spec, path);
+    if (blockedAt !== undefined && !this.reportedParents.has(blockedAt)) {
+      this.reportedParents.add(blockedAt);
+      this.report(
+        blockedAt,
+        lookup(this.spec, blockedAt).value,
+        'is not a mapping',
+        `Write spec.${blockedAt} as a mapping of keys, or remove it.`,
+      );
+    }
+    return value;
+  }
+
+  report(path: string, value: unknown, reason: string, fix: string): void {
+    const field = `spec.${path}`;
+    this.problems.push({ field, message: `${field}: ${describeValue(field, value)} ${reason}.`, fix });
+  }
+
+  /** Reports `reason(value)` when the value is set (not null, not ""). */
+  check(path: string, reason: (value: unknown) => string | undefined, fix: string): unknown {
+    const value = this.read(path);
+    if (!isSetScalar(value)) return undefined;
+    const why = reason(value);
+    if (why !== undefined) this.report(path, value, why, fix);
+    return value;
+  }
+
+  /** Reports a set value that is not a mapping; returns the mapping or undefined. */
+  mapping(path: string, fix: string): Record<string, unknown> | undefined {
+    const value = this.read(path);
+    if (value === undefined || value === null) return undefined;
+    if (isMapping(value)) return value;
+    if (!this.reportedParents.has(path)) this.report(path, value, 'is not a mapping', fix);
+    this.reportedParents.add(path);
+    return undefined;
+  }
+}
+
+function checkReplicas(v: SpecChecker): void {
+  const keys: [string, string][] = [
+    ['monitoring.prometheus.replicas', '1 below 3 nodes, else 2'],
+    ['monitoring.prometheusReplicas', '1 below 3 nodes, else 2'],
+    ['monitoring.alertmanager.replicas', '1 below 3 nodes, else 3'],
+    ['monitoring.alertmanagerReplicas', '1 below 3 nodes, else 3'],
+    ['monitoring.notification_manager.replicas', '1 below 3 nodes, else 2'],
+  ];
+  for (const [path, defaults] of keys) {
+    v.check(
+      path,
+      (value) =>
+        asNonNegativeInteger(value) === undefined ? 'is not a whole number of 0 or more' : undefined,
+      `Set spec.${path} to a whole number such as 2, or remove it for the default (${defaults}).`,
+    );
+  }
+}
+
+function checkPrometheusStorage(v: SpecChecker): void {
+  for (const path of VOLUME_SIZE_KEYS) {
+    v.check(
+      path,
+      (value) => quantityReason(value, { positive: true }),
+      `Set spec.${path} to a size such as 20Gi or 100Gi, or remove it for the default (20Gi).`,
+    );
+  }
+  v.check(
+    'monitoring.prometheus.retention',
+    durationReason,
+    'Set spec.monitoring.prometheus.retention to a Prometheus duration such as 7d, 12h, 1w or 30d12h, or remove it for the default (7d).',
+  );
+  for (const path of STORAGE_CLASS_KEYS) {
+    v.check(
+      path,
+      (value) => (typeof value === 'string' ? dnsSubdomainReason(value) : 'is not a string'),
+      `Set spec.${path} to the name of a StorageClass (kubectl get storageclass), or to "" for the cluster default.`,
+    );
+  }
+}
+
+function checkResources(v: SpecChecker): void {
+  for (const { base, container } of Object.values(CONTAINER_RESOURCES)) {
+    const groupFix = (path: string) =>
+      `Write spec.${path} as a mapping with cpu and memory, e.g. {cpu: 500m, memory: 1Gi}.`;
+    v.mapping(`${base}.resources`, `Write spec.${base}.resources as a mapping with limits and requests.`);
+    for (const kind of ['limits', 'requests'] as const) {
+      v.mapping(`${base}.resources.${kind}`, groupFix(`${base}.resources.${kind}`));
+      v.mapping(`${base}.${kind}`, groupFix(`${base}.${kind}`));
+      for (const resource of ['cpu', 'memory'] as const) {
+        const example = resource === 'cpu' ? '500m or 1' : '512Mi or 2Gi';
+        for (const path of resourceKeys(base, kind, resource)) {
+          v.check(
+            path,
+            (value) => quantityReason(value),
+            `Set spec.${path} to a Kubernetes quantity such as ${example} for the ${container} container, or remove it for the default.`,
+          );
+        }
+      }
+    }
+  }
+}
+
+const TOLERATION_OPERATORS = ['Exists', 'Equal'];
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const AFFINITY_KEYS = ['nodeAffinity', 'podAffinity', 'podAntiAffinity'];
+
+function checkToleration(v: SpecChecker, path: string, item: unknown): void {
+  if (!isMapping(item)) {
+    v.report(
+      path,
+      item,
+      'is not a mapping',
+      `Write each toleration as a mapping, e.g. {key: dedicated, operator: Equal, value: monitoring, effect: NoSchedule}.`,
+    );
+    return;
+  }
+  const { key, operator, value, effect, tolerationSeconds } = item;
+  if (key !== undefined && key !== null && typeof key !== 'string') {
+    v.report(`${path}.key`, key, 'is not a string', `Quote the taint key in spec.${path}.key.`);
+  }
+  if (isSetScalar(operator) && !TOLERATION_OPERATORS.includes(operator as string)) {
+    v.report(
+      `${path}.operator`,
+      operator,
+      'is not a toleration operator',
+      `Set spec.${path}.operator to Exists or Equal.`,
+    );
+  }
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    v.report(`${path}.value`, value, 'is not a string', `Quote the taint value in spec.${path}.value.`);
+  }
+  if (operator === 'Exists' && isSetScalar(value)) {
+    v.report(
+      `${path}.value`,
+      value,
+      'is set although the operator is Exists',
+      `Remove spec.${path}.value, or use operator Equal.`,
+    );
+  }
+  if (isSetScalar(effect) && !TAINT_EFFECTS.includes(effect as string)) {
+    v.report(
+      `${path}.effect`,
+      effect,
+      'is not a taint effect',
+      `Set spec.${path}.effect to NoSchedule, PreferNoSchedule or NoExecute, or remove it to match every effect.`,
+    );
+  }
+  if (tolerationSeconds !== undefined && tolerationSeconds !== null && !Number.isInteger(tolerationSeconds)) {
+    v.report(
+      `${path}.tolerationSeconds`,
+      tolerationSeconds,
+      'is not a whole number',
+      `Set spec.${path}.tolerationSeconds to a number of seconds.`,
+    );
+  }
+}
+
+function checkPlacement(v: SpecChecker): void {
+  const [monitoringSelector, topSelector] = placementKeys('nodeSelector');
+  for (const path of [monitoringSelector, topSelector]) {
+    const selector = v.mapping(
+      path,
+      `Write spec.${path} as a mapping of node labels, e.g. {kubernetes.io/os: linux}.`,
+    );
+    for (const [label, value] of Object.entries(selector ?? {})) {
+      if (typeof value !== 'string') {
+        v.report(
+          `${path}["${label}"]`,
+          value,
+          'is not a string',
+          `Quote the label value of ${label} in spec.${path}, e.g. "${String(value)}".`,
+        );
+      }
+    }
+  }
+  for (const path of placementKeys('tolerations')) {
+    const tolerations = v.read(path);
+    if (tolerations === undefined || tolerations === null) continue;
+    if (!Array.isArray(tolerations)) {
+      v.report(
+        path,
+        tolerations,
+        'is not a list',
+        `Write spec.${path} as a list of tolerations, or [] for none.`,
+      );
+      continue;
+    }
+    tolerations.forEach((item, index) => checkToleration(v, `${path}[${index}]`, item));
+  }
+  for (const path of placementKeys('affinity')) {
+    const affinity = v.mapping(
+      path,
+      `Write spec.${path} as a Kubernetes affinity mapping (nodeAffinity, podAffinity, podAntiAffinity), or {} for none.`,
+    );
+    for (const [key, value] of Object.entries(affinity ?? {})) {
+      if (!AFFINITY_KEYS.includes(key)) {
+        v.report(
+          `${path}.${key}`,
+          value,
+          'is not an affinity kind',
+          `Use nodeAffinity, podAffinity or podAntiAffinity in spec.${path}.`,
+        );
+      } else if (value !== null && !isMapping(value)) {
+        v.report(
+          `${path}.${key}`,
+          value,
+          'is not a mapping',
+          `Write spec.${path}.${key} as a Kubernetes ${key} mapping.`,
+        );
+      }
+    }
+  }
+}
+
+function checkEtcd(v: SpecChecker): void {
+  for (const path of ['etcd.monitoring', 'etcd.tlsEnable']) {
+    v.check(
+      path,
+      (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),
+      `Set spec.${path} to true or false (without quotes).`,
+    );
+  }
+  v.check('etcd.port', portReason, 'Set spec.etcd.port to the etcd client port, usually 2379.');
+  if (v.read('etcd.monitoring') !== true) return;
+  const path = 'etcd.endpointIps';
+  const fix =
+    'Set spec.etcd.endpointIps to the IP addresses of the etcd nodes (the node IPs, e.g. "192.168.0.2,192.168.0.3"); ' +
+    'localhost and 127.0.0.1 cannot be used, Kubernetes refuses them in Endpoints.';
+  const raw = v.read(path);
+  if (
+    Array.isArray(raw)
+      ? raw.some((item) => typeof item !== 'string')
+      : isSetScalar(raw) && typeof raw !== 'string'
+  ) {
+    v.report(path, raw, 'is not a comma-separated list of IP addresses', fix);
+    return;
+  }
+  const addresses = splitEndpointIps(raw);
+  if (addresses.length === 0) {
+    v.report(path, raw, 'is empty, but etcd.monitoring is true', fix);
+    return;
+  }
+  for (const address of addresses) {
+    const reason = endpointIpReason(address);
+    if (reason === undefined) continue;
+    v.report(path, raw, address === raw ? reason : `has "${address}", which ${reason}`, fix);
+  }
+}
+
+function checkSwitches(v: SpecChecker): void {
+  v.check(
+    'monitoring.node_exporter.port',
+    portReason,
+    'Set spec.monitoring.node_exporter.port to a free host port (1-65535), or remove it for the default (9100).',
+  );
+  v.check(
+    'common.monitoring.type',
+    (value) => (typeof value === 'string' ? undefined : 'is not a string'),
+    'Set spec.common.monitoring.type to "external" to use an external Prometheus, or remove it.',
+  );
+}
+
+function checkRegistry(v: SpecChecker): void {
+  const stringFix: Record<string, string> = {
+    local_registry:
+      'Set spec.local_registry to a registry host such as "registry.example.com:5000", without http://.',
+    zone: 'Set spec.zone to "cn" to pull from the Aliyun mirror, or remove it.',
+    namespace_override:
+      'Set spec.namespace_override to the registry namespace (organization) holding every image, e.g. "kubesphereio".',
+  };
+  for (const [path, fix] of Object.entries(stringFix)) {
+    v.check(path, (value) => (typeof value === 'string' ? undefined : 'is not a string'), fix);
+  }
+  v.check(
+    'local_registry',
+    (value) => (typeof value === 'string' ? registryReason(value) : undefined),
+    stringFix.local_registry as string,
+  );
+  v.check(
+    'namespace_override',
+    (value) => (typeof value === 'string' && /[\s:]/.test(value) ? 'is not a registry namespace' : undefined),
+    stringFix.namespace_override as string,
+  );
+  for (const name of IMAGE_NAMES) {
+    v.check(
+      `${name}_repo`,
+      imageRepositoryReason,
+      `Set spec.${name}_repo to an image repository without tag, e.g. "registry.example.com/prom/prometheus", and the tag in spec.${name}_tag.`,
+    );
+    v.check(`${name}_tag`, imageTagReason, `Set spec.${name}_tag to an image tag in quotes, e.g. "v1.0.0".`);
+  }
+}
+
+// Addition: the spec is validated before anything renders (the original failed mid-playbook, e.g. on etcd.endpointIps: localhost).
+/** Every problem of the keys the monitoring stack reads; empty when the spec is usable. */
+export function validateSpec(spec: unknown): FieldProblem[] {
+  if (spec === undefined || spec === null) return [];
+  if (!isMapping(spec)) {
+    return [
+      {
+        field: 'spec',
+        message: `spec: ${describeValue('spec', spec)} is not a mapping.`,
+        fix: 'Write the ClusterConfiguration spec as a mapping of settings.',
+      },
+    ];
+  }
+  const v = new SpecChecker(spec);
+  v.mapping('monitoring', 'Write spec.monitoring as a mapping of settings.');
+  checkReplicas(v);
+  checkPrometheusStorage(v);
+  checkResources(v);
+  checkPlacement(v);
+  checkSwitches(v);
+  checkEtcd(v);
+  checkRegistry(v);
+  return v.problems;
+}
