@@ -105,15 +105,21 @@ describe('ClusterConfiguration CRD', () => {
     const intOrString = [
       'spec.monitoring.prometheusVolumeSize',
       'spec.monitoring.prometheus.volumeSize',
-      'spec.monitoring.prometheus.resources.limits.cpu',
       'spec.monitoring.prometheus.requests.memory',
-      'spec.monitoring.prometheus.operator.resources.requests.cpu',
       'spec.monitoring.kube_state_metrics.limits.memory',
-      'spec.monitoring.notification_manager.proxy.resources.limits.cpu',
       'spec.alerting.thanosruler.resources.limits.memory',
     ];
     for (const path of intOrString) {
       expect([path, at(path)['x-kubernetes-int-or-string'], at(path).type]).toEqual([path, true, undefined]);
+    }
+    // CPU also takes a plain number such as 0.5, as the original did: any value, checked by the operator.
+    const anyValue = [
+      'spec.monitoring.prometheus.resources.limits.cpu',
+      'spec.monitoring.prometheus.operator.resources.requests.cpu',
+      'spec.monitoring.notification_manager.proxy.resources.limits.cpu',
+    ];
+    for (const path of anyValue) {
+      expect([path, at(path)['x-kubernetes-preserve-unknown-fields'], at(path).type]).toEqual([path, true, undefined]);
     }
     const integers: [string, number][] = [
       ['spec.monitoring.prometheus.replicas', 0],
@@ -229,7 +235,6 @@ describe('validation of edited specs', () => {
         'spec.etcd.port',
         'spec.etcd.tlsEnable',
         'spec.monitoring.node_exporter.port',
-        'spec.monitoring.prometheus.resources.limits.cpu',
         'spec.monitoring.prometheus.resources.limits.memory',
         'spec.nodeSelector.dedicated',
         'spec.tolerations[0].tolerationSeconds',
