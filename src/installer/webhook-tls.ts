@@ -5,7 +5,7 @@
  */
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
-import { createCa, isUsableServingPair, issueServingCert } from '../pki/index.js';
+import { createServingBundle, isUsableServingPair, serviceDnsNames } from '../pki/index.js';
 
 export const WEBHOOK_SECRET = 'notification-manager-webhook-server-cert';
 export const WEBHOOK_DNS_NAME = `notification-manager-webhook.${MONITORING_NAMESPACE}.svc`;
