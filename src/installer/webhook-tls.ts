@@ -34,15 +34,10 @@ export async function webhookTls(client: KubeClient, namespace = MONITORING_NAME
 }
 
 export function issueWebhookTls(): WebhookTls {
-  const ca = createCa({ commonName: 'notification-manager-webhook-ca', days: 3650 });
-  const serving = issueServingCert(ca, {
-    commonName: WEBHOOK_DNS_NAME,
-    dnsNames: [
-      'notification-manager-webhook',
-      `notification-manager-webhook.${MONITORING_NAMESPACE}`,
-      WEBHOOK_DNS_NAME,
-    ],
+  return createServingBundle({
+    caCommonName: 'notification-manager-webhook-ca',
+    commonName: 'notification-manager-webhook',
+    dnsNames: serviceDnsNames('notification-manager-webhook', MONITORING_NAMESPACE),
     days: 3650,
   });
-  return { caCert: ca.cert, tlsCert: serving.cert, tlsKey: serving.key };
 }
