@@ -29,6 +29,25 @@ function modelModule(apiVersion: string): string | undefined {
   return undefined;
 }
 
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params?: { missingProperty?: string };
+}
+
+/**
+ * The generated models require apiVersion and kind on embedded objects that carry TypeMeta (e.g.
+ * Prometheus.spec.storage.volumeClaimTemplate) although the CRD and the operator do not; those
+ * errors below the top level are not problems.
+ */
+function isEmbeddedTypeMetaError(e: AjvError): boolean {
+  if (!e.instancePath) return false;
+  if (e.keyword === 'required')
+    return e.params?.missingProperty === 'apiVersion' || e.params?.missingProperty === 'kind';
+  return /\/(apiVersion|kind)$/.test(e.instancePath) && e.keyword === 'enum';
+}
+
 const modules = new Map<string, Promise<Record<string, unknown> | undefined>>();
 
 function loadModels(apiVersion: string): Promise<Record<string, unknown> | undefined> {
@@ -54,12 +73,14 @@ export async function validateManifests(manifests: ManifestSource[]): Promise<Va
     try {
       new Model(object).validate();
     } catch (err) {
+      const all = (err as { errors?: AjvError[] }).errors;
+      const errors = (all ?? []).filter((e) => !isEmbeddedTypeMetaError(e));
+      if (all && errors.length === 0) continue;
+      const message = errors.length
+        ? errors.map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`).join('; ')
+        : (err as Error).message;
       const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
-      problems.push({
-        source,
-        object: `${object.kind} ${ns}${object.metadata.name}`,
-        message: (err as Error).message,
-      });
+      problems.push({ source, object: `${object.kind} ${ns}${object.metadata.name}`, message });
     }
   }
   return problems;
