@@ -17,7 +17,6 @@ export default {
       globalSetup: '<rootDir>/test/integration/global-setup.mjs',
       globalTeardown: '<rootDir>/test/integration/global-teardown.mjs',
       slowTestThreshold: 30,
-      testTimeout: 120_000,
     },
   ],
 };

@@ -19,12 +19,7 @@ import { RestMapper } from '../kube/discovery.js';
 import { startHttpServer, type RouteHandler, type RunningServer } from '../observe/http.js';
 import { checkHealth } from '../observe/health.js';
 import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../observe/logger.js';
-import {
-  createOperatorMetrics,
-  PROMETHEUS_CONTENT_TYPE,
-  Registry,
-  registerProcessMetrics,
-} from '../observe/metrics.js';
+import { createOperatorMetrics, PROMETHEUS_CONTENT_TYPE, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 
@@ -75,7 +70,6 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   const mapper = new RestMapper(client);
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry);
-  registerProcessMetrics(registry);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
   const installer = new Installer({
     client,

@@ -36,7 +36,7 @@ export async function listAll<T = PartialObjectMetadata>(
       accept: options.metadataOnly ? ACCEPT_METADATA_LIST : undefined,
     });
     pages++;
-    items.push(...page.items);
+    items.push(...(page.items ?? []));
     cont = page.metadata.continue || undefined;
     resourceVersion = page.metadata.resourceVersion;
   } while (cont);

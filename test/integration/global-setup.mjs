@@ -11,5 +11,7 @@ export default async function globalSetup() {
   globalThis.__controlPlane = cp;
   process.env.KS_ENVTEST_INFO = `${cp.info.dir}/cluster.json`;
   const version = await KubeClient.fromKubeconfig(cp.kubeconfig).get('/version');
-  process.stderr.write(`\nintegration tests talk to kube-apiserver ${version.gitVersion} (${version.platform}) at ${cp.server}\n`);
+  process.stderr.write(
+    `\nintegration tests talk to kube-apiserver ${version.gitVersion} (${version.platform}) at ${cp.server}\n`,
+  );
 }

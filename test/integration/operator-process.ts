@@ -19,13 +19,22 @@ export interface OperatorProcess {
   exited: Promise<number | null>;
 }
 
-export function startOperatorProcess(args: string[], env: NodeJS.ProcessEnv = {}): OperatorProcess {
+export interface OperatorProcessOptions {
+  /** What Node runs instead of the sources under tsx, e.g. ['dist/main.js'] of a built tree. */
+  entry?: string[];
+  /** Working directory (default: the repository). */
+  cwd?: string;
+}
+
+export function startOperatorProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: OperatorProcessOptions = {},
+): OperatorProcess {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      path.join(ROOT, 'src', 'main.ts'),
+      ...(options.entry ?? ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts')]),
       'run',
       '--kubeconfig',
       clusterInfo().kubeconfig,
@@ -35,7 +44,7 @@ export function startOperatorProcess(args: string[], env: NodeJS.ProcessEnv = {}
       '127.0.0.1:0',
       ...args,
     ],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: options.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
   const waiters: { re: RegExp; from: number; resolve: (l: string) => void }[] = [];
@@ -65,6 +74,13 @@ export function startOperatorProcess(args: string[], env: NodeJS.ProcessEnv = {}
       const found = lines.slice(afterIndex).find((l) => re.test(l));
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
+        void exited.then((code) =>
+          reject(
+            new Error(
+              `operator exited (code ${code}) before a line matching ${re}:\n${lines.slice(-15).join('\n')}`,
+            ),
+          ),
+        );
         const timer = setTimeout(() => {
           reject(
             new Error(

@@ -27,6 +27,11 @@ describe('ks-installer run', () => {
   let ns: string;
   let op: OperatorProcess;
   const getCc = () => admin.get<ClusterConfiguration>(ccPath(ns));
+  const healthPort = () =>
+    /health":"[^"]*:(\d+)"|health=\S*:(\d+)/
+      .exec(op.lines.find((l) => l.includes('ks-installer starting')) ?? '')
+      ?.slice(1)
+      .find(Boolean);
   const readyStatus = (cc: ClusterConfiguration) =>
     cc.status?.conditions?.find((c) => c.type === 'Ready')?.status;
 
@@ -146,7 +151,8 @@ describe('ks-installer run', () => {
   it('an invalid value is reported as Degraded naming the field, nothing is written, and the process keeps serving', async () => {
     const before = await stackResourceVersions(admin);
     const from = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { volumeSize: 'lots' } } } });
+    // The original's sample value: passes the CRD schema, but is no IP address for an Endpoints object.
+    await mergePatch(admin, ccPath(ns), { spec: { etcd: { monitoring: true, endpointIps: 'localhost' } } });
     await op.waitFor(/run failed/, 60_000, from);
     const cc = await waitUntil('Degraded', async () => {
       const c = await getCc();
@@ -154,7 +160,10 @@ describe('ks-installer run', () => {
     });
     const degraded = cc.status!.conditions!.find((x) => x.type === 'Degraded')!;
     expect(degraded.reason).toBe('InvalidSpec');
-    expect(degraded.message).toContain('spec.monitoring.prometheus.volumeSize');
+    expect(degraded.message).toContain('spec.etcd.endpointIps');
+    expect(op.lines.slice(from).some((l) => l.includes('spec.etcd.endpointIps'))).toBe(true);
+    const health = await fetch(`http://127.0.0.1:${healthPort()}/healthz`);
+    expect(health.status).toBe(200);
     expect(readyStatus(cc)).toBe('False');
     expect(
       (await clusterEvents(admin, ns, 'ks-installer')).some(
@@ -166,7 +175,7 @@ describe('ks-installer run', () => {
 
     // Fixing the field recovers.
     const fixFrom = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { volumeSize: '20Gi' } } } });
+    await mergePatch(admin, ccPath(ns), { spec: { etcd: { monitoring: false } } });
     await nextRunEnd(fixFrom);
     const fixed = await getCc();
     expect(readyStatus(fixed)).toBe('True');

@@ -1,0 +1,205 @@
+/**
+ * The API requests the operator makes, as RBAC attributes (verb, group, resource, namespace, name),
+ * derived from a plan's objects and from what the code reads; and the grants of RBAC rules, to find
+ * the ones no request needs. Used by the chart's integration test, which asks the API server.
+ */
+import type { ManifestSource } from '../../../src/installer/manifests.js';
+import { ETCD_CERTS_SECRET, PROMETHEUS_PVC } from '../../../src/installer/facts.js';
+import { WEBHOOK_SECRET } from '../../../src/installer/webhook-tls.js';
+import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
+import type { KubeObject } from '../../../src/kube/client.js';
+import type { RestMapper } from '../../../src/kube/discovery.js';
+import type { PolicyRule } from './helm.js';
+
+export interface Access {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  /** The template or code path that makes this request. */
+  why: string;
+}
+
+export const describeAccess = (a: Access): string =>
+  `${a.verb} ${a.group || 'core'}/${a.resource}${a.namespace ? ` in ${a.namespace}` : ''}${a.name ? ` named ${a.name}` : ''} (${a.why})`;
+
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
+
+/**
+ * Server-side apply of each object (src/kube/apply.ts): a GET of the object, then a PATCH that
+ * creates it when missing (authorized as create and as patch), resources mapped by discovery.
+ */
+export async function applyAccesses(manifests: ManifestSource[], mapper: RestMapper): Promise<Access[]> {
+  const out: Access[] = [];
+  for (const { source, object } of manifests) {
+    const r = await mapper.resource(object.apiVersion, object.kind);
+    const base = {
+      group: groupOf(object.apiVersion),
+      resource: r.resource,
+      namespace: r.namespaced ? object.metadata.namespace : undefined,
+      why: `${source}: ${object.kind} ${object.metadata.name}`,
+    };
+    out.push(
+      { ...base, verb: 'get', name: object.metadata.name },
+      { ...base, verb: 'create' },
+      { ...base, verb: 'patch', name: object.metadata.name },
+    );
+  }
+  return out;
+}
+
+interface RoleRef {
+  kind: string;
+  name: string;
+}
+
+/**
+ * ClusterRoles and Roles that grant what the operator does not hold need `escalate` on their name;
+ * bindings need `bind` on the role they reference.
+ */
+export function rbacAccesses(manifests: ManifestSource[]): Access[] {
+  const out: Access[] = [];
+  const rbac = 'rbac.authorization.k8s.io';
+  for (const { source, object } of manifests) {
+    if (groupOf(object.apiVersion) !== rbac) continue;
+    const why = `${source}: ${object.kind} ${object.metadata.name}`;
+    const ns = object.metadata.namespace;
+    if (object.kind === 'ClusterRole') {
+      out.push({ verb: 'escalate', group: rbac, resource: 'clusterroles', name: object.metadata.name, why });
+    } else if (object.kind === 'Role') {
+      out.push({
+        verb: 'escalate',
+        group: rbac,
+        resource: 'roles',
+        namespace: ns,
+        name: object.metadata.name,
+        why,
+      });
+    } else if (object.kind === 'ClusterRoleBinding' || object.kind === 'RoleBinding') {
+      const ref = (object as KubeObject & { roleRef: RoleRef }).roleRef;
+      out.push({
+        verb: 'bind',
+        group: rbac,
+        resource: ref.kind === 'Role' ? 'roles' : 'clusterroles',
+        namespace: object.kind === 'RoleBinding' ? ns : undefined,
+        name: ref.name,
+        why,
+      });
+    }
+  }
+  return out;
+}
+
+/** What the operator's code reads and writes besides the applied objects. */
+export function codeAccesses(
+  ccNamespace: string,
+  ccName: string,
+  options: { leaderElect: boolean; createClusterConfiguration: boolean },
+): Access[] {
+  const mon = MONITORING_NAMESPACE;
+  const cc = {
+    group: 'installer.kubesphere.io',
+    resource: 'clusterconfigurations',
+    namespace: ccNamespace,
+    name: ccName,
+  };
+  const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: ccNamespace };
+  return [
+    { verb: 'list', group: '', resource: 'nodes', why: 'src/installer/facts.ts: node count' },
+    {
+      verb: 'get',
+      group: '',
+      resource: 'persistentvolumeclaims',
+      namespace: mon,
+      name: PROMETHEUS_PVC,
+      why: 'src/installer/facts.ts: Prometheus volume size carry-over',
+    },
+    {
+      verb: 'get',
+      group: '',
+      resource: 'secrets',
+      namespace: mon,
+      name: ETCD_CERTS_SECRET,
+      why: 'src/installer/facts.ts: etcd client certificates present',
+    },
+    {
+      verb: 'get',
+      group: '',
+      resource: 'secrets',
+      namespace: mon,
+      name: WEBHOOK_SECRET,
+      why: 'src/installer/webhook-tls.ts: reuse of the webhook certificate',
+    },
+    { ...cc, verb: 'list', why: 'src/controller/watch.ts: list by name' },
+    { ...cc, verb: 'watch', why: 'src/controller/watch.ts: watch by name' },
+    { ...cc, verb: 'get', why: 'src/controller: read of the ClusterConfiguration' },
+    { ...cc, verb: 'patch', why: 'src/installer/status.ts: status merge patch' },
+    {
+      verb: 'create',
+      group: '',
+      resource: 'events',
+      namespace: ccNamespace,
+      why: 'src/installer/status.ts: Events',
+    },
+    ...(options.createClusterConfiguration
+      ? [
+          {
+            group: cc.group,
+            resource: cc.resource,
+            namespace: ccNamespace,
+            verb: 'create',
+            why: '--create-cluster-configuration: created when missing',
+          },
+        ]
+      : []),
+    ...(options.leaderElect
+      ? [
+          { ...lease, verb: 'create', why: 'src/controller/leader.ts: first Lease' },
+          { ...lease, verb: 'get', name: 'ks-installer', why: 'src/controller/leader.ts: read the Lease' },
+          {
+            ...lease,
+            verb: 'update',
+            name: 'ks-installer',
+            why: 'src/controller/leader.ts: renew and release',
+          },
+        ]
+      : []),
+  ];
+}
+
+/** Every (verb, group, resource, name?) a rule grants, one per combination. */
+export function expandRule(rule: PolicyRule): Omit<Access, 'why' | 'namespace'>[] {
+  const out: Omit<Access, 'why' | 'namespace'>[] = [];
+  for (const group of rule.apiGroups ?? [])
+    for (const resource of rule.resources ?? [])
+      for (const verb of rule.verbs)
+        for (const name of rule.resourceNames?.length ? rule.resourceNames : [undefined])
+          out.push(name === undefined ? { verb, group, resource } : { verb, group, resource, name });
+  return out;
+}
+
+/**
+ * Grants no access needs: a named grant is used by an access to that name; an unnamed one by any
+ * access to the resource. Verbs in `alsoUsed` (e.g. patch on a Lease the code updates with PUT)
+ * count as used when the resource is used.
+ */
+export function unusedGrants(
+  rules: PolicyRule[],
+  accesses: Access[],
+  alsoUsed: { group: string; resource: string; verb: string }[] = [],
+): string[] {
+  const unused: string[] = [];
+  for (const g of rules.flatMap(expandRule)) {
+    const used =
+      accesses.some(
+        (a) =>
+          a.verb === g.verb &&
+          a.group === g.group &&
+          a.resource === g.resource &&
+          (g.name === undefined || a.name === g.name),
+      ) || alsoUsed.some((u) => u.verb === g.verb && u.group === g.group && u.resource === g.resource);
+    if (!used) unused.push(`${g.verb} ${g.group || 'core'}/${g.resource}${g.name ? ` named ${g.name}` : ''}`);
+  }
+  return unused;
+}
