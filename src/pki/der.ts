@@ -116,7 +116,8 @@ export function utf8String(value: string): Buffer {
 
 /** The bytes of an ASCII (IA5) string; anything else is refused rather than mangled. */
 export function asciiBytes(value: string): Buffer {
-  if ([...value].some((char) => char.charCodeAt(0) > 0x7f)) throw new Error(`${JSON.stringify(value)} is not ASCII`);
+  if ([...value].some((char) => char.charCodeAt(0) > 0x7f))
+    throw new Error(`${JSON.stringify(value)} is not ASCII`);
   return Buffer.from(value, 'ascii');
 }
 

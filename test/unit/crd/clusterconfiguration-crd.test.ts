@@ -119,7 +119,11 @@ describe('ClusterConfiguration CRD', () => {
       'spec.monitoring.notification_manager.proxy.resources.limits.cpu',
     ];
     for (const path of anyValue) {
-      expect([path, at(path)['x-kubernetes-preserve-unknown-fields'], at(path).type]).toEqual([path, true, undefined]);
+      expect([path, at(path)['x-kubernetes-preserve-unknown-fields'], at(path).type]).toEqual([
+        path,
+        true,
+        undefined,
+      ]);
     }
     const integers: [string, number][] = [
       ['spec.monitoring.prometheus.replicas', 0],
