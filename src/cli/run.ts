@@ -81,6 +81,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     metrics,
     concurrency: Number(flags.concurrency),
   });
+  userHooks.onFailuresChanged = (failures) => void installer.reportUserHooks(failures);
   const controller = new Controller({
     client,
     installer,

@@ -22,6 +22,9 @@ export class UserHooks {
   /** Failures since the last successful run of each hook, by hook name. */
   readonly failures = new Map<string, HookFailure>();
 
+  /** Told whenever the set of failing hooks changes (to put it on the status). */
+  onFailuresChanged?: (failures: HookFailure[]) => void;
+
   constructor(
     private readonly hooks: UserHook[],
     private readonly logger: Logger,
@@ -35,6 +38,7 @@ export class UserHooks {
     const binding = contexts[0]?.binding ?? 'unknown';
     const log = this.logger.child({ hook: hook.name, binding });
     const result = await runHook(hook, contexts, { logger: (line) => log.info(line) });
+    const before = JSON.stringify([...this.failures.values()]);
     if (result.ok) {
       this.failures.delete(hook.name);
       log.info(`hook ${hook.name} finished in ${(result.durationMs / 1000).toFixed(2)}s`);
@@ -43,6 +47,8 @@ export class UserHooks {
       this.failures.set(hook.name, { hook: hook.name, binding, message });
       log.warn(`hook ${hook.name} failed: ${message}`);
     }
+    const after = [...this.failures.values()];
+    if (JSON.stringify(after) !== before) this.onFailuresChanged?.(after);
   }
 
   /** onStartup hooks (ordered by their onStartup value), then the schedule timers. */

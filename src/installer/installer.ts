@@ -149,6 +149,33 @@ export class Installer {
     return { ok: true, retry: false, roles, warnings: plan.warnings, durationMs };
   }
 
+  /** Puts the user hooks' state on the status as condition UserHookFailed (never fails the install). */
+  async reportUserHooks(failures: { hook: string; binding: string; message: string }[]): Promise<void> {
+    const cc = await this.deps.status.read();
+    if (!cc) return;
+    const current = cc.status?.conditions ?? [];
+    if (failures.length === 0 && !current.some((c) => c.type === 'UserHookFailed')) return;
+    const conditions = setCondition(current, {
+      type: 'UserHookFailed',
+      status: failures.length > 0 ? 'True' : 'False',
+      reason: failures.length > 0 ? 'HookFailed' : 'HooksSucceeded',
+      message:
+        failures.length > 0
+          ? failures.map((f) => `${f.hook} (${f.binding}) ${f.message}`).join('; ')
+          : 'every user hook succeeded on its last run',
+      observedGeneration: cc.metadata.generation,
+    });
+    await this.deps.status.patch({ conditions });
+    if (failures.length > 0) {
+      await this.deps.status.event(
+        cc,
+        'Warning',
+        'UserHookFailed',
+        failures.map((f) => `${f.hook}: ${f.message}`).join('; '),
+      );
+    }
+  }
+
   private async fail(
     cc: ClusterConfiguration,
     err: unknown,

@@ -81,6 +81,10 @@ export class StatusWriter {
     return `/apis/installer.kubesphere.io/v1alpha1/namespaces/${this.target.namespace}/clusterconfigurations/${this.target.name}`;
   }
 
+  async read(): Promise<ClusterConfiguration | undefined> {
+    return this.client.getOrUndefined<ClusterConfiguration>(this.path);
+  }
+
   /** Merge-patches status; a failure is logged, never thrown (status is best effort, the run's result is not). */
   async patch(
     status: NonNullable<ClusterConfiguration['status']>,
