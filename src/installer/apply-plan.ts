@@ -2,7 +2,7 @@
 import { applyObjects } from '../kube/apply.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
-import type { Logger } from '../observe/logger.js';
+import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { Plan, RolePlan } from './plan.js';
 
 export interface RoleOutcome {
@@ -60,11 +60,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyPlanContext): Promise<Role
     }
     outcome.durationMs = performance.now() - started;
     ctx.logger.info(`[${i + 1}/${total}] ${outcome.name}: ${describeOutcome(outcome)}`, {
-      role: outcome.name,
-      objects: outcome.objects,
-      changed: outcome.created + outcome.changed,
-      unchanged: outcome.unchanged,
-      durationSeconds: Number((outcome.durationMs / 1000).toFixed(3)),
+      [JSON_ONLY]: {
+        role: outcome.name,
+        objects: outcome.objects,
+        changed: outcome.created + outcome.changed,
+        unchanged: outcome.unchanged,
+        durationSeconds: Number((outcome.durationMs / 1000).toFixed(3)),
+      },
     });
     ctx.onRoleDone?.(outcome);
     outcomes.push(outcome);

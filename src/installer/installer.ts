@@ -7,13 +7,14 @@ import type { ClusterFacts } from '../config/facts.js';
 import type { ValueWarning } from '../config/values.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
-import type { Logger } from '../observe/logger.js';
+import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import { applyPlan, type RoleOutcome } from './apply-plan.js';
 import { gatherFacts } from './facts.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
 import { ROLES } from './roles.js';
+import { growPrometheusStorage, STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 import {
   rfc3339,
   setCondition,
@@ -48,7 +49,11 @@ export interface RunOutcome {
   reason?: string;
 }
 
-const WARNING_TYPES = new Set(['PrometheusStorageShrinkRefused', 'EtcdClientCertsMissing']);
+const WARNING_TYPES = new Set([
+  'PrometheusStorageShrinkRefused',
+  'EtcdClientCertsMissing',
+  STORAGE_NOT_EXPANDABLE,
+]);
 
 export class Installer {
   constructor(private readonly deps: InstallerDeps) {}
@@ -68,13 +73,14 @@ export class Installer {
         observedGeneration: generation,
       });
     };
-    logger.info(`run started: ${trigger}`, { trigger, generation, specHash: hash });
+    logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash } });
     cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
     await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
     await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
 
     let plan: Plan;
     let roles: RoleOutcome[] = [];
+    let warnings: ValueWarning[] = [];
     let at = { index: 0, role: 'facts' };
     try {
       const factsStarted = performance.now();
@@ -82,7 +88,7 @@ export class Installer {
       const facts: ClusterFacts = { ...gathered, webhookTls: await webhookTls(this.deps.client) };
       logger.info(
         `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${((performance.now() - factsStarted) / 1000).toFixed(2)}s`,
-        { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion },
+        { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },
       );
       plan = await makePlan(cc.spec ?? {}, facts, {
         renderer: this.deps.renderer,
@@ -109,13 +115,27 @@ export class Installer {
           this.deps.metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
         },
       });
+      warnings = [...plan.warnings];
+      // Existing Prometheus volumes grow to the size the CR now asks for, where their StorageClass allows it.
+      if (roles.some((r) => r.name === 'prometheus-stack' && !r.skipped)) {
+        const v = plan.values;
+        const growth = await growPrometheusStorage(
+          this.deps.client,
+          v.namespace,
+          v.prometheus.storage.size,
+          logger,
+        );
+        for (const w of growth)
+          logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
+        warnings.push(...growth);
+      }
     } catch (err) {
       return this.fail(cc, err, conditions, generation, at, started);
     }
 
     // Warnings: one condition each, True while it applies; earlier ones that no longer apply turn False.
-    const current = new Set(plan.warnings.map((w) => w.type));
-    for (const w of plan.warnings) cond(w.type, 'True', w.reason, w.message);
+    const current = new Set(warnings.map((w) => w.type));
+    for (const w of warnings) cond(w.type, 'True', w.reason, w.message);
     for (const c of conditions) {
       if (WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True') {
         cond(c.type, 'False', 'Resolved', 'no longer applies');
@@ -142,11 +162,9 @@ export class Installer {
     });
     await status.event(cc, 'Normal', 'RunSucceeded', summary);
     logger.info(`run succeeded: ${summary}`, {
-      objects,
-      changed,
-      durationSeconds: Number((durationMs / 1000).toFixed(3)),
+      [JSON_ONLY]: { objects, changed, durationSeconds: Number((durationMs / 1000).toFixed(3)) },
     });
-    return { ok: true, retry: false, roles, warnings: plan.warnings, durationMs };
+    return { ok: true, retry: false, roles, warnings, durationMs };
   }
 
   /** Puts the user hooks' state on the status as condition UserHookFailed (never fails the install). */

@@ -109,17 +109,28 @@ function textPairs(key: string, value: unknown, depth: number): string[] {
   return [`${textKey(key)}=${textValue(value)}`];
 }
 
+/**
+ * Fields under this key are for machines: JSON lines carry them (spread into the record), text lines
+ * leave them out because the message already says the same for people.
+ */
+export const JSON_ONLY = '$json';
+
 /** `2026-11-22T10:00:00.123Z info  message key=value key2="value with spaces"` */
 export function formatText(event: LogEvent, options: FormatOptions): string {
   const msg = event.msg.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   const parts = [`${event.time.toISOString()} ${event.level.padEnd(5)} ${msg}`];
-  for (const [key, value] of prepareFields(event.fields, options)) parts.push(...textPairs(key, value, 0));
+  for (const [key, value] of prepareFields(event.fields, options)) {
+    if (key !== JSON_ONLY) parts.push(...textPairs(key, value, 0));
+  }
   return parts.join(' ');
 }
 
 /** `{"time":"2026-11-22T10:00:00.123Z","level":"info","msg":"message","key":"value"}` */
 export function formatJson(event: LogEvent, options: FormatOptions): string {
   const record: LogFields = { time: event.time.toISOString(), level: event.level, msg: event.msg };
-  for (const [key, value] of prepareFields(event.fields, options)) record[key] = value;
+  for (const [key, value] of prepareFields(event.fields, options)) {
+    if (key === JSON_ONLY && value && typeof value === 'object') Object.assign(record, value);
+    else record[key] = value;
+  }
   return JSON.stringify(record, plain);
 }

@@ -7,7 +7,7 @@ import { formatJson, formatText } from './log-format.js';
 import type { LogEvent, LogFields, LogFormat, LogLevel } from './log-format.js';
 
 export { redact, isSecretKey, REDACTED } from './redact.js';
-export { errorMessage } from './log-format.js';
+export { errorMessage, JSON_ONLY } from './log-format.js';
 export type { LogFields, LogFormat, LogLevel } from './log-format.js';
 
 export interface Logger {
