@@ -216,6 +216,7 @@ export class KubeClient {
       }, options.inactivityTimeoutMs);
       timer.unref();
     };
+    let body: Readable | undefined;
     try {
       arm();
       let res;
@@ -232,7 +233,10 @@ export class KubeClient {
       }
       if (res.status !== 200) throw toApiError(res.status, 'WATCH', path, await res.text());
       if (!res.body) return 'closed';
-      const lines = createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Infinity });
+      body = Readable.fromWeb(res.body as never);
+      // Aborting the request (watchdog, stop, an ERROR event) errors the body stream; that is the end we asked for.
+      body.on('error', () => undefined);
+      const lines = createInterface({ input: body, crlfDelay: Infinity });
       try {
         for await (const line of lines) {
           if (!line.trim()) continue;
@@ -257,7 +261,8 @@ export class KubeClient {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);
-      controller.abort();
+      body?.destroy();
+      if (!controller.signal.aborted) controller.abort();
     }
   }
 }
