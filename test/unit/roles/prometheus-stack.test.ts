@@ -394,6 +394,13 @@ describe('role prometheus-stack', () => {
       expect(selects(pdb.spec?.selector?.matchLabels, podLabels)).toBe(true);
     });
 
+    it('lets a single Prometheus be evicted (a minAvailable of 1 would block node drains)', () => {
+      const single = render(sampleSpec(), { nodeCount: 1 });
+      const pdb = find<IPodDisruptionBudget>(single, 'PodDisruptionBudget', 'prometheus-k8s');
+      expect(pdb.spec?.minAvailable).toBeUndefined();
+      expect(pdb.spec?.maxUnavailable).toBe(1);
+    });
+
     it('writes the PodDisruptionBudget in the API version the values name', () => {
       const old = render(sampleSpec(), { servedApiVersions: ['v1', 'apps/v1', 'policy/v1beta1'] });
       expect(find<KubeObject>(old, 'PodDisruptionBudget', 'prometheus-k8s').apiVersion).toBe(
