@@ -90,10 +90,15 @@ export class Installer {
         `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${((performance.now() - factsStarted) / 1000).toFixed(2)}s`,
         { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },
       );
+      const planStarted = performance.now();
       plan = await makePlan(cc.spec ?? {}, facts, {
         renderer: this.deps.renderer,
         crdsRoot: this.deps.crdsRoot,
       });
+      const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
+      logger.info(
+        `plan: ${planned} objects rendered and validated in ${((performance.now() - planStarted) / 1000).toFixed(2)}s`,
+      );
       for (const w of plan.warnings)
         logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
       if (plan.values.external)
