@@ -116,6 +116,27 @@ export function codeAccesses(
       why: 'src/installer/facts.ts: Prometheus volume size carry-over',
     },
     {
+      verb: 'list',
+      group: '',
+      resource: 'persistentvolumeclaims',
+      namespace: mon,
+      why: 'src/installer/storage-growth.ts: Prometheus volumes smaller than requested',
+    },
+    {
+      verb: 'patch',
+      group: '',
+      resource: 'persistentvolumeclaims',
+      namespace: mon,
+      name: `${PROMETHEUS_PVC.replace(/-\d+$/, '')}-1`,
+      why: 'src/installer/storage-growth.ts: volume expansion',
+    },
+    {
+      verb: 'list',
+      group: 'storage.k8s.io',
+      resource: 'storageclasses',
+      why: 'src/installer/storage-growth.ts: whether the StorageClass allows expansion',
+    },
+    {
       verb: 'get',
       group: '',
       resource: 'secrets',
