@@ -11,6 +11,7 @@ import { Controller } from '../controller/controller.js';
 import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
+import { createClusterConfigurationIfMissing } from '../installer/create-cluster-configuration.js';
 import { Installer } from '../installer/installer.js';
 import { projectRoot } from '../installer/manifests.js';
 import { StatusWriter } from '../installer/status.js';
@@ -42,6 +43,10 @@ export const RUN_FLAGS = {
     help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
   },
   concurrency: { type: 'string', default: '8', help: 'objects applied in parallel within a role' },
+  'create-cluster-configuration': {
+    type: 'string',
+    help: 'create the ClusterConfiguration from this YAML file when it does not exist',
+  },
   help: { type: 'boolean', short: 'h', default: false, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -139,6 +144,9 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       if (!(await elector.acquire(abort.signal))) return;
     }
     metrics.leader.set(1);
+    const createFrom = flags['create-cluster-configuration'];
+    if (createFrom)
+      await createClusterConfigurationIfMissing(client, createFrom, { namespace, name }, logger);
     await userHooks.start();
     controller.start();
     if (elector) {
