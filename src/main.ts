@@ -30,7 +30,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'render') {
-    process.stdout.write(await render(rest));
+    const manifests = await render(rest);
+    // Writes to a pipe are asynchronous: exiting before they drain would cut `render | kubectl apply -f -` short.
+    await new Promise<void>((resolve, reject) =>
+      process.stdout.write(manifests, (err) => (err ? reject(err) : resolve())),
+    );
     return 0;
   }
   if (command === 'run') {

@@ -4,6 +4,7 @@
  */
 import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
+import { clientSideApplyUpgradePatch } from './client-side-apply.js';
 import { waitForCrdsEstablished } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
@@ -36,6 +37,7 @@ export async function applyObject(
 ): Promise<AppliedObject> {
   const path = await mapper.objectPath(obj);
   const before = options.dryRun ? undefined : await client.getOrUndefined<KubeObject>(path);
+  if (before) await takeOverClientSideApply(client, path, before, options.fieldManager);
   let object: KubeObject;
   try {
     object = await client.request<KubeObject>('PATCH', path, {
@@ -64,6 +66,25 @@ export async function applyObject(
       ? 'unchanged'
       : 'changed';
   return { object, result };
+}
+
+/**
+ * Hands fields a client-side `kubectl apply` owns over to the field manager, so the apply that follows
+ * removes those it no longer sets. Best effort: if the object changed meanwhile, the next run does it.
+ */
+async function takeOverClientSideApply(
+  client: KubeClient,
+  path: string,
+  live: KubeObject,
+  fieldManager: string,
+): Promise<void> {
+  const patch = clientSideApplyUpgradePatch(live, fieldManager);
+  if (!patch) return;
+  try {
+    await client.request('PATCH', path, { body: patch, contentType: CONTENT_TYPE.jsonPatch });
+  } catch (err) {
+    if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+  }
 }
 
 function nameOf(obj: KubeObject): string {

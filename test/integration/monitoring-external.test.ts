@@ -1,0 +1,140 @@
+/**
+ * `common.monitoring.type: external` on the real API server: the run installs nothing (no object of
+ * ours appears or changes, whatever earlier runs left in the shared cluster, and objects a stack install
+ * would create stay absent), says so in the log, and still sets status.monitoring.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ClusterConfiguration } from '../../src/installer/status.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { listAll } from '../../src/kube/list.js';
+import { adminClient, createTestNamespace } from './cluster.js';
+import {
+  ccPath,
+  createClusterConfiguration,
+  installClusterConfigurationCrd,
+  MONITORING_NS,
+  sampleClusterConfiguration,
+  setNodeCount,
+} from './fixtures.js';
+import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+
+const MANAGED_BY = 'app.kubernetes.io/managed-by=ks-installer';
+const NS_KINDS = [
+  '/api/v1/namespaces/NS/services',
+  '/api/v1/namespaces/NS/serviceaccounts',
+  '/api/v1/namespaces/NS/secrets',
+  '/api/v1/namespaces/NS/configmaps',
+  '/apis/apps/v1/namespaces/NS/deployments',
+  '/apis/apps/v1/namespaces/NS/daemonsets',
+  '/apis/policy/v1/namespaces/NS/poddisruptionbudgets',
+  '/apis/rbac.authorization.k8s.io/v1/namespaces/NS/roles',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/prometheuses',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/alertmanagers',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/servicemonitors',
+  '/apis/monitoring.coreos.com/v1/namespaces/NS/prometheusrules',
+];
+const CLUSTER_KINDS = [
+  '/api/v1/namespaces',
+  '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+  '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+  '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+  '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+  '/apis/notification.kubesphere.io/v2beta2/notificationmanagers',
+];
+
+const SENTINELS = [
+  `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments/kube-state-metrics`,
+  `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/servicemonitors/ks-apiserver`,
+  `/api/v1/namespaces/${MONITORING_NS}/configmaps/zh-cn`,
+  '/api/v1/namespaces/kube-system/services/kube-scheduler-svc',
+  '/apis/rbac.authorization.k8s.io/v1/clusterroles/kubesphere-node-exporter',
+];
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof ApiError && e.notFound)) throw e;
+}
+
+/**
+ * Everything the operator could have written: every object in the monitoring namespaces and
+ * kube-system of the kinds the roles render, and every cluster-scoped object labelled as ours
+ * (plus all CRDs and namespaces), by path → resourceVersion. A kind not served yet lists as empty.
+ */
+async function snapshot(admin: KubeClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const collect = async (p: string, labelSelector?: string) => {
+    const { items } = await listAll<KubeObject>(admin, p, { metadataOnly: true, labelSelector }).catch(
+      (e: unknown) => {
+        ignoreNotFound(e);
+        return { items: [] as KubeObject[] };
+      },
+    );
+    for (const i of items) out.set(`${p}/${i.metadata.name}`, i.metadata.resourceVersion ?? '');
+  };
+  for (const namespace of [MONITORING_NS, 'kubesphere-monitoring-federated', 'kube-system'])
+    for (const p of NS_KINDS) await collect(p.replace('NS', namespace));
+  for (const p of CLUSTER_KINDS) {
+    const all = p.endsWith('/namespaces') || p.endsWith('/customresourcedefinitions');
+    await collect(p, all ? undefined : MANAGED_BY);
+  }
+  return out;
+}
+
+describe('external monitoring', () => {
+  let admin: KubeClient;
+  let ns: string;
+  let op: OperatorProcess;
+  let before: Map<string, string>;
+
+  beforeAll(async () => {
+    admin = adminClient();
+    ns = await createTestNamespace(admin, 'mon-external');
+    await installClusterConfigurationCrd(admin);
+    await setNodeCount(admin, 1);
+    // Objects a stack install would create: whatever earlier files left, these start absent.
+    for (const p of SENTINELS) await admin.request('DELETE', p).catch(ignoreNotFound);
+    before = await snapshot(admin);
+    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
+    await op.waitFor(/ks-installer starting/, 30_000);
+    const cc = sampleClusterConfiguration(ns);
+    cc.spec = {
+      ...cc.spec,
+      common: { monitoring: { type: 'external', endpoint: 'http://prometheus.example:9090' } },
+    };
+    await createClusterConfiguration(admin, cc);
+    expect(await op.waitFor(/run (succeeded|failed)/, 120_000)).toMatch(/run succeeded/);
+  });
+
+  afterAll(async () => {
+    expect(await op?.stop()).toBe(0);
+  });
+
+  it('creates and changes nothing in the cluster', async () => {
+    const after = await snapshot(admin);
+    const added = [...after.keys()].filter((k) => !before.has(k));
+    const changed = [...before].filter(([k, rv]) => after.has(k) && after.get(k) !== rv).map(([k]) => k);
+    expect({ added, changed }).toEqual({ added: [], changed: [] });
+    // The snapshot really covers the stack's kinds: the namespaces exist or not exactly as before.
+    for (const name of [MONITORING_NS, 'kubesphere-monitoring-federated'])
+      expect(after.has(`/api/v1/namespaces/${name}`)).toBe(before.has(`/api/v1/namespaces/${name}`));
+  });
+
+  it('a few of the stack objects, absent before, are still absent', async () => {
+    for (const p of SENTINELS)
+      expect({ p, found: await admin.getOrUndefined(p) }).toEqual({ p, found: undefined });
+  });
+
+  it('says so in the log, skips every role, and still sets status.monitoring', async () => {
+    expect(op.lines.some((l) => l.includes('common.monitoring.type is external'))).toBe(true);
+    const roleLines = op.lines.filter((l) => /\[\d\/7\] [a-z-]+: /.test(l));
+    expect(roleLines).toHaveLength(7);
+    expect(roleLines.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
+    const cc = await waitUntil('status.monitoring', async () => {
+      const c = await admin.get<ClusterConfiguration>(ccPath(ns));
+      return c.status?.monitoring?.status === 'enabled' ? c : undefined;
+    });
+    expect(cc.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      message: 'external monitoring: nothing installed in the cluster',
+    });
+  });
+});
