@@ -6,11 +6,9 @@
  * The cache shares its root with the embedded control plane's binaries (KS_INSTALLER_ENVTEST_CACHE).
  */
 import { execa } from 'execa';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { processAlive } from '../envtest/binaries.js';
+import { isExecutable, toolCacheBase, withBuildLock } from '../envtest/go-build.js';
 import { formatDuration, goEnv, goMissingMessage, goVersion, scratchGoMod } from './go.js';
 import { CRDGEN_VERSIONS } from './versions.js';
 
@@ -32,52 +30,13 @@ export interface ResolvedControllerGen {
 
 /** KS_INSTALLER_ENVTEST_CACHE, else $XDG_CACHE_HOME or ~/.cache under ks-installer/envtest; one folder per version. */
 export function controllerGenCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.KS_INSTALLER_ENVTEST_CACHE ??
-    path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ks-installer', 'envtest');
-  return path.join(base, `controller-tools-${CRDGEN_VERSIONS.controllerTools}`);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return path.join(toolCacheBase(env), `controller-tools-${CRDGEN_VERSIONS.controllerTools}`);
 }
 
 /** The version a controller-gen binary reports (`Version: v0.19.0` → `v0.19.0`). */
 export async function controllerGenVersion(binary: string): Promise<string> {
   const { stdout } = await execa(binary, ['--version']);
   return /Version:\s*(\S+)/.exec(stdout)?.[1] ?? stdout.trim();
-}
-
-async function withLock<T>(dir: string, fn: () => Promise<T>, progress: (l: string) => void): Promise<T> {
-  const lock = path.join(dir, '.build-lock');
-  await mkdir(dir, { recursive: true });
-  let announced = false;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      await writeFile(path.join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
-      if (owner && !processAlive(owner)) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (!announced) progress(`crdgen: another process (pid ${owner}) is building controller-gen; waiting`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
 }
 
 async function build(root: string, env: NodeJS.ProcessEnv, progress: (l: string) => void): Promise<number> {
@@ -128,8 +87,9 @@ export async function resolveControllerGen(
   if (!(await goVersion(env))) throw new Error(goMissingMessage(`Building controller-gen ${pinned}`));
 
   let buildMs: number | undefined;
-  await withLock(
+  await withBuildLock(
     root,
+    'controller-gen',
     async () => {
       // Another process may have finished the build while we waited for the lock.
       if (!(await isExecutable(cached))) buildMs = await build(root, env, progress);

@@ -1,24 +1,9 @@
 /** The Go tool as the CRD generator uses it: pinned modules only, local toolchain, no cgo, no workspace. */
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
+import { goEnv } from '../envtest/go-build.js';
 
-export function goEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return {
-    ...env,
-    GOFLAGS: '-mod=mod -buildvcs=false',
-    CGO_ENABLED: '0',
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-  };
-}
-
-export async function goVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  try {
-    return (await execa('go', ['version'], { env })).stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
+export { formatDuration, goEnv, goVersion } from '../envtest/go-build.js';
 
 export function goMissingMessage(what: string): string {
   return [
@@ -66,9 +51,4 @@ export function scratchGoMod(name: string, requires: Record<string, string> = {}
   const lines = [`module ks-installer.crdgen/${name}`, '', 'go 1.24.0', ''];
   for (const [mod, ver] of Object.entries(requires)) lines.push(`require ${mod} ${ver}`);
   return `${lines.join('\n')}\n`;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }

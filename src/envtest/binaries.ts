@@ -6,11 +6,9 @@
  *   4. a build from the pinned Go modules into that cache (once; later runs find it in step 3).
  */
 import { execa } from 'execa';
-import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatDuration, goEnv, goVersion, isExecutable, toolCacheBase, withBuildLock } from './go-build.js';
 import { ALL_BINARIES, ASSET_ENV, ENVTEST_VERSIONS, stagingVersion, type BinaryName } from './versions.js';
 
 export type BinarySource = 'env' | 'kubebuilder-assets' | 'cache' | 'built';
@@ -33,19 +31,7 @@ export interface ResolveOptions {
 /** Where built binaries live: KS_INSTALLER_ENVTEST_CACHE, else $XDG_CACHE_HOME or ~/.cache, per version set. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const v = ENVTEST_VERSIONS;
-  const base =
-    env.KS_INSTALLER_ENVTEST_CACHE ??
-    path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ks-installer', 'envtest');
-  return path.join(base, `k8s-${v.kubernetes}_etcd-${v.etcd}_helm-${v.helm}`);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return path.join(toolCacheBase(env), `k8s-${v.kubernetes}_etcd-${v.etcd}_helm-${v.helm}`);
 }
 
 /** Steps 1–3: no building. Returns what was found; missing names are absent. */
@@ -162,11 +148,6 @@ export function kubernetesGoMod(upstreamGoMod: string, version: string): string 
   ].join('\n');
 }
 
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
 function missingMessage(missing: BinaryName[]): string {
   const lines = [
     `The embedded control plane needs ${missing.join(', ')}, which were not found, and Go is not installed to build them.`,
@@ -179,52 +160,6 @@ function missingMessage(missing: BinaryName[]): string {
   return lines.join('\n');
 }
 
-async function goAvailable(env: NodeJS.ProcessEnv): Promise<boolean> {
-  try {
-    await execa('go', ['version'], { env });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A directory lock, so two processes never build into the same cache at once. */
-async function withLock<T>(dir: string, fn: () => Promise<T>, progress: (l: string) => void): Promise<T> {
-  const lock = path.join(dir, '.build-lock');
-  await mkdir(dir, { recursive: true });
-  let announced = false;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      await writeFile(path.join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
-      if (owner && !processAlive(owner)) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (!announced) progress(`envtest: another process (pid ${owner}) is building the binaries; waiting`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function buildGroup(
   group: BuildGroup,
   names: BinaryName[],
@@ -235,14 +170,7 @@ async function buildGroup(
 ): Promise<void> {
   const work = path.join(root, 'src', group.id);
   await mkdir(work, { recursive: true });
-  const goEnv = {
-    ...env,
-    GOFLAGS: '-mod=mod -buildvcs=false',
-    CGO_ENABLED: '0',
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-  };
-  const run = (args: string[]) => execa('go', args, { cwd: work, env: goEnv, all: true });
+  const run = (args: string[]) => execa('go', args, { cwd: work, env: goEnv(env), all: true });
 
   let started = Date.now();
   progress(`envtest: ${step()} resolving ${group.module} ${group.version}`);
@@ -287,10 +215,12 @@ export async function resolveBinaries(options: ResolveOptions = {}): Promise<Rec
   let found = await findBinaries({ ...options, needed });
   let missing = needed.filter((n) => !found[n]);
   if (missing.length > 0) {
-    if (!(await goAvailable(env))) throw new Error(missingMessage(missing));
+    const go = await goVersion(env);
+    if (!go) throw new Error(missingMessage(missing));
     const root = cacheDir(env);
-    await withLock(
+    await withBuildLock(
       root,
+      'the control-plane binaries',
       async () => {
         // Another process may have finished the build while we waited for the lock.
         found = await findBinaries({ ...options, needed });
@@ -304,9 +234,7 @@ export async function resolveBinaries(options: ResolveOptions = {}): Promise<Rec
         let n = 0;
         const step = () => `[${++n}/${total}]`;
         const started = Date.now();
-        progress(
-          `envtest: building ${missing.join(', ')} into ${root} (Go: ${(await execa('go', ['version'])).stdout})`,
-        );
+        progress(`envtest: building ${missing.join(', ')} into ${root} (${go})`);
         for (const { g, names } of groups) await buildGroup(g, names, root, env, step, progress);
         progress(`envtest: all binaries built in ${formatDuration(Date.now() - started)}`);
       },
@@ -321,9 +249,4 @@ export async function resolveBinaries(options: ResolveOptions = {}): Promise<Rec
     result[name] = b.path;
   }
   return result;
-}
-
-/** A short fingerprint of the pinned versions, for logs. */
-export function versionsFingerprint(): string {
-  return createHash('sha256').update(JSON.stringify(ENVTEST_VERSIONS)).digest('hex').slice(0, 12);
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { processAlive } from './binaries.js';
+import { processAlive } from './go-build.js';
 
 export const TEMP_PREFIX = 'ks-envtest-';
 const OWNER_FILE = 'owner.json';
