@@ -30,9 +30,10 @@ const ruleValues = (r: PolicyRule) => [
 
 describe('charts/ks-installer', () => {
   let helm: string;
+  // On a cold cache this builds helm from its pinned module first (minutes; `npm test` does it before).
   beforeAll(async () => {
     helm = await helmBinary();
-  });
+  }, 20 * 60_000);
 
   it('keeps a byte-for-byte copy of the repository ClusterConfiguration CRD', () => {
     const chartCopy = readFileSync(path.join(CHART_DIR, 'files', 'crds', CRD_FILE), 'utf8');
