@@ -8,28 +8,15 @@ import yaml from 'js-yaml';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, FIXED_FACTS, renderRoleText } from './golden.js';
+import { FIXED_FACTS, expectGolden, findObject, renderRoleText, sampleSpec } from './golden.js';
 
 const root = projectRoot();
 const NS = 'kubesphere-monitoring-system';
 const WEBHOOK = 'http://notification-manager-svc.kubesphere-monitoring-system.svc:19093/api/v2/alerts';
-const sampleSpec = (): Record<string, unknown> =>
-  (
-    yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
-      spec: Record<string, unknown>;
-    }
-  ).spec;
 const render = (spec: Record<string, unknown>, facts = FIXED_FACTS): KubeObject[] =>
   yaml.loadAll(renderRoleText('alertmanager', spec, facts)) as KubeObject[];
 
-function find<T>(objects: KubeObject[], kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
-    );
-  return found as unknown as T;
-}
+const find = findObject;
 
 const alertmanagerOf = (objects: KubeObject[]): IAlertmanager =>
   find<IAlertmanager>(objects, 'Alertmanager', 'main');

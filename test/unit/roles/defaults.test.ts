@@ -5,15 +5,9 @@ import yaml from 'js-yaml';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, renderRoleText } from './golden.js';
+import { expectGolden, renderRoleText, sampleSpec } from './golden.js';
 
 const root = projectRoot();
-const sampleSpec = (): Record<string, unknown> =>
-  (
-    yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
-      spec: Record<string, unknown>;
-    }
-  ).spec;
 
 describe('role defaults', () => {
   const text = renderRoleText('defaults', sampleSpec());

@@ -11,7 +11,7 @@ import { projectRoot } from '../../../src/installer/manifests.js';
 import { ROLES } from '../../../src/installer/roles.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, FIXED_FACTS, renderRoleText } from './golden.js';
+import { FIXED_FACTS, expectGolden, findObject, renderRoleText } from './golden.js';
 
 const root = projectRoot();
 const NS = 'kubesphere-monitoring-system';
@@ -37,14 +37,7 @@ function etcdSpec(etcd: Record<string, unknown> = {}): Record<string, unknown> {
 const render = (spec: Record<string, unknown>): KubeObject[] =>
   yaml.loadAll(renderRoleText('etcd-monitor', spec)) as KubeObject[];
 
-function find<T>(objects: KubeObject[], kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
-    );
-  return found as unknown as T;
-}
+const find = findObject;
 
 /** Record names of the original's etcd rules (facts §7.1), with the quantile label of the histogram ones. */
 const EXPECTED_RECORDS = {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../../src/config/facts.js';
+import type { KubeObject } from '../../../src/kube/client.js';
 import { resolveValues } from '../../../src/config/resolve.js';
 import { projectRoot, roleManifests } from '../../../src/installer/manifests.js';
 import { ROLES } from '../../../src/installer/roles.js';
@@ -61,4 +62,51 @@ export function expectGolden(name: string, text: string): void {
       throw new Error(`wrote missing golden file ${file}; review it and run again`);
   }
   expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+/** The spec of examples/cluster-configuration.yaml (a fresh copy each call). */
+export function sampleSpec(): Record<string, unknown> {
+  const cc = yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
+    spec: Record<string, unknown>;
+  };
+  return cc.spec;
+}
+
+/** The sample spec with keys of `monitoring` (and top-level keys) replaced. */
+export function withMonitoring(
+  monitoring: Record<string, unknown>,
+  top: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const spec = { ...sampleSpec(), ...top };
+  spec.monitoring = { ...(spec.monitoring as Record<string, unknown>), ...monitoring };
+  return spec;
+}
+
+/** A role's rendered objects, parsed; facts default to FIXED_FACTS, overridden key by key. */
+export function renderRole(
+  roleName: string,
+  spec: Record<string, unknown> = sampleSpec(),
+  facts: Partial<ClusterFacts> = {},
+): KubeObject[] {
+  return yaml.loadAll(renderRoleText(roleName, spec, { ...FIXED_FACTS, ...facts })) as KubeObject[];
+}
+
+export function findObject<T>(objects: KubeObject[], kind: string, name: string): T {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
+  return found as unknown as T;
+}
+
+interface PodTemplateOwner {
+  spec?: { template: { spec?: { containers: { name: string }[] } } };
+}
+
+/** A container of a Deployment or DaemonSet by name. */
+export function containerOf<C extends { name: string }>(workload: PodTemplateOwner, name: string): C {
+  const found = workload.spec?.template.spec?.containers.find((c) => c.name === name);
+  if (!found) throw new Error(`no container ${name}`);
+  return found as C;
 }

@@ -10,33 +10,16 @@ import yaml from 'js-yaml';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, renderRoleText } from './golden.js';
+import { containerOf, expectGolden, findObject, renderRoleText, sampleSpec } from './golden.js';
 
 const root = projectRoot();
 const NS = 'kubesphere-monitoring-system';
-const sampleSpec = (): Record<string, unknown> =>
-  (
-    yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
-      spec: Record<string, unknown>;
-    }
-  ).spec;
 const render = (spec: Record<string, unknown>): KubeObject[] =>
   yaml.loadAll(renderRoleText('node-exporter', spec)) as KubeObject[];
 
-function find<T>(objects: KubeObject[], kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
-    );
-  return found as unknown as T;
-}
+const find = findObject;
 
-function container(ds: IDaemonSet, name: string): IIoK8sApiCoreV1Container {
-  const found = ds.spec?.template.spec?.containers.find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name}`);
-  return found;
-}
+const container = (w: IDaemonSet, name: string): IIoK8sApiCoreV1Container => containerOf(w, name);
 
 /** The sample spec with `monitoring` keys merged in. */
 function withMonitoring(monitoring: Record<string, unknown>): Record<string, unknown> {

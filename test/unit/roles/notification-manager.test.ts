@@ -19,41 +19,27 @@ import type { KubeObject } from '../../../src/kube/client.js';
 import { checkServingPair, createServingBundle, serviceDnsNames } from '../../../src/pki/index.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, FIXED_FACTS, renderRoleText } from './golden.js';
+import {
+  FIXED_FACTS,
+  containerOf,
+  expectGolden,
+  findObject,
+  renderRoleText,
+  sampleSpec,
+  withMonitoring,
+} from './golden.js';
 
 const root = projectRoot();
 const NS = 'kubesphere-monitoring-system';
 const SECRET = 'notification-manager-webhook-server-cert';
 const WEBHOOK_HOST = 'notification-manager-webhook.kubesphere-monitoring-system.svc';
 
-const sampleSpec = (): Record<string, unknown> =>
-  (
-    yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
-      spec: Record<string, unknown>;
-    }
-  ).spec;
 const render = (
   spec: Record<string, unknown> = sampleSpec(),
   facts: ClusterFacts = FIXED_FACTS,
 ): KubeObject[] => yaml.loadAll(renderRoleText('notification-manager', spec, facts)) as KubeObject[];
 
-function withMonitoring(
-  monitoring: Record<string, unknown>,
-  top: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const spec = { ...sampleSpec(), ...top };
-  spec.monitoring = { ...(spec.monitoring as Record<string, unknown>), ...monitoring };
-  return spec;
-}
-
-function find<T>(objects: KubeObject[], kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
-    );
-  return found as unknown as T;
-}
+const find = findObject;
 
 interface NotificationManager {
   metadata: { name: string; namespace?: string };
@@ -90,11 +76,7 @@ const webhookOf = (objects: KubeObject[]) =>
     'notification-manager-validating-webhook',
   );
 
-function container(d: IDeployment, name: string): IIoK8sApiCoreV1Container {
-  const found = d.spec?.template.spec?.containers.find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name}`);
-  return found;
-}
+const container = (w: IDeployment, name: string): IIoK8sApiCoreV1Container => containerOf(w, name);
 
 /** Every value under a key named `caBundle`, anywhere in the objects. */
 function caBundles(value: unknown, found: string[] = []): string[] {

@@ -15,41 +15,26 @@ import { projectRoot } from '../../../src/installer/manifests.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { findUnsafeOutputs } from '../../../src/render/safety.js';
-import { expectGolden, FIXED_FACTS, renderRoleText } from './golden.js';
+import {
+  FIXED_FACTS,
+  containerOf,
+  expectGolden,
+  findObject,
+  renderRoleText,
+  sampleSpec,
+  withMonitoring,
+} from './golden.js';
 
 const root = projectRoot();
 const NS = 'kubesphere-monitoring-system';
 const ROLE = 'prometheus-stack';
-
-const sampleSpec = (): Record<string, unknown> =>
-  (
-    yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
-      spec: Record<string, unknown>;
-    }
-  ).spec;
-
-function withMonitoring(
-  monitoring: Record<string, unknown>,
-  top: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const spec = { ...sampleSpec(), ...top };
-  spec.monitoring = { ...(spec.monitoring as Record<string, unknown>), ...monitoring };
-  return spec;
-}
 
 const render = (
   spec: Record<string, unknown> = sampleSpec(),
   facts: Partial<ClusterFacts> = {},
 ): KubeObject[] => yaml.loadAll(renderRoleText(ROLE, spec, { ...FIXED_FACTS, ...facts })) as KubeObject[];
 
-function find<T>(objects: KubeObject[], kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(
-      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
-    );
-  return found as unknown as T;
-}
+const find = findObject;
 
 const all = <T>(objects: KubeObject[], kind: string): T[] =>
   objects.filter((o) => o.kind === kind) as unknown as T[];
@@ -57,11 +42,7 @@ const prometheus = (objects: KubeObject[]): IPrometheus => find<IPrometheus>(obj
 const operator = (objects: KubeObject[]): IDeployment =>
   find<IDeployment>(objects, 'Deployment', 'prometheus-operator');
 
-function container(d: IDeployment, name: string): IIoK8sApiCoreV1Container {
-  const found = d.spec?.template.spec?.containers.find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name}`);
-  return found;
-}
+const container = (w: IDeployment, name: string): IIoK8sApiCoreV1Container => containerOf(w, name);
 
 /** Whether every `matchLabels` entry is among `labels`. */
 function selects(
