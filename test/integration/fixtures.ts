@@ -8,6 +8,8 @@ import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
+import { adminClient, createTestNamespace } from './cluster.js';
+import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MONITORING_NS = 'kubesphere-monitoring-system';
@@ -113,4 +115,31 @@ export async function clusterEvents(
   return list.items.filter(
     (e) => e.involvedObject.kind === 'ClusterConfiguration' && e.involvedObject.name === name,
   );
+}
+
+/** The common start of an operator test: a namespace for its ClusterConfiguration, the CRD, `nodes` Node objects. */
+export async function prepareOperatorTest(
+  prefix: string,
+  nodes = 1,
+): Promise<{ admin: KubeClient; ns: string }> {
+  const admin = adminClient();
+  const ns = await createTestNamespace(admin, prefix);
+  await installClusterConfigurationCrd(admin);
+  await setNodeCount(admin, nodes);
+  return { admin, ns };
+}
+
+/** Starts `ks-installer run` for the ClusterConfiguration ks-installer of `ns`, and waits until it has started. */
+export async function startOperatorFor(ns: string, extraArgs: string[] = []): Promise<OperatorProcess> {
+  const op = startOperatorProcess([
+    '--namespace',
+    ns,
+    '--name',
+    'ks-installer',
+    '--resync-period',
+    '1h',
+    ...extraArgs,
+  ]);
+  await op.waitFor(/ks-installer starting/, 30_000);
+  return op;
 }

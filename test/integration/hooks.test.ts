@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
-import { adminClient, createTestNamespace } from './cluster.js';
 import {
   ccPath,
   clusterEvents,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
+  prepareOperatorTest,
   sampleClusterConfiguration,
-  setNodeCount,
 } from './fixtures.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
@@ -32,10 +30,7 @@ describe('user hooks', () => {
   let op: OperatorProcess;
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'hooks');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('hooks'));
     dir = mkdtempSync(path.join(tmpdir(), 'ks-hooks-'));
     writeHook(dir, 'record-context', `cp "$BINDING_CONTEXT_PATH" "${dir}/context.json"\necho recorded`);
     writeHook(dir, 'always-fails', 'echo about to fail\nexit 3');

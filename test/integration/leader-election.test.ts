@@ -1,13 +1,7 @@
 /** Two operator processes with --leader-elect: exactly one reconciles; the other takes over when it stops. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient } from '../../src/kube/client.js';
-import { adminClient, createTestNamespace } from './cluster.js';
-import {
-  createClusterConfiguration,
-  installClusterConfigurationCrd,
-  sampleClusterConfiguration,
-  setNodeCount,
-} from './fixtures.js';
+import { createClusterConfiguration, prepareOperatorTest, sampleClusterConfiguration } from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
 describe('leader election', () => {
@@ -17,10 +11,7 @@ describe('leader election', () => {
   let b: OperatorProcess;
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'leader');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('leader'));
     await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
   });
 

@@ -18,16 +18,15 @@ import { applyObjects } from '../../src/kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
-import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
+import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   mergePatch,
   MONITORING_NS,
+  prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
-  setNodeCount,
 } from './fixtures.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
@@ -132,10 +131,7 @@ describe('adopting a cluster set up by the original installer', () => {
   const getCc = () => admin.get<ClusterConfiguration>(ccPath(ns));
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'mon-adopt');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('mon-adopt'));
     await admin
       .request('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },

@@ -13,17 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { ClusterConfiguration, Condition } from '../../src/installer/status.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
+import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   mergePatch,
   MONITORING_NS,
+  prepareOperatorTest,
   sampleClusterConfiguration,
-  setNodeCount,
+  startOperatorFor,
 } from './fixtures.js';
-import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -115,14 +115,10 @@ describe('carry-over of the live Prometheus settings', () => {
   }
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'mon-carry');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('mon-carry'));
     await deletePvc(admin, PVC0);
     await deletePvc(admin, PVC1);
-    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
-    await op.waitFor(/ks-installer starting/, 30_000);
+    op = await startOperatorFor(ns);
     // A first install provides the CRDs and a Prometheus to shape the "original" one from.
     await runAfter(() => createClusterConfiguration(admin, sampleClusterConfiguration(ns)));
 

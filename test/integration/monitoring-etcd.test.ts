@@ -5,17 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { adminClient, createTestNamespace } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   mergePatch,
   MONITORING_NS,
+  prepareOperatorTest,
   sampleClusterConfiguration,
-  setNodeCount,
+  startOperatorFor,
 } from './fixtures.js';
-import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
+import { type OperatorProcess } from './operator-process.js';
 
 const SECRET = 'kube-etcd-client-certs';
 const SECRET_PATH = `/api/v1/namespaces/${MONITORING_NS}/secrets/${SECRET}`;
@@ -55,10 +54,7 @@ describe('etcd monitoring', () => {
     });
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'mon-etcd');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('mon-etcd'));
     await admin
       .request('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
@@ -75,8 +71,7 @@ describe('etcd monitoring', () => {
         stringData: { 'etcd-client-ca.crt': 'ca', 'etcd-client.crt': 'cert', 'etcd-client.key': 'key' },
       },
     });
-    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
-    await op.waitFor(/ks-installer starting/, 30_000);
+    op = await startOperatorFor(ns);
   });
 
   afterAll(async () => {

@@ -7,16 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
-import { adminClient, createTestNamespace } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   MONITORING_NS,
+  prepareOperatorTest,
   sampleClusterConfiguration,
-  setNodeCount,
+  startOperatorFor,
 } from './fixtures.js';
-import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const MANAGED_BY = 'app.kubernetes.io/managed-by=ks-installer';
 const NS_KINDS = [
@@ -86,15 +85,11 @@ describe('external monitoring', () => {
   let before: Map<string, string>;
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'mon-external');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
+    ({ admin, ns } = await prepareOperatorTest('mon-external'));
     // Objects a stack install would create: whatever earlier files left, these start absent.
     for (const p of SENTINELS) await admin.request('DELETE', p).catch(ignoreNotFound);
     before = await snapshot(admin);
-    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
-    await op.waitFor(/ks-installer starting/, 30_000);
+    op = await startOperatorFor(ns);
     const cc = sampleClusterConfiguration(ns);
     cc.spec = {
       ...cc.spec,

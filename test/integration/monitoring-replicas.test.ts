@@ -5,17 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import { adminClient, createTestNamespace } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   mergePatch,
   MONITORING_NS,
+  prepareOperatorTest,
   sampleClusterConfiguration,
   setNodeCount,
+  startOperatorFor,
 } from './fixtures.js';
-import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
+import { type OperatorProcess } from './operator-process.js';
 
 type WithReplicas = KubeObject & { spec: { replicas?: number } };
 
@@ -50,12 +50,8 @@ describe('replicas', () => {
   }
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'mon-replicas');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
-    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
-    await op.waitFor(/ks-installer starting/, 30_000);
+    ({ admin, ns } = await prepareOperatorTest('mon-replicas'));
+    op = await startOperatorFor(ns);
   });
 
   afterAll(async () => {

@@ -5,19 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
-import { adminClient, createTestNamespace } from './cluster.js';
 import {
   ccPath,
   clusterEvents,
   createClusterConfiguration,
-  installClusterConfigurationCrd,
   mergePatch,
   MONITORING_NS,
+  prepareOperatorTest,
   sampleClusterConfiguration,
-  setNodeCount,
   stackResourceVersions,
+  startOperatorFor,
 } from './fixtures.js';
-import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const RUN_STARTED = /run started/;
 const RUN_SUCCEEDED = /run succeeded/;
@@ -42,12 +41,8 @@ describe('ks-installer run', () => {
   }
 
   beforeAll(async () => {
-    admin = adminClient();
-    ns = await createTestNamespace(admin, 'op');
-    await installClusterConfigurationCrd(admin);
-    await setNodeCount(admin, 1);
-    op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
-    await op.waitFor(/ks-installer starting/, 30_000);
+    ({ admin, ns } = await prepareOperatorTest('op'));
+    op = await startOperatorFor(ns);
   });
 
   afterAll(async () => {
