@@ -84,6 +84,24 @@ describe('ks-installer run', () => {
     await admin.get(`/apis/apps/v1/namespaces/${MONITORING_NS}/daemonsets/node-exporter`);
   });
 
+  it('serves /readyz and the metrics of the contract', async () => {
+    const base = `http://127.0.0.1:${healthPort()}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toContain('version=0.0.4');
+    const text = await res.text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('ks_installer_reconcile_total{result="success"}')).toBeGreaterThanOrEqual(1);
+    expect(value('ks_installer_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(value('ks_installer_leader')).toBe(1);
+    expect(value('ks_installer_role_duration_seconds_count{role="node-exporter"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      value('ks_installer_objects_applied_total{role="node-exporter",result="changed"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^ks_installer_reconcile_duration_seconds_bucket\{le="\+Inf"\} [1-9]/m);
+  });
+
   it('a run that changes nothing moves no resourceVersion', async () => {
     const before = await stackResourceVersions(admin);
     expect(before.size).toBeGreaterThan(20);
