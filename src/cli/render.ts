@@ -9,7 +9,8 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
-import { ETCD_CERTS_SECRET, PROMETHEUS_PVC } from '../installer/facts.js';
+import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
+import { PROMETHEUS_PVC } from '../installer/facts.js';
 import { projectRoot } from '../installer/manifests.js';
 import { makePlan } from '../installer/plan.js';
 import { issueWebhookTls, WEBHOOK_SECRET } from '../installer/webhook-tls.js';
@@ -58,7 +59,7 @@ function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterF
         o.metadata?.name === name &&
         (o.metadata.namespace ?? MONITORING_NAMESPACE) === MONITORING_NAMESPACE,
     ) as (KubeObject & Record<string, never>) | undefined;
-  const live: LiveFacts = { etcdClientCertsSecret: find('Secret', ETCD_CERTS_SECRET) !== undefined };
+  const live: LiveFacts = { etcdClientCertsSecret: find('Secret', ETCD_CLIENT_CERTS_SECRET) !== undefined };
   const pvc = find('PersistentVolumeClaim', PROMETHEUS_PVC) as
     { spec?: { resources?: { requests?: { storage?: string } } } } | undefined;
   if (pvc?.spec?.resources?.requests?.storage) live.prometheusPvcSize = pvc.spec.resources.requests.storage;

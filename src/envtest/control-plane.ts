@@ -103,22 +103,6 @@ function kubeconfigYaml(server: string, caFile: string, user: Record<string, str
   });
 }
 
-/**
- * Compacts etcd's history up to now, so that watches and lists from an older resourceVersion get
- * 410 Gone, the way a long-running cluster behaves, on demand. Returns the compacted revision.
- */
-export async function compactEtcd(etcdUrl: string): Promise<number> {
-  const post = async (p: string, body: unknown) => {
-    const res = await fetch(`${etcdUrl}${p}`, { method: 'POST', body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`etcd ${p}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as { header?: { revision?: string } };
-  };
-  const head = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
-  const revision = Number(head.header?.revision ?? 0);
-  await post('/v3/kv/compaction', { revision, physical: true });
-  return revision;
-}
-
 export class ControlPlane {
   private constructor(
     private readonly group: ProcessGroup,

@@ -4,13 +4,13 @@
  * settings carry over (Prometheus PVC size, retention, nodeSelector) or that must exist (etcd certs).
  */
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
+import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { listAll } from '../kube/list.js';
 
 export const PROMETHEUS_PVC = 'prometheus-k8s-db-prometheus-k8s-0';
-export const ETCD_CERTS_SECRET = 'kube-etcd-client-certs';
 
 interface PrometheusLive {
   spec?: {
@@ -34,7 +34,7 @@ export async function readLiveFacts(
         `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheuses/k8s`,
       )
       .catch(() => undefined),
-    client.getOrUndefined(`${ns}/secrets/${ETCD_CERTS_SECRET}`, {
+    client.getOrUndefined(`${ns}/secrets/${ETCD_CLIENT_CERTS_SECRET}`, {
       accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
     }),
   ]);

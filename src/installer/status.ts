@@ -28,8 +28,6 @@ export interface ClusterConfiguration extends KubeObject {
   };
 }
 
-export const CORE_CONDITIONS = ['Ready', 'Progressing', 'Degraded'] as const;
-
 /** A stable hash of .spec (keys sorted), as shell-operator's jqFilter `.spec` compares it. */
 export function specHash(spec: unknown): string {
   const canonical = (v: unknown): unknown =>

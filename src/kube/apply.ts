@@ -24,10 +24,6 @@ export interface ApplyOptions {
   crdTimeoutMs?: number;
 }
 
-export function objectKey(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
-  return `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
 /** Applies one object; `changed` means the API server stored a new resourceVersion. */
 export async function applyObject(
   client: KubeClient,

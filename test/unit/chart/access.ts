@@ -4,7 +4,8 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
-import { ETCD_CERTS_SECRET, PROMETHEUS_PVC } from '../../../src/installer/facts.js';
+import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
+import { PROMETHEUS_PVC } from '../../../src/installer/facts.js';
 import { WEBHOOK_SECRET } from '../../../src/installer/webhook-tls.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
@@ -141,7 +142,7 @@ export function codeAccesses(
       group: '',
       resource: 'secrets',
       namespace: mon,
-      name: ETCD_CERTS_SECRET,
+      name: ETCD_CLIENT_CERTS_SECRET,
       why: 'src/installer/facts.ts: etcd client certificates present',
     },
     {
