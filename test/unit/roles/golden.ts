@@ -13,6 +13,7 @@ import { resolveValues } from '../../../src/config/resolve.js';
 import { projectRoot, roleManifests } from '../../../src/installer/manifests.js';
 import { ROLES } from '../../../src/installer/roles.js';
 import { createRenderer } from '../../../src/render/renderer.js';
+import { findUnsafeOutputs } from '../../../src/render/safety.js';
 
 const root = projectRoot();
 const renderer = createRenderer(path.join(root, 'templates'));
@@ -109,4 +110,17 @@ export function containerOf<C extends { name: string }>(workload: PodTemplateOwn
   const found = workload.spec?.template.spec?.containers.find((c) => c.name === name);
   if (!found) throw new Error(`no container ${name}`);
   return found as C;
+}
+
+/** Each template file of a role folder with its `{{ }}` outputs that are not safely serialized. */
+export function unsafeOutputsOf(folder: string): { template: string; unsafe: string[] }[] {
+  return renderer.listTemplates(folder).map((template) => ({
+    template,
+    unsafe: findUnsafeOutputs(readFileSync(path.join(root, 'templates', template), 'utf8')),
+  }));
+}
+
+/** `apiVersion Kind namespace/name` (`-` for cluster-scoped) of each object, in order. */
+export function objectIds(objects: KubeObject[]): string[] {
+  return objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`);
 }

@@ -8,7 +8,6 @@ import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../../src/config/facts.js';
@@ -18,14 +17,15 @@ import { ROLES } from '../../../src/installer/roles.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { checkServingPair, createServingBundle, serviceDnsNames } from '../../../src/pki/index.js';
 import { createRenderer } from '../../../src/render/renderer.js';
-import { findUnsafeOutputs } from '../../../src/render/safety.js';
 import {
-  FIXED_FACTS,
   containerOf,
   expectGolden,
   findObject,
+  FIXED_FACTS,
+  objectIds,
   renderRoleText,
   sampleSpec,
+  unsafeOutputsOf,
   withMonitoring,
 } from './golden.js';
 
@@ -114,21 +114,13 @@ describe('role notification-manager', () => {
   });
 
   it('prints every template value through a safe serializer', () => {
-    const dir = path.join(root, 'templates', 'notification-manager');
-    const files = readdirSync(dir);
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      expect({ file, unsafe: findUnsafeOutputs(readFileSync(path.join(dir, file), 'utf8')) }).toEqual({
-        file,
-        unsafe: [],
-      });
-    }
+    const templates = unsafeOutputsOf('notification-manager');
+    expect(templates.length).toBeGreaterThan(0);
+    expect(templates.filter((t) => t.unsafe.length > 0)).toEqual([]);
   });
 
   it('renders the original objects under their names and namespaces', () => {
-    expect(
-      objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`),
-    ).toEqual([
+    expect(objectIds(objects)).toEqual([
       `v1 ServiceAccount ${NS}/notification-manager-sa`,
       'rbac.authorization.k8s.io/v1 ClusterRole -/notification-manager-controller-role',
       'rbac.authorization.k8s.io/v1 ClusterRole -/notification-manager-metrics-reader',
