@@ -20,43 +20,44 @@ const BLOCK_YAML_FILTERS = new Set(['to_yaml', 'to_nice_yaml']);
 const RAW_END = /\{%[-+]?\s*end(raw|verbatim)\s*[-+]?%\}/g;
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
-/** Index of `close` at or after `from`, outside string literals; the source length when missing. */
-function findClose(source: string, from: number, close: string): number {
+/**
+ * The characters of `text` from `from` on that stand outside string literals, each with the depth
+ * of brackets open after it (a closer counts only when it matches the innermost opener).
+ */
+function* unquoted(text: string, from = 0): Generator<{ index: number; char: string; depth: number }> {
+  const stack: string[] = [];
   let quote: string | undefined;
-  for (let j = from; j < source.length; j += 1) {
-    const char = source[j];
+  for (let j = from; j < text.length; j += 1) {
+    const char = text[j] as string;
     if (quote) {
       if (char === '\\') j += 1;
       else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if (source.startsWith(close, j)) {
-      return j;
+      continue;
     }
+    if (char === '"' || char === "'") {
+      quote = char;
+      continue;
+    }
+    if (OPENERS[char]) stack.push(OPENERS[char] as string);
+    else if (char === stack[stack.length - 1]) stack.pop();
+    yield { index: j, char, depth: stack.length };
   }
+}
+
+/** Index of `close` at or after `from`, outside string literals; the source length when missing. */
+function findClose(source: string, from: number, close: string): number {
+  for (const { index } of unquoted(source, from)) if (source.startsWith(close, index)) return index;
   return source.length;
 }
 
 /** Splits on `separator` outside strings and brackets. */
 function splitTopLevel(text: string, separator: string): string[] {
   const parts: string[] = [];
-  const stack: string[] = [];
-  let quote: string | undefined;
   let start = 0;
-  for (let j = 0; j < text.length; j += 1) {
-    const char = text[j] as string;
-    if (quote) {
-      if (char === '\\') j += 1;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if (OPENERS[char]) {
-      stack.push(OPENERS[char] as string);
-    } else if (char === stack[stack.length - 1]) {
-      stack.pop();
-    } else if (char === separator && stack.length === 0) {
-      parts.push(text.slice(start, j));
-      start = j + 1;
+  for (const { index, char, depth } of unquoted(text)) {
+    if (char === separator && depth === 0) {
+      parts.push(text.slice(start, index));
+      start = index + 1;
     }
   }
   parts.push(text.slice(start));
@@ -74,22 +75,7 @@ function isLiteral(expression: string): boolean {
 
 /** Index just after the bracket group that opens at `start`, skipping string literals; -1 if unclosed. */
 function groupEnd(text: string, start: number): number {
-  const stack: string[] = [];
-  let quote: string | undefined;
-  for (let j = start; j < text.length; j += 1) {
-    const char = text[j] as string;
-    if (quote) {
-      if (char === '\\') j += 1;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if (OPENERS[char]) {
-      stack.push(OPENERS[char] as string);
-    } else if (char === stack[stack.length - 1]) {
-      stack.pop();
-      if (stack.length === 0) return j + 1;
-    }
-  }
+  for (const { index, depth } of unquoted(text, start)) if (depth === 0) return index + 1;
   return -1;
 }
 

@@ -52,8 +52,7 @@ function selects(
 // ---- A small static PromQL check: the real parse and evaluation happen in Prometheus, but typos in
 // function names, unbalanced brackets and references to records nobody writes are caught here. ----
 
-const PROMQL_FUNCTIONS = new Set([
-  // aggregations and their modifiers
+const PROMQL_AGGREGATIONS = new Set([
   'sum',
   'avg',
   'min',
@@ -65,6 +64,11 @@ const PROMQL_FUNCTIONS = new Set([
   'stddev',
   'stdvar',
   'group',
+]);
+
+const PROMQL_FUNCTIONS = new Set([
+  // aggregations and their modifiers
+  ...PROMQL_AGGREGATIONS,
   'by',
   'without',
   'on',
@@ -95,20 +99,6 @@ const PROMQL_FUNCTIONS = new Set([
   'max_over_time',
   'min_over_time',
   'count_over_time',
-]);
-
-const PROMQL_AGGREGATIONS = new Set([
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'count',
-  'topk',
-  'bottomk',
-  'quantile',
-  'stddev',
-  'stdvar',
-  'group',
 ]);
 
 /** The expression with string literals emptied, so label values cannot disturb the checks. */
