@@ -90,15 +90,7 @@ describe('carry-over of the live Prometheus settings', () => {
   const requestOf = async (name: string) =>
     (await admin.get<Obj>(pvcPath(name))).spec.resources.requests.storage as string;
 
-  /** Does `change`, waits for the run it triggers, returns that run's log lines. */
-  async function runAfter(change: () => Promise<unknown>): Promise<string[]> {
-    const from = op.lines.length;
-    await change();
-    const end = await op.waitFor(/run (succeeded|failed)/, 120_000, from);
-    const lines = op.lines.slice(from, op.lines.indexOf(end, from) + 1);
-    expect(end).toMatch(/run succeeded/);
-    return lines;
-  }
+  const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
   const patchSpec = (spec: unknown) => () => mergePatch(admin, ccPath(ns), { spec });
   const rerun = () => mergePatch(admin, ccPath(ns), { status: { monitoring: null } });
 

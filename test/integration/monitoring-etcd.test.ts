@@ -34,11 +34,7 @@ describe('etcd monitoring', () => {
   let ns: string;
   let op: OperatorProcess;
 
-  async function runAfter(change: () => Promise<unknown>): Promise<void> {
-    const from = op.lines.length;
-    await change();
-    expect(await op.waitFor(/run (succeeded|failed)/, 120_000, from)).toMatch(/run succeeded/);
-  }
+  const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
   const etcdSpec = (tlsEnable: boolean) => ({
     etcd: { monitoring: true, endpointIps: IPS.join(','), port: PORT, tlsEnable },
   });

@@ -51,11 +51,7 @@ describe('image registry', () => {
   let ns: string;
   let op: OperatorProcess;
 
-  async function runAfter(change: () => Promise<unknown>): Promise<void> {
-    const from = op.lines.length;
-    await change();
-    expect(await op.waitFor(/run (succeeded|failed)/, 120_000, from)).toMatch(/run succeeded/);
-  }
+  const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
 
   async function liveImages(): Promise<{ at: string; image: string }[]> {
     const all: { at: string; image: string }[] = [];

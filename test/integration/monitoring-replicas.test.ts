@@ -24,12 +24,7 @@ describe('replicas', () => {
   let ns: string;
   let op: OperatorProcess;
 
-  /** Does `change`, waits for the run it triggers to succeed. */
-  async function runAfter(change: () => Promise<unknown>): Promise<void> {
-    const from = op.lines.length;
-    await change();
-    expect(await op.waitFor(/run (succeeded|failed)/, 120_000, from)).toMatch(/run succeeded/);
-  }
+  const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
   const patchSpec = (spec: unknown) => () => mergePatch(admin, ccPath(ns), { spec });
   const rerun = () => mergePatch(admin, ccPath(ns), { status: { monitoring: null } });
 

@@ -15,6 +15,8 @@ export interface OperatorProcess {
   /** Lines matching re so far. */
   count(re: RegExp): number;
   waitFor(re: RegExp, timeoutMs?: number, afterIndex?: number): Promise<string>;
+  /** Does `change`, waits for the run it triggers, and returns that run's log lines; throws if it failed. */
+  runAfter(change: () => Promise<unknown>, timeoutMs?: number): Promise<string[]>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
 }
@@ -97,6 +99,14 @@ export function startOperatorProcess(
           },
         });
       });
+    },
+    async runAfter(change, timeoutMs = 120_000) {
+      const from = lines.length;
+      await change();
+      const end = await this.waitFor(/run (succeeded|failed)/, timeoutMs, from);
+      const run = lines.slice(from, lines.indexOf(end, from) + 1);
+      if (!/run succeeded/.test(end)) throw new Error(`the run failed:\n${run.slice(-10).join('\n')}`);
+      return run;
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
