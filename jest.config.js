@@ -8,6 +8,7 @@ const common = {
 
 export default {
   verbose: true,
+  testSequencer: '<rootDir>/test/sequencer.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
