@@ -19,6 +19,10 @@ export interface HookFailure {
 export class UserHooks {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** The last jqFilter result seen per hook and binding, so Modified fires only when it changes. */
+  private readonly lastFilterResults = new Map<string, string>();
+  /** Hooks fired by object events, chained so they run in the order the events arrived. */
+  private eventRuns: Promise<void> = Promise.resolve();
   /** Failures since the last successful run of each hook, by hook name. */
   readonly failures = new Map<string, HookFailure>();
 
@@ -73,24 +77,45 @@ export class UserHooks {
     this.timers.add(timer);
   }
 
-  /** Events of the watched ClusterConfiguration, for hooks with kubernetes bindings on it. */
-  async onObjectEvent(
-    type: 'Synchronization' | 'Added' | 'Modified' | 'Deleted',
-    object: unknown,
-  ): Promise<void> {
+  /**
+   * Events of the watched ClusterConfiguration, for hooks with kubernetes bindings on it. What fires
+   * is decided when the event arrives; the hooks run one event after another, in arrival order.
+   */
+  onObjectEvent(type: 'Synchronization' | 'Added' | 'Modified' | 'Deleted', object: unknown): Promise<void> {
+    const due: [UserHook, BindingContext][] = [];
     for (const h of this.hooks) {
       for (const b of h.config.kubernetes) {
         const filterResult = b.jqFilter ? selectByJqPath(object, b.jqFilter) : undefined;
+        if (b.jqFilter && !this.filterResultChanged(`${h.name}\0${b.name}`, type, filterResult)) continue;
         if (type === 'Synchronization') {
-          if (!b.executeHookOnSynchronization) continue;
-          await this.fire(h, [
-            { binding: b.name, type: 'Synchronization', objects: [{ object, filterResult }] },
-          ]);
+          if (b.executeHookOnSynchronization)
+            due.push([h, { binding: b.name, type: 'Synchronization', objects: [{ object, filterResult }] }]);
         } else if (b.executeHookOnEvent.includes(type)) {
-          await this.fire(h, [{ binding: b.name, type: 'Event', watchEvent: type, object, filterResult }]);
+          due.push([h, { binding: b.name, type: 'Event', watchEvent: type, object, filterResult }]);
         }
       }
     }
+    this.eventRuns = this.eventRuns.then(async () => {
+      for (const [h, context] of due) {
+        if (this.stopped) return;
+        await this.fire(h, [context]).catch((e: unknown) =>
+          this.logger.warn(`hook ${h.name} could not be run: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
+    });
+    return this.eventRuns;
+  }
+
+  /**
+   * As shell-operator does: a Modified event whose jqFilter result equals the previous one does not
+   * fire (our own status writes modify the ClusterConfiguration too). Every other event records it.
+   */
+  private filterResultChanged(key: string, type: string, filterResult: unknown): boolean {
+    const current = JSON.stringify(filterResult ?? null);
+    const previous = this.lastFilterResults.get(key);
+    if (type === 'Deleted') this.lastFilterResults.delete(key);
+    else this.lastFilterResults.set(key, current);
+    return type !== 'Modified' || previous !== current;
   }
 
   async afterInstall(object: unknown): Promise<void> {
