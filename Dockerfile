@@ -27,6 +27,9 @@ LABEL org.opencontainers.image.title="ks-installer" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim"
 ENV NODE_ENV=production
+# A 2 MiB young generation: the operator keeps little between runs, and the default 16 MiB semi-spaces
+# cost about 45 MiB of resident memory for no measurable speed (npm run bench).
+ENV NODE_OPTIONS="--max-semi-space-size=2"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force

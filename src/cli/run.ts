@@ -167,6 +167,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       await Promise.race([controller.stop(), new Promise((r) => setTimeout(r, 5000))]);
       await elector?.release();
       await servers.close();
+      await Promise.race([client.close(), new Promise((r) => setTimeout(r, 1000))]);
       logger.info('stopped');
       resolveDone(exitCode);
     })());

@@ -95,6 +95,28 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * client-node builds a new undici Agent for every request it authenticates, so each request would
+ * open its own TLS connection (and HTTP/2 session) that lingers until the server drops it. We keep
+ * the first one per KubeConfig and send every request through it; it is replaced after
+ * DISPATCHER_MAX_AGE_MS so rotated client certificates and CA files are picked up.
+ */
+const dispatchers = new WeakMap<KubeConfig, { dispatcher: Dispatcher; created: number }>();
+const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+
+function sharedDispatcher(kc: KubeConfig, fresh: Dispatcher | undefined): Dispatcher | undefined {
+  if (!fresh) return undefined;
+  const cached = dispatchers.get(kc);
+  if (cached && Date.now() - cached.created < DISPATCHER_MAX_AGE_MS) {
+    if (fresh !== cached.dispatcher) fresh.close().catch(() => undefined);
+    return cached.dispatcher;
+  }
+  dispatchers.set(kc, { dispatcher: fresh, created: Date.now() });
+  // The old one finishes what is in flight (a watch ends by its server timeout), then closes.
+  if (cached) cached.dispatcher.close().catch(() => undefined);
+  return fresh;
+}
+
 export class KubeClient {
   private readonly server: string;
 
@@ -121,6 +143,13 @@ export class KubeClient {
     return new KubeClient(this.kubeConfig, impersonate);
   }
 
+  /** Closes the connections of this client's kubeconfig (shared with clients made by `as`). */
+  async close(): Promise<void> {
+    const cached = dispatchers.get(this.kubeConfig);
+    dispatchers.delete(this.kubeConfig);
+    await cached?.dispatcher.close();
+  }
+
   get serverUrl(): string {
     return this.server;
   }
@@ -135,7 +164,8 @@ export class KubeClient {
     const ctx = new RequestContext(url.toString(), method);
     await this.kubeConfig.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = { ...(ctx.getHeaders() as Record<string, string>) };
-    return { url: ctx.getUrl(), headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
+    const dispatcher = sharedDispatcher(this.kubeConfig, ctx.getDispatcher() as Dispatcher | undefined);
+    return { url: ctx.getUrl(), headers, dispatcher };
   }
 
   private headerList(base: Record<string, string>, extra: Record<string, string>): [string, string][] {

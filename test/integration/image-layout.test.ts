@@ -66,8 +66,8 @@ function runtimeStage(dockerfile: string): RuntimeStage {
         stage.user = args;
         break;
       case 'ENV': {
-        const [k, v] = args.split('=');
-        stage.env[k!] = v!;
+        const eq = args.indexOf('=');
+        stage.env[args.slice(0, eq)] = args.slice(eq + 1).replace(/^"(.*)"$/, '$1');
         break;
       }
     }
@@ -112,7 +112,7 @@ describe('the image layout', () => {
     expect(stage.entrypoint).toEqual(['node', 'dist/main.js']);
     expect(stage.cmd).toEqual(['run']);
     expect(stage.user).toBe('65532:65532');
-    expect(stage.env).toEqual({ NODE_ENV: 'production' });
+    expect(stage.env).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=2' });
   });
 
   it('the .dockerignore lets into the build context what the Dockerfile copies, and no tests or build output', () => {

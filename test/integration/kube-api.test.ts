@@ -3,6 +3,7 @@
  * establishment, server-side apply, merge patch, watch, metadata-only paginated lists and RBAC.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import {
   ApiError,
   CONTENT_TYPE,
@@ -14,7 +15,28 @@ import { applyObject, applyObjects } from '../../src/kube/apply.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
-import { adminClient, configMap, createTestNamespace, userClient } from './cluster.js';
+import { adminClient, clusterInfo, configMap, createTestNamespace, userClient } from './cluster.js';
+
+/** Established TCP connections of this process to the API server's port (from /proc). */
+function connectionsToApiServer(): number {
+  const port = Number(new URL(clusterInfo().server).port);
+  const ours = new Set(
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+        } catch {
+          return undefined;
+        }
+      })
+      .filter(Boolean),
+  );
+  return ['/proc/self/net/tcp', '/proc/self/net/tcp6']
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1))
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => c.length > 9 && c[3] === '01' && parseInt(c[2]!.split(':')[1]!, 16) === port)
+    .filter((c) => ours.has(c[9]!)).length;
+}
 
 const GROUP = 'widgets.kube-api.test';
 const CRD_NAME = `widgets.${GROUP}`;
@@ -182,6 +204,17 @@ describe('the Kubernetes API through our client', () => {
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(items[0]!.kind).toBe('PartialObjectMetadata');
     expect(items.some((i) => 'data' in (i as object))).toBe(false);
+  });
+
+  it('sends every request of a client over one connection', async () => {
+    const client = adminClient();
+    const before = connectionsToApiServer();
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    for (let i = 0; i < 20; i++) await client.get(path);
+    await Promise.all(Array.from({ length: 20 }, () => client.get(path)));
+    // Each request on its own connection would add 40 here; other clients' idle ones may close meanwhile.
+    expect(connectionsToApiServer() - before).toBeLessThanOrEqual(1);
+    await client.close();
   });
 
   describe('RBAC', () => {
