@@ -32,6 +32,8 @@ export interface ControllerOptions {
 }
 
 const KEY = 'cc';
+/** The reason of a periodic resync; a run queued for no other reason is quiet (see RunOptions). */
+const RESYNC_REASON = 'periodic resync';
 
 export class Controller {
   private readonly queue = new WorkQueue<string>();
@@ -127,7 +129,7 @@ export class Controller {
         : Math.max(1000, nextRun(resync.crontab, new Date()).getTime() - Date.now());
     if (!Number.isFinite(delay) || delay <= 0) return;
     this.resyncTimer = setTimeout(() => {
-      if (this.latest) this.enqueue('periodic resync');
+      if (this.latest) this.enqueue(RESYNC_REASON);
       this.scheduleResync();
     }, delay);
     this.resyncTimer.unref();
@@ -147,7 +149,9 @@ export class Controller {
       this.running = true;
       const started = performance.now();
       try {
-        const outcome = await installer.run(cc, item.reasons.join('; '));
+        const outcome = await installer.run(cc, item.reasons.join('; '), {
+          quiet: item.reasons.every((r) => r === RESYNC_REASON),
+        });
         metrics?.reconcileFinished(outcome.ok ? 'success' : 'error', (performance.now() - started) / 1000);
         if (outcome.ok) {
           this.queue.forget(item.key);

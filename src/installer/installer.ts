@@ -55,15 +55,49 @@ const WARNING_TYPES = new Set([
   STORAGE_NOT_EXPANDABLE,
 ]);
 
+export interface RunOptions {
+  /**
+   * A periodic drift check: when the object already shows a successful run of this spec, the run
+   * writes no progress and posts no RunStarted Event, and leaves the status and Events alone unless it
+   * corrected drift or the warnings changed. Every status write bumps metadata.generation (there is
+   * no status subresource), so a loud resync would rewrite the object many times an hour.
+   */
+  quiet?: boolean;
+}
+
+/** Whether the status already shows a finished, successful run of the spec with this hash. */
+function settled(cc: ClusterConfiguration, hash: string): boolean {
+  const is = (type: string, s: string) =>
+    cc.status?.conditions?.some((c) => c.type === type && c.status === s);
+  return (
+    cc.status?.monitoring?.status === 'enabled' &&
+    cc.status.observedSpecHash === hash &&
+    !!is('Ready', 'True') &&
+    !!is('Progressing', 'False') &&
+    !!is('Degraded', 'False')
+  );
+}
+
+/** The same conditions by type, status, reason and message (times and generations aside). */
+function sameConditions(a: Condition[], b: Condition[]): boolean {
+  const key = (list: Condition[]) =>
+    JSON.stringify(
+      list.map((c) => [c.type, c.status, c.reason, c.message]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
+  return key(a) === key(b);
+}
+
 export class Installer {
   constructor(private readonly deps: InstallerDeps) {}
 
-  async run(cc: ClusterConfiguration, trigger: string): Promise<RunOutcome> {
+  async run(cc: ClusterConfiguration, trigger: string, options: RunOptions = {}): Promise<RunOutcome> {
     const { logger, status } = this.deps;
     const started = performance.now();
     const generation = cc.metadata.generation;
     const hash = specHash(cc.spec);
-    let conditions: Condition[] = cc.status?.conditions ?? [];
+    const quiet = options.quiet === true && settled(cc, hash);
+    const before: Condition[] = cc.status?.conditions ?? [];
+    let conditions: Condition[] = before;
     const cond = (type: string, s: Condition['status'], reason: string, message: string) => {
       conditions = setCondition(conditions, {
         type,
@@ -73,10 +107,12 @@ export class Installer {
         observedGeneration: generation,
       });
     };
-    logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash } });
-    cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
-    await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
-    await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
+    logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
+    if (!quiet) {
+      cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
+      await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
+      await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
+    }
 
     let plan: Plan;
     let roles: RoleOutcome[] = [];
@@ -112,7 +148,7 @@ export class Installer {
         concurrency: this.deps.concurrency,
         onRoleStart: async (i, total, rp) => {
           at = { index: i, role: rp.role.name };
-          await status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
+          if (!quiet) await status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
         },
         onRoleDone: (o) => {
           this.deps.metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
@@ -152,6 +188,11 @@ export class Installer {
     const summary = plan.values.external
       ? 'external monitoring: nothing installed in the cluster'
       : `${objects} objects (${changed} changed) in ${(durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${plan.values.namespace}.svc:9090`;
+    const figures = { objects, changed, durationSeconds: Number((durationMs / 1000).toFixed(3)) };
+    if (quiet && changed === 0 && sameConditions(before, conditions)) {
+      logger.info(`run succeeded: ${summary}; no drift, status left as it was`, { [JSON_ONLY]: figures });
+      return { ok: true, retry: false, roles, warnings, durationMs };
+    }
     cond('Ready', 'True', 'RunSucceeded', summary);
     cond('Progressing', 'False', 'RunComplete', 'idle');
     cond('Degraded', 'False', 'RunSucceeded', 'last run succeeded');
@@ -166,9 +207,7 @@ export class Installer {
       observedSpecHash: hash,
     });
     await status.event(cc, 'Normal', 'RunSucceeded', summary);
-    logger.info(`run succeeded: ${summary}`, {
-      [JSON_ONLY]: { objects, changed, durationSeconds: Number((durationMs / 1000).toFixed(3)) },
-    });
+    logger.info(`run succeeded: ${summary}`, { [JSON_ONLY]: figures });
     return { ok: true, retry: false, roles, warnings, durationMs };
   }
 
