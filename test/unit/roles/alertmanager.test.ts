@@ -3,12 +3,14 @@ import type { IAlertmanager } from '@kubernetes-models/prometheus-operator/monit
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IService } from 'kubernetes-models/v1/Service';
 import yaml from 'js-yaml';
+import type { ClusterFacts } from '../../../src/config/facts.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
   expectGolden,
   findObject,
   FIXED_FACTS,
   objectIds,
+  renderRole,
   renderRoleText,
   sampleSpec,
   unsafeOutputsOf,
@@ -16,8 +18,8 @@ import {
 
 const NS = 'kubesphere-monitoring-system';
 const WEBHOOK = 'http://notification-manager-svc.kubesphere-monitoring-system.svc:19093/api/v2/alerts';
-const render = (spec: Record<string, unknown>, facts = FIXED_FACTS): KubeObject[] =>
-  yaml.loadAll(renderRoleText('alertmanager', spec, facts)) as KubeObject[];
+const render = (spec: Record<string, unknown>, facts?: ClusterFacts): KubeObject[] =>
+  renderRole('alertmanager', spec, facts);
 
 const find = findObject;
 

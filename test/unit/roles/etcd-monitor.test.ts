@@ -15,6 +15,7 @@ import {
   findObject,
   FIXED_FACTS,
   objectIds,
+  renderRole,
   renderRoleText,
   unsafeOutputsOf,
 } from './golden.js';
@@ -40,8 +41,7 @@ function etcdSpec(etcd: Record<string, unknown> = {}): Record<string, unknown> {
   return spec;
 }
 
-const render = (spec: Record<string, unknown>): KubeObject[] =>
-  yaml.loadAll(renderRoleText('etcd-monitor', spec)) as KubeObject[];
+const render = (spec: Record<string, unknown>): KubeObject[] => renderRole('etcd-monitor', spec);
 
 const find = findObject;
 

@@ -11,14 +11,14 @@ import {
   expectGolden,
   findObject,
   objectIds,
+  renderRole,
   renderRoleText,
   sampleSpec,
   unsafeOutputsOf,
 } from './golden.js';
 
 const NS = 'kubesphere-monitoring-system';
-const render = (spec: Record<string, unknown>): KubeObject[] =>
-  yaml.loadAll(renderRoleText('kube-state-metrics', spec)) as KubeObject[];
+const render = (spec: Record<string, unknown>): KubeObject[] => renderRole('kube-state-metrics', spec);
 
 const find = findObject;
 

@@ -11,14 +11,14 @@ import {
   expectGolden,
   findObject,
   objectIds,
+  renderRole,
   renderRoleText,
   sampleSpec,
   unsafeOutputsOf,
 } from './golden.js';
 
 const NS = 'kubesphere-monitoring-system';
-const render = (spec: Record<string, unknown>): KubeObject[] =>
-  yaml.loadAll(renderRoleText('node-exporter', spec)) as KubeObject[];
+const render = (spec: Record<string, unknown>): KubeObject[] => renderRole('node-exporter', spec);
 
 const find = findObject;
 

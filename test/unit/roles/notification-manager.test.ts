@@ -23,6 +23,7 @@ import {
   findObject,
   FIXED_FACTS,
   objectIds,
+  renderRole,
   renderRoleText,
   sampleSpec,
   unsafeOutputsOf,
@@ -34,10 +35,8 @@ const NS = 'kubesphere-monitoring-system';
 const SECRET = 'notification-manager-webhook-server-cert';
 const WEBHOOK_HOST = 'notification-manager-webhook.kubesphere-monitoring-system.svc';
 
-const render = (
-  spec: Record<string, unknown> = sampleSpec(),
-  facts: ClusterFacts = FIXED_FACTS,
-): KubeObject[] => yaml.loadAll(renderRoleText('notification-manager', spec, facts)) as KubeObject[];
+const render = (spec?: Record<string, unknown>, facts?: ClusterFacts): KubeObject[] =>
+  renderRole('notification-manager', spec, facts);
 
 const find = findObject;
 

@@ -7,7 +7,6 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrup
 import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import type { IIoK8sApiCoreV1Container } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
-import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../../src/config/facts.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
@@ -16,6 +15,7 @@ import {
   findObject,
   FIXED_FACTS,
   objectIds,
+  renderRole,
   renderRoleText,
   sampleSpec,
   unsafeOutputsOf,
@@ -25,10 +25,8 @@ import {
 const NS = 'kubesphere-monitoring-system';
 const ROLE = 'prometheus-stack';
 
-const render = (
-  spec: Record<string, unknown> = sampleSpec(),
-  facts: Partial<ClusterFacts> = {},
-): KubeObject[] => yaml.loadAll(renderRoleText(ROLE, spec, { ...FIXED_FACTS, ...facts })) as KubeObject[];
+const render = (spec?: Record<string, unknown>, facts?: Partial<ClusterFacts>): KubeObject[] =>
+  renderRole(ROLE, spec, facts);
 
 const find = findObject;
 
