@@ -1,16 +1,21 @@
 /**
  * `npm run with-cluster -- <command...>`: runs one command against a fresh embedded control plane
  * (KUBECONFIG set, kubectl and helm first on PATH), tears it down, and exits with the command's code.
- * `npm run envtest:binaries`: only finds or builds the binaries, printing where they are.
+ * `npm run envtest:binaries`: only finds or builds the binaries, printing where they are; with
+ * `--with-test-tools` also promtool, rules-eval and prometheus-operator (see test-tools.ts).
  */
 import { execa } from 'execa';
 import { resolveBinaries } from './binaries.js';
 import { ControlPlane } from './control-plane.js';
+import { resolveAllTestTools } from './test-tools.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--binaries-only') {
     const found = await resolveBinaries();
     for (const [name, file] of Object.entries(found)) console.log(`${name}\t${file}`);
+    if (argv.includes('--with-test-tools')) {
+      for (const [name, file] of Object.entries(await resolveAllTestTools())) console.log(`${name}\t${file}`);
+    }
     return 0;
   }
   const command = argv[0] === '--' ? argv.slice(1) : argv;
