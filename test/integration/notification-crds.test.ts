@@ -13,25 +13,25 @@
  * The notification CRDs are cluster-wide: this file deletes them first (and with them any stored object
  * an earlier file left), so it starts from the original's state whatever ran before.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import yaml from 'js-yaml';
 import { CONVERSION_REVIEW_VERSIONS } from '../../src/installer/crd-conversion.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { issueWebhookTls, WEBHOOK_SECRET } from '../../src/installer/webhook-tls.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { clusterInfo } from './cluster.js';
 import {
   createClusterConfiguration,
+  deleteAndWait,
+  ensureMonitoringNamespace,
+  kubectlApply,
   MONITORING_NS,
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
   startOperatorFor,
 } from './fixtures.js';
-import { waitUntil, type OperatorProcess } from './operator-process.js';
+import type { OperatorProcess } from './operator-process.js';
 
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -69,22 +69,6 @@ function originalCrds(): Obj[] {
   });
 }
 
-function kubectlApply(objects: Obj[]): string {
-  const info = clusterInfo();
-  return execFileSync(
-    path.join(info.binDir, 'kubectl'),
-    ['--kubeconfig', info.kubeconfig, 'apply', '-f', '-'],
-    { input: objects.map((o) => yaml.dump(o, { noRefs: true })).join('---\n'), encoding: 'utf8' },
-  );
-}
-
-async function deleteAndWait(admin: KubeClient, p: string): Promise<void> {
-  await admin.request('DELETE', p).catch((e: unknown) => {
-    if (!(e instanceof ApiError && e.notFound)) throw e;
-  });
-  await waitUntil(`${p} gone`, async () => (await admin.getOrUndefined(p)) === undefined, 60_000);
-}
-
 function receiver(name: string, webhook: Record<string, unknown>): Obj {
   return {
     apiVersion: `${GROUP}/v2beta2`,
@@ -111,13 +95,7 @@ describe("notification-manager's CRDs", () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('notif-crds'));
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
+    await ensureMonitoringNamespace(admin);
     // An earlier run's validating webhook would refuse every Receiver write: nothing serves it here.
     await deleteAndWait(admin, VALIDATING_WEBHOOK);
     for (const name of crdNames()) await deleteAndWait(admin, `${CRD_PATH}/${name}`);
