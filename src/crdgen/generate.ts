@@ -111,7 +111,10 @@ function partitionSources(
   return { generate: sources.filter((s) => !skipped.includes(s as LocalGitCrdSource)), skipped };
 }
 
-/** Generates every `generated` source's CRDs in memory (scratch work happens in a temp directory). */
+/**
+ * Generates the sources' CRDs in memory (a `local-git` source only when its repository is given); scratch work
+ * happens in a temp directory.
+ */
 export async function generateCrds(options: GenerateOptions = {}): Promise<GenerationResult> {
   const env = options.env ?? process.env;
   const resolved = await resolveControllerGen(options);
