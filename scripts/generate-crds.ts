@@ -1,9 +1,14 @@
 /**
- * `npx tsx scripts/generate-crds.ts [--check]`
+ * `npm run crds:generate [-- --notification-manager-src <git repository>]` / `npm run crds:check [-- …]`
  *
  * Generates the CRDs of the upstream projects we deploy from their Go API types (pinned in
  * src/crdgen/versions.ts) into crds/<group>/<plural>.<group>.yaml. With --check, regenerates in a temp
  * directory instead and exits 1 with a summary if the committed files differ or break the inventory.
+ *
+ * A source the Go module proxy does not serve (notification-manager) is generated only when a local git
+ * repository holding its pinned commit is named, by its option or environment variable
+ * (NOTIFICATION_MANAGER_SRC). Without one its committed files are left as they are and checked against the
+ * provenance recorded next to them (SOURCE.json: commit, controller-gen, sha256 of each file).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,24 +16,57 @@ import { formatDifferences } from '../src/crdgen/diff.js';
 import { checkCrds, generateCrds, readGroupFiles, writeGeneratedCrds } from '../src/crdgen/generate.js';
 import { formatDuration } from '../src/crdgen/go.js';
 import { checkGroupFiles } from '../src/crdgen/inventory.js';
-import { CRD_SOURCES } from '../src/crdgen/sources.js';
+import { checkProvenance } from '../src/crdgen/provenance.js';
+import { CRD_SOURCES, isLocalGitSource, type LocalGitCrdSource } from '../src/crdgen/sources.js';
 
 const CRDS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'crds');
-const USAGE = 'usage: npx tsx scripts/generate-crds.ts [--check]';
+const LOCAL_SOURCES = CRD_SOURCES.filter(isLocalGitSource);
+const USAGE = `usage: npx tsx scripts/generate-crds.ts [--check] ${LOCAL_SOURCES.map((s) => `[${s.origin.option} <git repository>]`).join(' ')}`;
 
-function handWrittenNotes(): string[] {
-  return CRD_SOURCES.filter((s) => s.kind === 'hand-written').map(
-    (s) => `${s.group}: hand-written (${s.reason}); left as is`,
+interface Arguments {
+  check: boolean;
+  /** Group → local git repository. */
+  repositories: Map<string, string>;
+}
+
+class UsageError extends Error {}
+
+function parseArguments(argv: string[], env: NodeJS.ProcessEnv): Arguments {
+  const args: Arguments = { check: false, repositories: new Map() };
+  for (const s of LOCAL_SOURCES) {
+    const fromEnv = env[s.origin.envVar];
+    if (fromEnv) args.repositories.set(s.group, path.resolve(fromEnv));
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--check') {
+      args.check = true;
+      continue;
+    }
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const source = LOCAL_SOURCES.find((s) => s.origin.option === name);
+    const value = inline ?? argv[++i];
+    if (!source) throw new UsageError(`unknown argument: ${arg}`);
+    if (!value) throw new UsageError(`${name} needs a directory`);
+    args.repositories.set(source.group, path.resolve(value));
+  }
+  return args;
+}
+
+function skippedNote(s: LocalGitCrdSource): string {
+  return (
+    `${s.group}: not regenerated (no ${s.origin.option} or ${s.origin.envVar}: ${s.module} is not on the Go ` +
+    `module proxy); committed files checked against ${s.group}/SOURCE.json`
   );
 }
 
-async function check(): Promise<number> {
-  const result = await checkCrds(CRDS_ROOT);
+async function check(args: Arguments): Promise<number> {
+  const result = await checkCrds(CRDS_ROOT, { localRepositories: args.repositories });
   const g = result.generation;
   console.error(
-    `generated ${g.files.size} CRDs with controller-gen ${g.controllerGen.version} in ${formatDuration(g.generateMs)}`,
+    `generated ${g.files.size} files with controller-gen ${g.controllerGen.version} in ${formatDuration(g.generateMs)}`,
   );
-  for (const note of handWrittenNotes()) console.error(note);
+  for (const s of g.skipped) console.error(skippedNote(s));
   if (result.ok) {
     console.log('crds/ is up to date');
     return 0;
@@ -38,48 +76,55 @@ async function check(): Promise<number> {
     console.log(formatDifferences(result.differences));
   }
   if (result.problems.length > 0) {
-    console.log('inventory problems:');
+    console.log('inventory or provenance problems:');
     for (const p of result.problems) console.log(`  ${p}`);
   }
   return 1;
 }
 
-async function write(): Promise<number> {
-  const g = await generateCrds();
-  const problems = CRD_SOURCES.flatMap((s) => (s.kind === 'generated' ? checkGroupFiles(s, g.files) : []));
+async function write(args: Arguments): Promise<number> {
+  const g = await generateCrds({ localRepositories: args.repositories });
+  const problems = CRD_SOURCES.filter((s) => g.groups.includes(s.group)).flatMap((s) =>
+    checkGroupFiles(s, g.files),
+  );
   if (problems.length > 0) {
     console.error('generated CRDs do not match the inventory in src/crdgen/sources.ts; nothing written:');
     for (const p of problems) console.error(`  ${p}`);
     return 1;
   }
-  const result = await writeGeneratedCrds(CRDS_ROOT, g.files);
+  const result = await writeGeneratedCrds(CRDS_ROOT, g.files, g.groups);
   const build =
     g.controllerGen.buildMs === undefined ? '' : `, built it in ${formatDuration(g.controllerGen.buildMs)}`;
   console.log(
-    `generated ${g.files.size} CRDs with controller-gen ${g.controllerGen.version} (${g.controllerGen.source}${build}) ` +
+    `generated ${g.files.size} files with controller-gen ${g.controllerGen.version} (${g.controllerGen.source}${build}) ` +
       `in ${formatDuration(g.generateMs)}: ${result.written.length} written, ${result.unchanged.length} unchanged, ` +
       `${result.removed.length} removed`,
   );
   for (const rel of [...result.written, ...result.removed.map((r) => `${r} (removed)`)])
     console.log(`  crds/${rel}`);
-  const handWritten = CRD_SOURCES.filter((s) => s.kind === 'hand-written');
   const committed = await readGroupFiles(
     CRDS_ROOT,
-    handWritten.map((s) => s.group),
+    g.skipped.map((s) => s.group),
   );
-  const handProblems = handWritten.flatMap((s) => checkGroupFiles(s, committed));
-  for (const note of handWrittenNotes()) console.log(note);
-  for (const p of handProblems) console.error(`  ${p}`);
-  return handProblems.length > 0 ? 1 : 0;
+  const skippedProblems = g.skipped.flatMap((s) => [
+    ...checkGroupFiles(s, committed),
+    ...checkProvenance(s, committed),
+  ]);
+  for (const s of g.skipped) console.log(skippedNote(s));
+  for (const p of skippedProblems) console.error(`  ${p}`);
+  return skippedProblems.length > 0 ? 1 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    console.error(`unknown argument(s): ${unknown.join(' ')}\n${USAGE}`);
+  let args: Arguments;
+  try {
+    args = parseArguments(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n${USAGE}`);
     return 2;
   }
-  return argv.includes('--check') ? check() : write();
+  return args.check ? check(args) : write(args);
 }
 
 main(process.argv.slice(2)).then(

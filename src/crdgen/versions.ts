@@ -13,11 +13,14 @@ export const CRDGEN_VERSIONS = {
   },
   /**
    * notification-manager, deployed as kubesphere/notification-manager(-operator):v2.3.0. Not on the Go module
-   * proxy (neither v2.3.0, v2.3.0+incompatible nor any commit), so its CRDs are hand-written (see sources.ts).
+   * proxy (neither v2.3.0, v2.3.0+incompatible nor any commit), so its API types are read from a local git
+   * repository given to scripts/generate-crds.ts; the tag must resolve to this commit.
    */
   notificationManager: {
     module: 'github.com/kubesphere/notification-manager',
+    repository: 'https://github.com/kubesphere/notification-manager',
     version: 'v2.3.0',
+    commit: '1062a20f93fc2e79904753844480bfd9f6b182f9',
   },
 } as const;
 

@@ -1,6 +1,7 @@
 /**
- * What a role would apply: its generated CRDs (crds/<folder>/*.yaml, read as files) and the objects its
- * templates render from the resolved values. `ks-installer run` applies exactly this list and
+ * What a role would apply: its generated CRDs (crds/<folder>/*.yaml, read as files, with the conversion
+ * webhook of those its operator converts set from the values) and the objects its templates render
+ * from the resolved values. `ks-installer run` applies exactly this list and
  * `ks-installer render` prints it, so the two never disagree.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import yaml from 'js-yaml';
 import type { MonitoringValues } from '../config/values.js';
 import type { KubeObject } from '../kube/client.js';
 import type { Renderer } from '../render/renderer.js';
+import { withConversionWebhook } from './crd-conversion.js';
 import type { Role } from './roles.js';
 
 /** The project root (holding templates/ and crds/), both from src/ under tsx and from dist/src/ when built. */
@@ -58,7 +60,10 @@ export function roleManifests(
   renderer: Renderer,
   crdsRoot: string,
 ): ManifestSource[] {
-  const crds = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder));
+  const loaded = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder));
+  const crds = role.conversionWebhook
+    ? withConversionWebhook(loaded, role.conversionWebhook, values)
+    : loaded;
   const rendered = renderer
     .renderFolder(role.templates, values)
     .map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));

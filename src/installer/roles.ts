@@ -1,9 +1,11 @@
 /**
  * The monitoring module's roles, in the order they run. Each is data: a name, a condition on the
- * resolved values, the template folder it renders (templates/<folder>/) and the generated CRD folders
- * it applies first (crds/<folder>/). Nothing here talks to the cluster.
+ * resolved values, the template folder it renders (templates/<folder>/), the generated CRD folders
+ * it applies first (crds/<folder>/) and which of those CRDs its webhook converts. Nothing here talks
+ * to the cluster.
  */
 import type { MonitoringValues } from '../config/values.js';
+import type { ConversionWebhook } from './crd-conversion.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
 
@@ -16,6 +18,8 @@ export interface Role {
   templates: string;
   /** Folders under crds/ whose CustomResourceDefinitions this role applies before its templates. */
   crds: string[];
+  /** CRDs of `crds` whose versions the role's own webhook converts (stanza set at plan time). */
+  conversionWebhook?: ConversionWebhook;
 }
 
 const inClusterStack: RoleCondition = (v) =>
@@ -65,6 +69,12 @@ export const ROLES: readonly Role[] = [
     when: inClusterStack,
     templates: 'notification-manager',
     crds: ['notification.kubesphere.io'],
+    // v2beta1 <-> v2beta2 of configs and receivers, served by the operator on its webhook Service.
+    conversionWebhook: {
+      crds: ['configs.notification.kubesphere.io', 'receivers.notification.kubesphere.io'],
+      service: 'notification-manager-webhook',
+      path: '/convert',
+    },
   },
   {
     name: 'etcd-monitor',

@@ -1,4 +1,5 @@
 /** Shared setup for tests that run the operator: the ClusterConfiguration CRD, Node objects, the sample CC. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,8 @@ import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
-import { adminClient, createTestNamespace } from './cluster.js';
-import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
+import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
+import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MONITORING_NS = 'kubesphere-monitoring-system';
@@ -142,4 +143,33 @@ export async function startOperatorFor(ns: string, extraArgs: string[] = []): Pr
   ]);
   await op.waitFor(/ks-installer starting/, 30_000);
   return op;
+}
+
+/** Creates kubesphere-monitoring-system unless it exists (tests that shape objects there before a run). */
+export async function ensureMonitoringNamespace(admin: KubeClient): Promise<void> {
+  await admin
+    .request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof ApiError && e.conflict)) throw e;
+    });
+}
+
+/** Deletes the object at API path `p` (if it exists) and waits until it is gone. */
+export async function deleteAndWait(admin: KubeClient, p: string, timeoutMs = 60_000): Promise<void> {
+  await admin.request('DELETE', p).catch((e: unknown) => {
+    if (!(e instanceof ApiError && e.notFound)) throw e;
+  });
+  await waitUntil(`${p} gone`, async () => (await admin.getOrUndefined(p)) === undefined, timeoutMs);
+}
+
+/** Client-side `kubectl apply` of the objects, as the original installer wrote them; returns kubectl's output. */
+export function kubectlApply(objects: readonly KubeObject[]): string {
+  const info = clusterInfo();
+  return execFileSync(
+    path.join(info.binDir, 'kubectl'),
+    ['--kubeconfig', info.kubeconfig, 'apply', '-f', '-'],
+    { input: objects.map((o) => yaml.dump(o, { noRefs: true })).join('---\n'), encoding: 'utf8' },
+  );
 }

@@ -5,30 +5,30 @@
  * conflicts, keep the data settings (PVC size, retention), and leave nothing of the old ownership;
  * a second run must change nothing.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
 import { applyObjects } from '../../src/kube/apply.js';
-import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
-import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
+  deleteAndWait,
+  ensureMonitoringNamespace,
+  kubectlApply,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
 } from './fixtures.js';
-import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const CSA_MANAGER = 'kubectl-client-side-apply';
@@ -99,28 +99,12 @@ function originals(objects: Map<string, Obj>): Obj[] {
   return [operator, ds, prom, svc, sm];
 }
 
-async function deleteAndWait(admin: KubeClient, p: string): Promise<void> {
-  await admin.request('DELETE', p).catch((e: unknown) => {
-    if (!(e instanceof ApiError && e.notFound)) throw e;
-  });
-  await waitUntil(`${p} gone`, async () => (await admin.getOrUndefined(p)) === undefined, 30_000);
-}
-
 /** A PVC cannot be deleted without a controller removing its protection finalizer: remove it first. */
 async function deletePvc(admin: KubeClient, name: string): Promise<void> {
   const p = `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${name}`;
   if (!(await admin.getOrUndefined(p))) return;
   await mergePatch(admin, p, { metadata: { finalizers: null } });
   await deleteAndWait(admin, p);
-}
-
-function kubectlApply(objects: Obj[]): string {
-  const info = clusterInfo();
-  return execFileSync(
-    path.join(info.binDir, 'kubectl'),
-    ['--kubeconfig', info.kubeconfig, 'apply', '-f', '-'],
-    { input: objects.map((o) => yaml.dump(o, { noRefs: true })).join('---\n'), encoding: 'utf8' },
-  );
 }
 
 describe('adopting a cluster set up by the original installer', () => {
@@ -132,13 +116,7 @@ describe('adopting a cluster set up by the original installer', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('mon-adopt'));
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
+    await ensureMonitoringNamespace(admin);
     // The original installed the prometheus-operator CRDs too; here they only have to exist.
     await applyObjects(
       admin,

@@ -8,6 +8,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/clien
 import {
   ccPath,
   createClusterConfiguration,
+  ensureMonitoringNamespace,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
@@ -51,13 +52,7 @@ describe('etcd monitoring', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('mon-etcd'));
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
+    await ensureMonitoringNamespace(admin);
     await deleteSecret();
     await admin.request('POST', `/api/v1/namespaces/${MONITORING_NS}/secrets`, {
       body: {

@@ -196,7 +196,8 @@ describe('role notification-manager', () => {
       expect(decode(secret.data?.['tls.crt'])).toBe(FIXED_FACTS.webhookTls.tlsCert);
       expect(decode(secret.data?.['tls.key'])).toBe(FIXED_FACTS.webhookTls.tlsKey);
       const bundles = caBundles(all);
-      expect(bundles).toHaveLength(4);
+      // Four validating webhooks, and the conversion webhook of the configs and receivers CRDs.
+      expect(bundles).toHaveLength(6);
       for (const bundle of bundles) expect(decode(bundle)).toBe(decode(secret.data?.['ca.crt']));
     });
 
