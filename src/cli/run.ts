@@ -17,10 +17,9 @@ import { projectRoot } from '../installer/manifests.js';
 import { StatusWriter } from '../installer/status.js';
 import { KubeClient } from '../kube/client.js';
 import { RestMapper } from '../kube/discovery.js';
-import { startHttpServer, type RouteHandler, type RunningServer } from '../observe/http.js';
-import { checkHealth } from '../observe/health.js';
+import { healthRoutes, metricsRoutes, startHttpServer, type RunningServer } from '../observe/http.js';
 import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../observe/logger.js';
-import { createOperatorMetrics, PROMETHEUS_CONTENT_TYPE, Registry } from '../observe/metrics.js';
+import { createOperatorMetrics, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 
@@ -122,7 +121,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
           ? { ok: true }
           : { ok: false, reason: 'the ClusterConfiguration watch has not synced yet' }
         : { ok: true },
-    metrics: () => registry.render(),
+    metrics: registry,
   });
   logger.info('ks-installer starting', {
     watch: `${namespace}/${name}`,
@@ -192,30 +191,23 @@ async function startServers(
   handlers: {
     healthz: () => { ok: boolean; reason?: string };
     readyz: () => { ok: boolean; reason?: string };
-    metrics: () => string;
+    metrics: Registry;
   },
 ): Promise<Servers> {
-  const health =
-    (name: 'healthz' | 'readyz', checkName: string): RouteHandler =>
-    async (r) =>
-      checkHealth(name, { [checkName]: handlers[name] }, { verbose: r.query.has('verbose') });
-  const healthRoutes: Record<string, RouteHandler> = {
-    '/healthz': health('healthz', 'ping'),
-    '/readyz': health('readyz', 'controller'),
-  };
-  const metricsRoutes: Record<string, RouteHandler> = {
-    '/metrics': () => ({ status: 200, body: handlers.metrics(), contentType: PROMETHEUS_CONTENT_TYPE }),
-  };
+  const health = healthRoutes({
+    checks: { healthz: { ping: handlers.healthz }, readyz: { controller: handlers.readyz } },
+  });
+  const metrics = metricsRoutes(handlers.metrics);
   const started: RunningServer[] = [];
   let healthServer: RunningServer | undefined;
   let metricsServer: RunningServer | undefined;
   if (healthAddr === metricsAddr) {
-    const s = await startHttpServer({ address: healthAddr, routes: { ...healthRoutes, ...metricsRoutes } });
+    const s = await startHttpServer({ address: healthAddr, routes: { ...health, ...metrics } });
     if (s) started.push((healthServer = metricsServer = s));
   } else {
-    const h = await startHttpServer({ address: healthAddr, routes: healthRoutes });
+    const h = await startHttpServer({ address: healthAddr, routes: health });
     if (h) started.push((healthServer = h));
-    const m = await startHttpServer({ address: metricsAddr, routes: metricsRoutes });
+    const m = await startHttpServer({ address: metricsAddr, routes: metrics });
     if (m) started.push((metricsServer = m));
   }
   return {
