@@ -105,7 +105,7 @@ export async function render(argv: string[]): Promise<string> {
     kubernetesVersion: version,
     servedApiVersions: servedFor(version),
     live,
-    webhookTls: webhook ?? issueWebhookTls(),
+    webhookTls: webhook ?? (await issueWebhookTls()),
   };
   const root = projectRoot();
   const plan = await makePlan((cc.spec as Record<string, unknown>) ?? {}, facts, {

@@ -119,7 +119,7 @@ describe('helm chart ks-installer on the API server', () => {
         kubernetesVersion: (await admin.get<{ gitVersion: string }>('/version')).gitVersion,
         servedApiVersions: await mapper.servedGroupVersions(),
         live: { etcdClientCertsSecret: true },
-        webhookTls: issueWebhookTls(),
+        webhookTls: await issueWebhookTls(),
       };
       return makePlan(everythingEnabled(), facts, {
         renderer: createRenderer(path.join(ROOT, 'templates')),
