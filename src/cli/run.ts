@@ -22,6 +22,8 @@ import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../obs
 import { createOperatorMetrics, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
+import { ObjectCache } from '../controller/reconciler.js';
+import { reportUserHooks } from '../controller/user-hook-status.js';
 
 export const RUN_FLAGS = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (else in-cluster, else $KUBECONFIG)' },
@@ -75,20 +77,24 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
+  const status = new StatusWriter(client, { namespace, name }, logger, identity);
+  const cache = new ObjectCache();
   const installer = new Installer({
     client,
     mapper,
     renderer: createRenderer(path.join(root, 'templates')),
     crdsRoot: path.join(root, 'crds'),
-    status: new StatusWriter(client, { namespace, name }, logger, identity),
+    status,
+    cache,
     logger,
     metrics,
     concurrency: Number(flags.concurrency),
   });
-  userHooks.onFailuresChanged = (failures) => void installer.reportUserHooks(failures);
+  userHooks.onFailuresChanged = (failures) => void reportUserHooks(status, failures);
   const controller = new Controller({
     client,
-    installer,
+    reconciler: installer,
+    cache,
     logger,
     metrics,
     namespace,

@@ -8,6 +8,7 @@
  */
 import yaml from 'js-yaml';
 import { nextRun, parseCron } from './cron.js';
+import { API_VERSION, isClusterConfigurationKind } from '../api/cluster-configuration.js';
 
 export type WatchEvent = 'Added' | 'Modified' | 'Deleted';
 export const WATCH_EVENTS: readonly WatchEvent[] = ['Added', 'Modified', 'Deleted'];
@@ -159,13 +160,6 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-export const CLUSTER_CONFIGURATION_API_VERSION = 'installer.kubesphere.io/v1alpha1';
-
-/** True when `kind` names ClusterConfiguration the way shell-operator accepts it (kind, plural, short name). */
-export function isClusterConfigurationKind(kind: string): boolean {
-  return ['clusterconfiguration', 'clusterconfigurations', 'cc'].includes(kind.toLowerCase());
 }
 
 const PLAIN_PATH = /^\.(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)?$/;
@@ -402,11 +396,11 @@ export function parseInstallConfig(text: string, file: string): KubernetesBindin
       `must be ClusterConfiguration, got ${JSON.stringify(binding.kind)}`,
     );
   }
-  if (binding.apiVersion !== undefined && binding.apiVersion !== CLUSTER_CONFIGURATION_API_VERSION) {
+  if (binding.apiVersion !== undefined && binding.apiVersion !== API_VERSION) {
     throw new BindingConfigError(
       file,
       `${field}.apiVersion`,
-      `must be ${CLUSTER_CONFIGURATION_API_VERSION}, got ${JSON.stringify(binding.apiVersion)}`,
+      `must be ${API_VERSION}, got ${JSON.stringify(binding.apiVersion)}`,
     );
   }
   if (!binding.nameSelector || binding.nameSelector.matchNames.length !== 1) {

@@ -8,15 +8,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { HookConfig, KubernetesBinding, ScheduleBinding } from './bindings.js';
-import {
-  BindingConfigError,
-  CLUSTER_CONFIGURATION_API_VERSION,
-  isClusterConfigurationKind,
-  parseHookConfig,
-  parseInstallConfig,
-  parseResyncConfig,
-} from './bindings.js';
+import { BindingConfigError, parseHookConfig, parseInstallConfig, parseResyncConfig } from './bindings.js';
 import { runProcess } from './process.js';
+import { API_VERSION, isClusterConfigurationKind } from '../api/cluster-configuration.js';
 
 export const INSTALL_CONFIG_FILE = 'install.config.yaml';
 export const RESYNC_CONFIG_FILE = 'resync.config.yaml';
@@ -82,8 +76,8 @@ function unservableReason(
   if (!isClusterConfigurationKind(binding.kind)) {
     return `${where}: kind ${binding.kind} is not watched (only ClusterConfiguration ${target.namespace}/${target.name})`;
   }
-  if (binding.apiVersion !== undefined && binding.apiVersion !== CLUSTER_CONFIGURATION_API_VERSION) {
-    return `${where}: apiVersion ${binding.apiVersion} is not watched (only ${CLUSTER_CONFIGURATION_API_VERSION})`;
+  if (binding.apiVersion !== undefined && binding.apiVersion !== API_VERSION) {
+    return `${where}: apiVersion ${binding.apiVersion} is not watched (only ${API_VERSION})`;
   }
   const others = binding.nameSelector?.matchNames.filter((n) => n !== target.name) ?? [];
   if (others.length > 0) {

@@ -7,7 +7,7 @@ import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../
 import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { adminClient, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { adminClient, createTestNamespace } from './cluster.js';
 import {
