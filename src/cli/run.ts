@@ -24,6 +24,7 @@ import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 import { ObjectCache } from '../controller/reconciler.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
+import { loadWatches } from '../watches.js';
 
 export const RUN_FLAGS = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (else in-cluster, else $KUBECONFIG)' },
@@ -65,11 +66,11 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   });
   const root = projectRoot();
   const hooksDir = flags['hooks-dir'] ?? path.join(root, 'hooks');
-  const hooks = await loadHooks(hooksDir, { builtinDir: path.join(root, 'hooks') });
+  const watch = await loadWatches(root);
+  const namespace = flags.namespace ?? watch.target.namespace;
+  const name = flags.name ?? watch.target.name;
+  const hooks = await loadHooks(hooksDir, { target: { namespace, name } });
   for (const e of hooks.errors) logger.warn(`user hook ${e.file} ignored: ${e.reason}`);
-  const install = hooks.install;
-  const namespace = flags.namespace ?? install.namespace?.nameSelector.matchNames[0] ?? 'kubesphere-system';
-  const name = flags.name ?? install.nameSelector?.matchNames[0] ?? 'ks-installer';
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
 
   const client = KubeClient.fromKubeconfig(flags.kubeconfig);
@@ -86,6 +87,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     crdsRoot: path.join(root, 'crds'),
     status,
     cache,
+    roles: watch.roles,
     logger,
     metrics,
     concurrency: Number(flags.concurrency),
@@ -99,10 +101,10 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     metrics,
     namespace,
     name,
-    jqFilter: install.jqFilter ?? '.spec',
+    jqFilter: watch.jqFilter,
     resync: flags['resync-period']
       ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
-      : { crontab: hooks.resync.crontab },
+      : { crontab: watch.resync },
     userHooks,
   });
 

@@ -14,7 +14,7 @@ import type { Renderer } from '../render/renderer.js';
 import { applyPlan, type RoleOutcome } from './apply-plan.js';
 import { gatherFacts } from './facts.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
-import { ROLES } from './roles.js';
+import { ROLES, type Role } from './roles.js';
 import { growPrometheusStorage, STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 import {
   hasCondition,
@@ -43,6 +43,8 @@ export interface InstallerDeps {
   status: StatusWriter;
   /** The watched objects, as the controller last saw them. */
   cache: ObjectCache;
+  /** The roles a run applies, in order (watches.yaml); default all of them. */
+  roles?: readonly Role[];
   logger: Logger;
   metrics?: OperatorMetrics;
   concurrency?: number;
@@ -97,7 +99,11 @@ function sameConditions(a: Condition[], b: Condition[]): boolean {
 }
 
 export class Installer implements Reconciler {
-  constructor(private readonly deps: InstallerDeps) {}
+  private readonly roles: readonly Role[];
+
+  constructor(private readonly deps: InstallerDeps) {
+    this.roles = deps.roles ?? ROLES;
+  }
 
   /** Runs for the cached object of `key`; a run queued only by the resync is a quiet drift check. */
   async reconcile(key: string, reasons: string[]): Promise<ReconcileResult> {
@@ -134,7 +140,7 @@ export class Installer implements Reconciler {
     logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
     if (!quiet) {
       cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
-      await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
+      await status.patch({ conditions, progress: `0/${this.roles.length} starting` });
       await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
     }
 
@@ -155,6 +161,7 @@ export class Installer implements Reconciler {
       plan = await makePlan(cc.spec ?? {}, facts, {
         renderer: this.deps.renderer,
         crdsRoot: this.deps.crdsRoot,
+        roles: this.roles,
       });
       const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
       logger.info(
@@ -261,7 +268,7 @@ export class Installer implements Reconciler {
     set('Degraded', 'True', reason, message);
     set('Ready', 'False', reason, message);
     set('Progressing', 'False', 'RunFailed', 'idle after a failed run');
-    await status.patch({ conditions, progress: `${at.index + 1}/${ROLES.length} ${at.role} failed` });
+    await status.patch({ conditions, progress: `${at.index + 1}/${this.roles.length} ${at.role} failed` });
     await status.event(cc, 'Warning', reason, message);
     logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
     throw reason === 'InvalidSpec' ? new TerminalError(message) : new Error(`${reason}: ${message}`);

@@ -102,6 +102,7 @@ describe('the image layout', () => {
       { from: undefined, source: 'templates', target: './templates' },
       { from: undefined, source: 'crds', target: './crds' },
       { from: undefined, source: 'hooks', target: './hooks' },
+      { from: undefined, source: 'watches.yaml', target: './watches.yaml' },
     ]);
     expect(stage.runs.some((r) => r.startsWith('npm ci --omit=dev --ignore-scripts'))).toBe(true);
     expect(stage.entrypoint).toEqual(['node', 'dist/main.js']);
@@ -149,7 +150,7 @@ describe('the image layout', () => {
       cwd: ROOT,
       stdio: 'pipe',
     });
-    // COPY templates crds hooks.
+    // COPY templates crds hooks watches.yaml.
     for (const c of stage.copies.filter((x) => !x.from && x.target !== './')) {
       cpSync(path.join(ROOT, c.source), path.join(app, c.target), { recursive: true });
     }
