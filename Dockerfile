@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The ks-installer operator image: Node.js 24 LTS, production dependencies, the compiled program and
-# the data it reads at run time (templates/, crds/, hooks/). Build:
+# the data it reads at run time (templates/, crds/, hooks/, watches.yaml). Build:
 #   docker build -t <registry>/ks-installer:0.1.0 .
 # test/integration/image-layout.test.ts rebuilds the runtime stage's file set in a directory and runs
 # the operator from it, so a file missing here fails the tests.
@@ -37,6 +37,7 @@ COPY --from=build /src/dist ./dist
 COPY templates ./templates
 COPY crds ./crds
 COPY hooks ./hooks
+COPY watches.yaml ./watches.yaml
 # The chart runs it as the same numeric user (runAsNonRoot needs a number to verify).
 USER 65532:65532
 EXPOSE 8080 8081

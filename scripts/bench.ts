@@ -9,7 +9,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { ControlPlane } from '../src/envtest/control-plane.js';
 import { projectRoot } from '../src/installer/manifests.js';
-import type { ClusterConfiguration } from '../src/installer/status.js';
+import type { ClusterConfiguration } from '../src/api/cluster-configuration.js';
 import { applyObjects } from '../src/kube/apply.js';
 import { CONTENT_TYPE, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';

@@ -12,7 +12,7 @@ import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { resolveBinaries } from './envtest/binaries.js';
 import { projectRoot } from './installer/manifests.js';
-import type { ClusterConfiguration } from './installer/status.js';
+import type { ClusterConfiguration } from './api/cluster-configuration.js';
 import { applyObjects } from './kube/apply.js';
 import { ApiError, KubeClient, type KubeObject } from './kube/client.js';
 import { RestMapper } from './kube/discovery.js';

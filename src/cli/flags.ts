@@ -2,6 +2,8 @@
  * Flag parsing for the subcommands: `--flag value` or `--flag=value`, each flag also read from the
  * environment as KS_INSTALLER_<FLAG> (upper case, dashes as underscores). Unknown flags are errors.
  */
+import { parseGoDuration } from '../util/duration.js';
+
 export interface FlagSpec {
   type: 'string' | 'boolean';
   default?: string | boolean;
@@ -62,17 +64,11 @@ export function usage(command: string, specs: Record<string, FlagSpec>): string 
   return `usage: ks-installer ${command} [flags]\n${lines.join('\n')}`;
 }
 
-/** Go-style durations: 300ms, 5s, 5m, 1h30m. */
+/** A Go duration flag (300ms, 5s, 5m, 1h30m) in milliseconds; a usage error names the flag. */
 export function parseDurationMs(value: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of value.matchAll(re)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    consumed += m[0].length;
-  }
-  if (consumed !== value.length || consumed === 0) {
+  try {
+    return parseGoDuration(value);
+  } catch {
     throw new UsageError(`--${flag}: "${value}" is not a duration (examples: 30s, 5m, 1h)`);
   }
-  return total;
 }

@@ -17,6 +17,7 @@ import { issueWebhookTls, WEBHOOK_SECRET } from '../installer/webhook-tls.js';
 import type { KubeObject } from '../kube/client.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { loadWatches } from '../watches.js';
 
 export const RENDER_FLAGS = {
   filename: { type: 'string', short: 'f', help: 'the ClusterConfiguration YAML (- for stdin)' },
@@ -105,12 +106,13 @@ export async function render(argv: string[]): Promise<string> {
     kubernetesVersion: version,
     servedApiVersions: servedFor(version),
     live,
-    webhookTls: webhook ?? issueWebhookTls(),
+    webhookTls: webhook ?? (await issueWebhookTls()),
   };
   const root = projectRoot();
   const plan = await makePlan((cc.spec as Record<string, unknown>) ?? {}, facts, {
     renderer: createRenderer(path.join(root, 'templates')),
     crdsRoot: path.join(root, 'crds'),
+    roles: (await loadWatches(root)).roles,
   });
   const out: string[] = [];
   for (const w of plan.warnings) out.push(`# warning ${w.type}: ${w.message.replace(/\n/g, ' ')}`);

@@ -17,12 +17,14 @@ import { projectRoot } from '../installer/manifests.js';
 import { StatusWriter } from '../installer/status.js';
 import { KubeClient } from '../kube/client.js';
 import { RestMapper } from '../kube/discovery.js';
-import { startHttpServer, type RouteHandler, type RunningServer } from '../observe/http.js';
-import { checkHealth } from '../observe/health.js';
+import { healthRoutes, metricsRoutes, startHttpServer, type RunningServer } from '../observe/http.js';
 import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../observe/logger.js';
-import { createOperatorMetrics, PROMETHEUS_CONTENT_TYPE, Registry } from '../observe/metrics.js';
+import { createOperatorMetrics, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
+import { ObjectCache } from '../controller/reconciler.js';
+import { reportUserHooks } from '../controller/user-hook-status.js';
+import { loadWatches } from '../watches.js';
 
 export const RUN_FLAGS = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (else in-cluster, else $KUBECONFIG)' },
@@ -64,11 +66,11 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   });
   const root = projectRoot();
   const hooksDir = flags['hooks-dir'] ?? path.join(root, 'hooks');
-  const hooks = await loadHooks(hooksDir, { builtinDir: path.join(root, 'hooks') });
+  const watch = await loadWatches(root);
+  const namespace = flags.namespace ?? watch.target.namespace;
+  const name = flags.name ?? watch.target.name;
+  const hooks = await loadHooks(hooksDir, { target: { namespace, name } });
   for (const e of hooks.errors) logger.warn(`user hook ${e.file} ignored: ${e.reason}`);
-  const install = hooks.install;
-  const namespace = flags.namespace ?? install.namespace?.nameSelector.matchNames[0] ?? 'kubesphere-system';
-  const name = flags.name ?? install.nameSelector?.matchNames[0] ?? 'ks-installer';
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
 
   const client = KubeClient.fromKubeconfig(flags.kubeconfig);
@@ -76,28 +78,33 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
+  const status = new StatusWriter(client, { namespace, name }, logger, identity);
+  const cache = new ObjectCache();
   const installer = new Installer({
     client,
     mapper,
     renderer: createRenderer(path.join(root, 'templates')),
     crdsRoot: path.join(root, 'crds'),
-    status: new StatusWriter(client, { namespace, name }, logger, identity),
+    status,
+    cache,
+    roles: watch.roles,
     logger,
     metrics,
     concurrency: Number(flags.concurrency),
   });
-  userHooks.onFailuresChanged = (failures) => void installer.reportUserHooks(failures);
+  userHooks.onFailuresChanged = (failures) => void reportUserHooks(status, failures);
   const controller = new Controller({
     client,
-    installer,
+    reconciler: installer,
+    cache,
     logger,
     metrics,
     namespace,
     name,
-    jqFilter: install.jqFilter ?? '.spec',
+    jqFilter: watch.jqFilter,
     resync: flags['resync-period']
       ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
-      : { crontab: hooks.resync.crontab },
+      : { crontab: watch.resync },
     userHooks,
   });
 
@@ -122,7 +129,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
           ? { ok: true }
           : { ok: false, reason: 'the ClusterConfiguration watch has not synced yet' }
         : { ok: true },
-    metrics: () => registry.render(),
+    metrics: registry,
   });
   logger.info('ks-installer starting', {
     watch: `${namespace}/${name}`,
@@ -192,30 +199,23 @@ async function startServers(
   handlers: {
     healthz: () => { ok: boolean; reason?: string };
     readyz: () => { ok: boolean; reason?: string };
-    metrics: () => string;
+    metrics: Registry;
   },
 ): Promise<Servers> {
-  const health =
-    (name: 'healthz' | 'readyz', checkName: string): RouteHandler =>
-    async (r) =>
-      checkHealth(name, { [checkName]: handlers[name] }, { verbose: r.query.has('verbose') });
-  const healthRoutes: Record<string, RouteHandler> = {
-    '/healthz': health('healthz', 'ping'),
-    '/readyz': health('readyz', 'controller'),
-  };
-  const metricsRoutes: Record<string, RouteHandler> = {
-    '/metrics': () => ({ status: 200, body: handlers.metrics(), contentType: PROMETHEUS_CONTENT_TYPE }),
-  };
+  const health = healthRoutes({
+    checks: { healthz: { ping: handlers.healthz }, readyz: { controller: handlers.readyz } },
+  });
+  const metrics = metricsRoutes(handlers.metrics);
   const started: RunningServer[] = [];
   let healthServer: RunningServer | undefined;
   let metricsServer: RunningServer | undefined;
   if (healthAddr === metricsAddr) {
-    const s = await startHttpServer({ address: healthAddr, routes: { ...healthRoutes, ...metricsRoutes } });
+    const s = await startHttpServer({ address: healthAddr, routes: { ...health, ...metrics } });
     if (s) started.push((healthServer = metricsServer = s));
   } else {
-    const h = await startHttpServer({ address: healthAddr, routes: healthRoutes });
+    const h = await startHttpServer({ address: healthAddr, routes: health });
     if (h) started.push((healthServer = h));
-    const m = await startHttpServer({ address: metricsAddr, routes: metricsRoutes });
+    const m = await startHttpServer({ address: metricsAddr, routes: metrics });
     if (m) started.push((metricsServer = m));
   }
   return {

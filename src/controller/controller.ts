@@ -1,58 +1,55 @@
 /**
- * The controller: watch → decide → queue → run. It watches the one ClusterConfiguration the install
- * binding names, decides from each event whether a run is due (first sight, a change of the
- * binding's jqFilter selection — `.spec` —, status.monitoring removed, periodic resync), and feeds a
- * coalescing work queue whose single worker runs the installer. Status writes change neither the
- * spec hash nor (while a run is pending) the monitoring status seen, so they never trigger a run.
+ * The controller: watch → decide → queue → reconcile. It watches the one ClusterConfiguration the
+ * watches file names, decides from each event whether a run is due (first sight, a change of the
+ * jqFilter selection — `.spec` —, status.monitoring removed), and feeds a coalescing work queue
+ * keyed by `namespace/name` whose single worker calls the reconciler. The queue owns retries and the
+ * periodic resync (a requeue after each successful run). Status writes change neither the spec hash
+ * nor (while a run is pending) the monitoring status seen, so they never trigger a run.
  */
+import { collectionPath, keyOf, specHash, type ClusterConfiguration } from '../api/cluster-configuration.js';
 import { nextRun } from '../hooks/cron.js';
 import { selectByJqPath } from '../hooks/bindings.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
-import type { Installer } from '../installer/installer.js';
-import { specHash, type ClusterConfiguration } from '../installer/status.js';
 import { WorkQueue } from './queue.js';
+import { RESYNC_REASON, TerminalError, type ObjectCache, type Reconciler } from './reconciler.js';
 import type { UserHooks } from './user-hooks.js';
 import { ObjectWatcher, type ObjectEvent } from './watch.js';
 
 export interface ControllerOptions {
   client: KubeClient;
-  installer: Installer;
+  reconciler: Reconciler;
+  /** Shared with the reconciler: the watch writes it, the reconciler reads it. */
+  cache: ObjectCache;
   logger: Logger;
   metrics?: OperatorMetrics;
   namespace: string;
   name: string;
   /** The install binding's jqFilter: a run is due when this selection of the object changes. */
   jqFilter: string;
-  /** Periodic re-apply: a fixed interval, or a crontab. */
+  /** Periodic drift check after each successful run: a fixed interval, or a crontab. */
   resync: { everyMs: number } | { crontab: string };
   userHooks?: UserHooks;
   watchdogMs?: number;
 }
 
-const KEY = 'cc';
-/** The reason of a periodic resync; a run queued for no other reason is quiet (see RunOptions). */
-const RESYNC_REASON = 'periodic resync';
-
 export class Controller {
   private readonly queue = new WorkQueue<string>();
   private readonly watcher: ObjectWatcher<ClusterConfiguration>;
-  private latest: ClusterConfiguration | undefined;
   private seenHash: string | undefined;
   private seenEnabled = false;
   private synced = false;
-  private resyncTimer: NodeJS.Timeout | undefined;
   private worker: Promise<void> | undefined;
   private running = false;
   private readonly key: string;
 
   constructor(private readonly options: ControllerOptions) {
-    this.key = `${options.namespace}/${options.name}`;
+    this.key = keyOf(options);
     this.watcher = new ObjectWatcher<ClusterConfiguration>(
       options.client,
       {
-        collectionPath: `/apis/installer.kubesphere.io/v1alpha1/namespaces/${options.namespace}/clusterconfigurations`,
+        collectionPath: collectionPath(options.namespace),
         name: options.name,
         logger: options.logger.child({ component: 'watch' }),
         watchdogMs: options.watchdogMs,
@@ -74,12 +71,10 @@ export class Controller {
 
   start(): void {
     this.watcher.start();
-    this.scheduleResync();
     this.worker ??= this.work();
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.resyncTimer);
     this.queue.shutDown();
     await this.watcher.stop();
     await this.worker;
@@ -87,7 +82,7 @@ export class Controller {
   }
 
   private enqueue(reason: string): void {
-    this.queue.add(KEY, reason);
+    this.queue.add(this.key, reason);
     this.options.metrics?.queueDepth.set(this.queue.length);
   }
 
@@ -95,17 +90,17 @@ export class Controller {
     const { logger } = this.options;
     if (!this.synced) this.synced = true;
     if (e.type === 'DELETED' || !e.object) {
-      if (this.latest || e.type === 'SYNC')
+      if (this.options.cache.get(this.key) || e.type === 'SYNC')
         logger.info(`ClusterConfiguration ${this.key} not found; waiting for it`);
-      this.latest = undefined;
+      this.options.cache.delete(this.key);
       this.seenHash = undefined;
       this.seenEnabled = false;
       if (e.type === 'DELETED') void this.options.userHooks?.onObjectEvent('Deleted', e.object);
       return;
     }
     const cc = e.object;
-    this.latest = cc;
     const hash = specHash(selectByJqPath(cc, this.options.jqFilter));
+    this.options.cache.set(this.key, { object: cc, hash });
     const enabled = cc.status?.monitoring?.status === 'enabled';
     const generation = cc.metadata.generation;
     if (this.seenHash === undefined) {
@@ -121,59 +116,53 @@ export class Controller {
     void this.options.userHooks?.onObjectEvent(hookEvent, cc);
   }
 
-  private scheduleResync(): void {
+  /** Milliseconds to the next periodic drift check. */
+  private resyncDelay(): number {
     const { resync } = this.options;
-    const delay =
-      'everyMs' in resync
-        ? resync.everyMs
-        : Math.max(1000, nextRun(resync.crontab, new Date()).getTime() - Date.now());
-    if (!Number.isFinite(delay) || delay <= 0) return;
-    this.resyncTimer = setTimeout(() => {
-      if (this.latest) this.enqueue(RESYNC_REASON);
-      this.scheduleResync();
-    }, delay);
-    this.resyncTimer.unref();
+    return 'everyMs' in resync
+      ? resync.everyMs
+      : Math.max(1000, nextRun(resync.crontab, new Date()).getTime() - Date.now());
   }
 
   private async work(): Promise<void> {
-    const { logger, metrics, installer } = this.options;
+    const { logger, metrics, reconciler } = this.options;
     for (;;) {
       const item = await this.queue.get();
       if (!item) return;
       metrics?.queueDepth.set(this.queue.length);
-      const cc = this.latest;
-      if (!cc) {
+      const entry = this.options.cache.get(item.key);
+      if (!entry) {
         this.queue.done(item.key);
         continue;
       }
       this.running = true;
       const started = performance.now();
       try {
-        const outcome = await installer.run(cc, item.reasons.join('; '), {
-          quiet: item.reasons.every((r) => r === RESYNC_REASON),
-        });
-        metrics?.reconcileFinished(outcome.ok ? 'success' : 'error', (performance.now() - started) / 1000);
-        if (outcome.ok) {
-          this.queue.forget(item.key);
-          this.seenEnabled = true;
-          await this.options.userHooks?.afterInstall(cc);
-        } else if (outcome.retry) {
-          const delay = this.queue.addRateLimited(item.key, 'retry after a failed run');
-          logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
-            failures: this.queue.limiter.failuresOf(item.key),
-          });
-        } else {
+        const result = await reconciler.reconcile(item.key, item.reasons);
+        metrics?.reconcileFinished('success', (performance.now() - started) / 1000);
+        this.queue.forget(item.key);
+        this.seenEnabled = true;
+        const resync = this.resyncDelay();
+        if (result.requeueAfterMs !== undefined && result.requeueAfterMs < resync) {
+          this.queue.addAfter(item.key, 'check again', result.requeueAfterMs);
+        } else if (Number.isFinite(resync) && resync > 0) {
+          this.queue.addAfter(item.key, RESYNC_REASON, resync);
+        }
+        await this.options.userHooks?.afterInstall(entry.object);
+      } catch (err) {
+        metrics?.reconcileFinished('error', (performance.now() - started) / 1000);
+        if (err instanceof TerminalError) {
           this.queue.forget(item.key);
           logger.info(
             'waiting for the ClusterConfiguration to be edited (kubectl edit cc -n ' +
               `${this.options.namespace} ${this.options.name})`,
           );
+        } else {
+          const delay = this.queue.addRateLimited(item.key, 'retry after a failed run');
+          logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
+            failures: this.queue.limiter.failuresOf(item.key),
+          });
         }
-      } catch (err) {
-        // The installer reports its own failures; this is a bug guard so the worker never dies.
-        metrics?.reconcileFinished('error', (performance.now() - started) / 1000);
-        logger.error('run crashed', { err });
-        this.queue.addRateLimited(item.key, 'retry after a crashed run');
       } finally {
         this.running = false;
         this.queue.done(item.key);

@@ -6,7 +6,7 @@
  */
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
-import { sleep } from './watch.js';
+import { sleep } from '../util/sleep.js';
 
 export interface LeaderElectionOptions {
   namespace: string;

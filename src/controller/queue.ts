@@ -60,7 +60,7 @@ export class WorkQueue<R = string> {
   private readonly reasons = new Map<string, R[]>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Map<string, R[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: ((item: QueueItem<R> | undefined) => void)[] = [];
   private shuttingDown = false;
   readonly limiter: RateLimiter;
@@ -95,14 +95,16 @@ export class WorkQueue<R = string> {
   addAfter(key: string, reason: R, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key, reason);
+    const due = Date.now() + delayMs;
     const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key, reason);
     }, delayMs);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   /** Requeues after the key's backoff; returns the delay. */
@@ -150,7 +152,7 @@ export class WorkQueue<R = string> {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];

@@ -6,6 +6,7 @@
  */
 import { ApiError, type KubeClient, type KubeObject, type ObjectList } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
+import { sleep } from '../util/sleep.js';
 
 export type ObjectEvent<T> =
   /** The state found by a (re)list: the object, or undefined when it does not exist. */
@@ -107,17 +108,4 @@ export class ObjectWatcher<T extends KubeObject = KubeObject> {
       }
     }
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

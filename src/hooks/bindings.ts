@@ -161,13 +161,6 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-export const CLUSTER_CONFIGURATION_API_VERSION = 'installer.kubesphere.io/v1alpha1';
-
-/** True when `kind` names ClusterConfiguration the way shell-operator accepts it (kind, plural, short name). */
-export function isClusterConfigurationKind(kind: string): boolean {
-  return ['clusterconfiguration', 'clusterconfigurations', 'cc'].includes(kind.toLowerCase());
-}
-
 const PLAIN_PATH = /^\.(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)?$/;
 
 /** True for the jq filters this project evaluates: `.` or a dotted path of plain keys (`.spec.monitoring`). */
@@ -375,52 +368,4 @@ export function parseHookConfig(text: string, file: string): HookConfig {
   }
   if (raw === undefined || raw === null) throw new BindingConfigError(file, '(document)', 'is empty');
   return validateHookConfig(raw, file);
-}
-
-function onlyBindings(config: HookConfig, file: string, keep: 'kubernetes' | 'schedule'): void {
-  const other = keep === 'kubernetes' ? 'schedule' : 'kubernetes';
-  if (config[other].length > 0)
-    throw new BindingConfigError(file, other, `not allowed in this file (only ${keep})`);
-  if (config.onStartup !== undefined)
-    throw new BindingConfigError(file, 'onStartup', 'not allowed in this file');
-  if (config.afterInstall) throw new BindingConfigError(file, 'afterInstall', 'not allowed in this file');
-  if (config[keep].length !== 1) {
-    throw new BindingConfigError(file, keep, `must hold exactly one binding, found ${config[keep].length}`);
-  }
-}
-
-/** The built-in install binding (hooks/install.config.yaml): exactly one kubernetes binding. */
-export function parseInstallConfig(text: string, file: string): KubernetesBinding {
-  const config = parseHookConfig(text, file);
-  onlyBindings(config, file, 'kubernetes');
-  const binding = config.kubernetes[0] as KubernetesBinding;
-  const field = config.configVersion === 'v1' ? 'kubernetes[0]' : 'onKubernetesEvent[0]';
-  if (!isClusterConfigurationKind(binding.kind)) {
-    throw new BindingConfigError(
-      file,
-      `${field}.kind`,
-      `must be ClusterConfiguration, got ${JSON.stringify(binding.kind)}`,
-    );
-  }
-  if (binding.apiVersion !== undefined && binding.apiVersion !== CLUSTER_CONFIGURATION_API_VERSION) {
-    throw new BindingConfigError(
-      file,
-      `${field}.apiVersion`,
-      `must be ${CLUSTER_CONFIGURATION_API_VERSION}, got ${JSON.stringify(binding.apiVersion)}`,
-    );
-  }
-  if (!binding.nameSelector || binding.nameSelector.matchNames.length !== 1) {
-    throw new BindingConfigError(file, `${field}.nameSelector`, 'must name exactly one object');
-  }
-  if (!binding.namespace || binding.namespace.nameSelector.matchNames.length !== 1) {
-    throw new BindingConfigError(file, `${field}.namespace`, 'must name exactly one namespace');
-  }
-  return binding;
-}
-
-/** The built-in resync binding (hooks/resync.config.yaml): exactly one schedule binding. */
-export function parseResyncConfig(text: string, file: string): ScheduleBinding {
-  const config = parseHookConfig(text, file);
-  onlyBindings(config, file, 'schedule');
-  return config.schedule[0] as ScheduleBinding;
 }

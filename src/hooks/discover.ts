@@ -1,25 +1,16 @@
 /**
- * Finds the hooks of a hooks directory: the two built-in binding files (install.config.yaml,
- * resync.config.yaml) and the user hooks, i.e. every other executable regular file directly in
- * the directory. Each user hook is asked for its bindings with `<hook> --config`, as in
+ * Finds the user hooks of a hooks directory: every executable regular file directly in it (what the
+ * operator itself watches is declared in watches.yaml). Each user hook is asked for its bindings with `<hook> --config`, as in
  * shell-operator. A user hook that cannot say its bindings, or asks for bindings this operator
  * cannot serve, is reported in `errors` and left out; it never stops the operator.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import type { HookConfig, KubernetesBinding, ScheduleBinding } from './bindings.js';
-import {
-  BindingConfigError,
-  CLUSTER_CONFIGURATION_API_VERSION,
-  isClusterConfigurationKind,
-  parseHookConfig,
-  parseInstallConfig,
-  parseResyncConfig,
-} from './bindings.js';
+import type { HookConfig, KubernetesBinding } from './bindings.js';
+import { BindingConfigError, parseHookConfig } from './bindings.js';
 import { runProcess } from './process.js';
+import { API_VERSION, isClusterConfigurationKind } from '../api/cluster-configuration.js';
 
-export const INSTALL_CONFIG_FILE = 'install.config.yaml';
-export const RESYNC_CONFIG_FILE = 'resync.config.yaml';
 export const CONFIG_TIMEOUT_MS = 10_000;
 
 /** Files that are never hooks, whatever their mode. */
@@ -39,38 +30,16 @@ export interface HookLoadError {
 }
 
 export interface LoadedHooks {
-  install: KubernetesBinding;
-  resync: ScheduleBinding;
   /** Sorted by file name. */
   userHooks: UserHook[];
   errors: HookLoadError[];
 }
 
 export interface LoadHooksOptions {
-  /** Where the built-in binding files are; defaults to the hooks directory itself. */
-  builtinDir?: string;
-  /**
-   * The ClusterConfiguration the operator watches; user kubernetes bindings must refer to it.
-   * Defaults to the object the install binding names.
-   */
-  target?: { namespace: string; name: string };
+  /** The ClusterConfiguration the operator watches (watches.yaml); user kubernetes bindings must refer to it. */
+  target: { namespace: string; name: string };
   /** Time limit of each `--config` call. */
   configTimeoutMs?: number;
-}
-
-async function readBuiltin<T>(
-  dir: string,
-  file: string,
-  parse: (text: string, file: string) => T,
-): Promise<T> {
-  const path = join(dir, file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`built-in hook binding ${path} cannot be read: ${(err as Error).message}`);
-  }
-  return parse(text, path);
 }
 
 /** Why a kubernetes binding of a user hook cannot be served, or undefined when it can. */
@@ -82,8 +51,8 @@ function unservableReason(
   if (!isClusterConfigurationKind(binding.kind)) {
     return `${where}: kind ${binding.kind} is not watched (only ClusterConfiguration ${target.namespace}/${target.name})`;
   }
-  if (binding.apiVersion !== undefined && binding.apiVersion !== CLUSTER_CONFIGURATION_API_VERSION) {
-    return `${where}: apiVersion ${binding.apiVersion} is not watched (only ${CLUSTER_CONFIGURATION_API_VERSION})`;
+  if (binding.apiVersion !== undefined && binding.apiVersion !== API_VERSION) {
+    return `${where}: apiVersion ${binding.apiVersion} is not watched (only ${API_VERSION})`;
   }
   const others = binding.nameSelector?.matchNames.filter((n) => n !== target.name) ?? [];
   if (others.length > 0) {
@@ -147,16 +116,9 @@ async function loadUserHook(
   return { name, path, config };
 }
 
-export async function loadHooks(hooksDir: string, opts: LoadHooksOptions = {}): Promise<LoadedHooks> {
+export async function loadHooks(hooksDir: string, opts: LoadHooksOptions): Promise<LoadedHooks> {
   const dir = resolve(hooksDir);
-  const builtinDir = resolve(opts.builtinDir ?? dir);
-  const install = await readBuiltin(builtinDir, INSTALL_CONFIG_FILE, parseInstallConfig);
-  const resync = await readBuiltin(builtinDir, RESYNC_CONFIG_FILE, parseResyncConfig);
-  const target = opts.target ?? {
-    // parseInstallConfig guarantees exactly one name and one namespace.
-    name: install.nameSelector?.matchNames[0] as string,
-    namespace: install.namespace?.nameSelector.matchNames[0] as string,
-  };
+  const { target } = opts;
 
   let names: string[];
   try {
@@ -173,5 +135,5 @@ export async function loadHooks(hooksDir: string, opts: LoadHooksOptions = {}): 
     if ('config' in item) userHooks.push(item);
     else errors.push(item);
   }
-  return { install, resync, userHooks, errors };
+  return { userHooks, errors };
 }

@@ -7,19 +7,26 @@ import { readFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { ApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
-import type { ClusterConfiguration, StatusTarget } from './status.js';
+import {
+  API_VERSION,
+  collectionPath,
+  GROUP,
+  KIND,
+  type ClusterConfiguration,
+  type ObjectKey,
+} from '../api/cluster-configuration.js';
 
 export async function createClusterConfigurationIfMissing(
   client: KubeClient,
   file: string,
-  target: StatusTarget,
+  target: ObjectKey,
   logger: Logger,
 ): Promise<'created' | 'exists'> {
   const cc = yaml.load(await readFile(file, 'utf8')) as ClusterConfiguration | undefined;
-  if (cc?.kind !== 'ClusterConfiguration' || !cc.apiVersion?.startsWith('installer.kubesphere.io/')) {
-    throw new Error(`${file}: not an installer.kubesphere.io ClusterConfiguration`);
+  if (cc?.kind !== KIND || !cc.apiVersion?.startsWith(`${GROUP}/`)) {
+    throw new Error(`${file}: not an ${API_VERSION} ${KIND}`);
   }
-  const collection = `/apis/installer.kubesphere.io/v1alpha1/namespaces/${target.namespace}/clusterconfigurations`;
+  const collection = collectionPath(target.namespace);
   try {
     await client.request('POST', collection, {
       body: { ...cc, metadata: { ...cc.metadata, name: target.name, namespace: target.namespace } },

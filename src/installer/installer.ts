@@ -1,7 +1,8 @@
 /**
- * One run for one ClusterConfiguration: gather facts → plan (resolve, render, validate) → apply role
- * by role → status, conditions and Events. A plan failure writes nothing but status; an apply
- * failure stops at the failing role. The result tells the controller whether to retry.
+ * The reconciler of a ClusterConfiguration: gather facts → plan (resolve, render, validate) → apply
+ * role by role → after-apply (volume growth) → status, conditions and Events. A plan failure writes
+ * nothing but status; an apply failure stops at the failing role. A failure is thrown after it is on
+ * the status: a TerminalError for an invalid spec (it needs an edit), any other error to be retried.
  */
 import type { ClusterFacts } from '../config/facts.js';
 import type { ValueWarning } from '../config/values.js';
@@ -13,16 +14,23 @@ import type { Renderer } from '../render/renderer.js';
 import { applyPlan, type RoleOutcome } from './apply-plan.js';
 import { gatherFacts } from './facts.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
-import { ROLES } from './roles.js';
+import { ROLES, type Role } from './roles.js';
 import { growPrometheusStorage, STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 import {
+  hasCondition,
   rfc3339,
   setCondition,
-  specHash,
   type ClusterConfiguration,
   type Condition,
-  type StatusWriter,
-} from './status.js';
+} from '../api/cluster-configuration.js';
+import {
+  RESYNC_REASON,
+  TerminalError,
+  type ObjectCache,
+  type Reconciler,
+  type ReconcileResult,
+} from '../controller/reconciler.js';
+import type { StatusWriter } from './status.js';
 import { webhookTls } from './webhook-tls.js';
 
 export const FIELD_MANAGER = 'ks-installer';
@@ -33,21 +41,26 @@ export interface InstallerDeps {
   renderer: Renderer;
   crdsRoot: string;
   status: StatusWriter;
+  /** The watched objects, as the controller last saw them. */
+  cache: ObjectCache;
+  /** The roles a run applies, in order (watches.yaml); default all of them. */
+  roles?: readonly Role[];
   logger: Logger;
   metrics?: OperatorMetrics;
   concurrency?: number;
 }
 
-export interface RunOutcome {
-  ok: boolean;
-  /** Whether retrying could help (false for an invalid spec: it needs an edit). */
-  retry: boolean;
+/** A successful run: what it did, for logs and the caller's next step. */
+export interface RunReport {
   roles: RoleOutcome[];
   warnings: ValueWarning[];
   durationMs: number;
-  error?: string;
-  reason?: string;
+  /** Set while a requested volume expansion has not finished: look again after this long. */
+  requeueAfterMs?: number;
 }
+
+/** How soon to look at a Prometheus volume again while its expansion is in progress. */
+const EXPANSION_RECHECK_MS = 30_000;
 
 const WARNING_TYPES = new Set([
   'PrometheusStorageShrinkRefused',
@@ -55,7 +68,7 @@ const WARNING_TYPES = new Set([
   STORAGE_NOT_EXPANDABLE,
 ]);
 
-export interface RunOptions {
+interface RunOptions {
   /**
    * A periodic drift check: when the object already shows a successful run of this spec, the run
    * writes no progress and posts no RunStarted Event, and leaves the status and Events alone unless it
@@ -67,14 +80,12 @@ export interface RunOptions {
 
 /** Whether the status already shows a finished, successful run of the spec with this hash. */
 function settled(cc: ClusterConfiguration, hash: string): boolean {
-  const is = (type: string, s: string) =>
-    cc.status?.conditions?.some((c) => c.type === type && c.status === s);
   return (
     cc.status?.monitoring?.status === 'enabled' &&
     cc.status.observedSpecHash === hash &&
-    !!is('Ready', 'True') &&
-    !!is('Progressing', 'False') &&
-    !!is('Degraded', 'False')
+    hasCondition(cc, 'Ready', 'True') &&
+    hasCondition(cc, 'Progressing', 'False') &&
+    hasCondition(cc, 'Degraded', 'False')
   );
 }
 
@@ -87,14 +98,33 @@ function sameConditions(a: Condition[], b: Condition[]): boolean {
   return key(a) === key(b);
 }
 
-export class Installer {
-  constructor(private readonly deps: InstallerDeps) {}
+export class Installer implements Reconciler {
+  private readonly roles: readonly Role[];
 
-  async run(cc: ClusterConfiguration, trigger: string, options: RunOptions = {}): Promise<RunOutcome> {
+  constructor(private readonly deps: InstallerDeps) {
+    this.roles = deps.roles ?? ROLES;
+  }
+
+  /** Runs for the cached object of `key`; a run queued only by the resync is a quiet drift check. */
+  async reconcile(key: string, reasons: string[]): Promise<ReconcileResult> {
+    const entry = this.deps.cache.get(key);
+    if (!entry) return {};
+    const report = await this.run(entry.object, entry.hash, reasons.join('; '), {
+      quiet: reasons.every((r) => r === RESYNC_REASON),
+    });
+    return report.requeueAfterMs === undefined ? {} : { requeueAfterMs: report.requeueAfterMs };
+  }
+
+  /** One run; `hash` is the spec hash the controller computed, recorded as observedSpecHash. */
+  async run(
+    cc: ClusterConfiguration,
+    hash: string,
+    trigger: string,
+    options: RunOptions = {},
+  ): Promise<RunReport> {
     const { logger, status } = this.deps;
     const started = performance.now();
     const generation = cc.metadata.generation;
-    const hash = specHash(cc.spec);
     const quiet = options.quiet === true && settled(cc, hash);
     const before: Condition[] = cc.status?.conditions ?? [];
     let conditions: Condition[] = before;
@@ -110,13 +140,14 @@ export class Installer {
     logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
     if (!quiet) {
       cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
-      await status.patch({ conditions, progress: `0/${ROLES.length} starting` });
+      await status.patch({ conditions, progress: `0/${this.roles.length} starting` });
       await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
     }
 
     let plan: Plan;
     let roles: RoleOutcome[] = [];
     let warnings: ValueWarning[] = [];
+    let expanding = false;
     let at = { index: 0, role: 'facts' };
     try {
       const factsStarted = performance.now();
@@ -130,6 +161,7 @@ export class Installer {
       plan = await makePlan(cc.spec ?? {}, facts, {
         renderer: this.deps.renderer,
         crdsRoot: this.deps.crdsRoot,
+        roles: this.roles,
       });
       const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
       logger.info(
@@ -166,13 +198,15 @@ export class Installer {
           v.prometheus.storage.size,
           logger,
         );
-        for (const w of growth)
+        for (const w of growth.warnings)
           logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
-        warnings.push(...growth);
+        warnings.push(...growth.warnings);
+        expanding = growth.expanding;
       }
     } catch (err) {
-      return this.fail(cc, err, conditions, generation, at, started);
+      return this.fail(cc, err, conditions, generation, at);
     }
+    const requeue = expanding ? { requeueAfterMs: EXPANSION_RECHECK_MS } : {};
 
     // Warnings: one condition each, True while it applies; earlier ones that no longer apply turn False.
     const current = new Set(warnings.map((w) => w.type));
@@ -191,7 +225,7 @@ export class Installer {
     const figures = { objects, changed, durationSeconds: Number((durationMs / 1000).toFixed(3)) };
     if (quiet && changed === 0 && sameConditions(before, conditions)) {
       logger.info(`run succeeded: ${summary}; no drift, status left as it was`, { [JSON_ONLY]: figures });
-      return { ok: true, retry: false, roles, warnings, durationMs };
+      return { roles, warnings, durationMs, ...requeue };
     }
     cond('Ready', 'True', 'RunSucceeded', summary);
     cond('Progressing', 'False', 'RunComplete', 'idle');
@@ -208,34 +242,7 @@ export class Installer {
     });
     await status.event(cc, 'Normal', 'RunSucceeded', summary);
     logger.info(`run succeeded: ${summary}`, { [JSON_ONLY]: figures });
-    return { ok: true, retry: false, roles, warnings, durationMs };
-  }
-
-  /** Puts the user hooks' state on the status as condition UserHookFailed (never fails the install). */
-  async reportUserHooks(failures: { hook: string; binding: string; message: string }[]): Promise<void> {
-    const cc = await this.deps.status.read();
-    if (!cc) return;
-    const current = cc.status?.conditions ?? [];
-    if (failures.length === 0 && !current.some((c) => c.type === 'UserHookFailed')) return;
-    const conditions = setCondition(current, {
-      type: 'UserHookFailed',
-      status: failures.length > 0 ? 'True' : 'False',
-      reason: failures.length > 0 ? 'HookFailed' : 'HooksSucceeded',
-      message:
-        failures.length > 0
-          ? failures.map((f) => `${f.hook} (${f.binding}) ${f.message}`).join('; ')
-          : 'every user hook succeeded on its last run',
-      observedGeneration: cc.metadata.generation,
-    });
-    await this.deps.status.patch({ conditions });
-    if (failures.length > 0) {
-      await this.deps.status.event(
-        cc,
-        'Warning',
-        'UserHookFailed',
-        failures.map((f) => `${f.hook}: ${f.message}`).join('; '),
-      );
-    }
+    return { roles, warnings, durationMs, ...requeue };
   }
 
   private async fail(
@@ -244,8 +251,7 @@ export class Installer {
     conditions: Condition[],
     generation: number | undefined,
     at: { index: number; role: string },
-    started: number,
-  ): Promise<RunOutcome> {
+  ): Promise<never> {
     const { logger, status } = this.deps;
     const planError = err instanceof PlanError ? err : undefined;
     const reason = planError?.reason ?? 'ApplyFailed';
@@ -262,17 +268,9 @@ export class Installer {
     set('Degraded', 'True', reason, message);
     set('Ready', 'False', reason, message);
     set('Progressing', 'False', 'RunFailed', 'idle after a failed run');
-    await status.patch({ conditions, progress: `${at.index + 1}/${ROLES.length} ${at.role} failed` });
+    await status.patch({ conditions, progress: `${at.index + 1}/${this.roles.length} ${at.role} failed` });
     await status.event(cc, 'Warning', reason, message);
     logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
-    return {
-      ok: false,
-      retry: reason !== 'InvalidSpec',
-      roles: [],
-      warnings: [],
-      durationMs: performance.now() - started,
-      error: message,
-      reason,
-    };
+    throw reason === 'InvalidSpec' ? new TerminalError(message) : new Error(`${reason}: ${message}`);
   }
 }

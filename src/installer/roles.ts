@@ -1,8 +1,8 @@
 /**
- * The monitoring module's roles, in the order they run. Each is data: a name, a condition on the
- * resolved values, the template folder it renders (templates/<folder>/), the generated CRD folders
- * it applies first (crds/<folder>/) and which of those CRDs its webhook converts. Nothing here talks
- * to the cluster.
+ * The monitoring module's roles, in their default order (watches.yaml lists which run, in which
+ * order). Each is data: a name, a condition on the resolved values, the template folder it renders
+ * (templates/<folder>/), the generated CRD folders it applies first (crds/<folder>/) and which of
+ * those CRDs its webhook converts. Nothing here talks to the cluster.
  */
 import type { MonitoringValues } from '../config/values.js';
 import type { ConversionWebhook } from './crd-conversion.js';

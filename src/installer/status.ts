@@ -4,68 +4,16 @@
  * run reconciled, and Events. The CRD has no status subresource (compatibility), so status is
  * merge-patched on the main resource; the controller ignores these writes (it compares spec hashes).
  */
-import { createHash } from 'node:crypto';
-import { CONTENT_TYPE, type KubeClient, type KubeObject } from '../kube/client.js';
+import {
+  objectPath,
+  rfc3339,
+  type ClusterConfiguration,
+  type ObjectKey,
+} from '../api/cluster-configuration.js';
+import { CONTENT_TYPE, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
-
-export interface ClusterConfiguration extends KubeObject {
-  spec?: Record<string, unknown>;
-  status?: {
-    monitoring?: { status?: string; enabledTime?: string } | null;
-    conditions?: Condition[];
-    progress?: string;
-    observedSpecHash?: string;
-    [key: string]: unknown;
-  };
-}
-
-/** A stable hash of .spec (keys sorted), as shell-operator's jqFilter `.spec` compares it. */
-export function specHash(spec: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v as object)
-              .sort()
-              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(spec ?? {})))
-    .digest('hex')
-    .slice(0, 16);
-}
-
-export function rfc3339(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Sets a condition in a list, keeping lastTransitionTime when the status does not change. */
-export function setCondition(
-  list: Condition[],
-  next: Omit<Condition, 'lastTransitionTime'>,
-  now = new Date(),
-): Condition[] {
-  const prev = list.find((c) => c.type === next.type);
-  const lastTransitionTime = prev && prev.status === next.status ? prev.lastTransitionTime : rfc3339(now);
-  const merged: Condition = { ...next, lastTransitionTime };
-  return prev ? list.map((c) => (c.type === next.type ? merged : c)) : [...list, merged];
-}
-
-export interface StatusTarget {
-  namespace: string;
-  name: string;
-}
+export type StatusTarget = ObjectKey;
 
 export class StatusWriter {
   constructor(
@@ -76,7 +24,7 @@ export class StatusWriter {
   ) {}
 
   private get path(): string {
-    return `/apis/installer.kubesphere.io/v1alpha1/namespaces/${this.target.namespace}/clusterconfigurations/${this.target.name}`;
+    return objectPath(this.target);
   }
 
   async read(): Promise<ClusterConfiguration | undefined> {

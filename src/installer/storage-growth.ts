@@ -23,6 +23,15 @@ export interface PvcFacts {
   storageClassName?: string;
   /** spec.resources.requests.storage. */
   request?: string;
+  /** status.capacity.storage: smaller than the request while an expansion is in progress. */
+  capacity?: string;
+}
+
+/** What growing the volumes did: warnings for the ones that cannot grow, and whether any is still growing. */
+export interface StorageGrowth {
+  warnings: ValueWarning[];
+  /** An expansion was requested now or is still in progress (capacity below the request). */
+  expanding: boolean;
 }
 
 /** What the decision needs of a StorageClass. */
@@ -134,6 +143,7 @@ export function notExpandableWarning(size: string, notExpandable: NotExpandable[
 
 interface PvcObject extends KubeObject {
   spec?: { storageClassName?: string | null; resources?: { requests?: { storage?: string } } };
+  status?: { capacity?: { storage?: string } };
 }
 
 interface StorageClassObject extends KubeObject {
@@ -153,6 +163,8 @@ async function readPvcs(client: KubeClient, namespace: string): Promise<PvcFacts
       if (typeof sc === 'string') facts.storageClassName = sc;
       const request = p.spec?.resources?.requests?.storage;
       if (request) facts.request = request;
+      const capacity = p.status?.capacity?.storage;
+      if (capacity) facts.capacity = capacity;
       return facts;
     });
 }
@@ -168,23 +180,31 @@ async function readStorageClasses(client: KubeClient): Promise<StorageClassFacts
 
 /**
  * Expands the Prometheus PVCs smaller than `size` whose StorageClass allows it, and returns the
- * warnings for the rest (also for an expansion the API server refuses, or a check that failed). Only
- * reads StorageClasses when some PVC is smaller than `size`. Never throws.
+ * warnings for the rest (also for an expansion the API server refuses, or a check that failed), and
+ * whether an expansion is under way so the run is looked at again. Only reads StorageClasses when
+ * some PVC is smaller than `size`. Never throws.
  */
 export async function growPrometheusStorage(
   client: KubeClient,
   namespace: string,
   size: string,
   logger: Logger,
-): Promise<ValueWarning[]> {
+): Promise<StorageGrowth> {
   try {
     return await grow(client, namespace, size, logger);
   } catch (err) {
     // The stack is installed; a volume that could not be checked is reported, not a failed run.
     const message = `could not check the Prometheus volumes against the requested ${size}: ${(err as Error).message}`;
     logger.warn(message, { condition: STORAGE_NOT_EXPANDABLE });
-    return [{ type: STORAGE_NOT_EXPANDABLE, reason: 'CheckFailed', message }];
+    return { warnings: [{ type: STORAGE_NOT_EXPANDABLE, reason: 'CheckFailed', message }], expanding: false };
   }
+}
+
+/** A PVC whose capacity is still below its request: the volume is being resized. */
+function stillExpanding(pvc: PvcFacts): boolean {
+  const request = pvc.request === undefined ? undefined : tryParseQuantity(pvc.request);
+  const capacity = pvc.capacity === undefined ? undefined : tryParseQuantity(pvc.capacity);
+  return request !== undefined && capacity !== undefined && capacity < request;
 }
 
 async function grow(
@@ -192,14 +212,14 @@ async function grow(
   namespace: string,
   size: string,
   logger: Logger,
-): Promise<ValueWarning[]> {
+): Promise<StorageGrowth> {
   const pvcs = await readPvcs(client, namespace);
   const target = tryParseQuantity(size);
   const smaller = pvcs.some((p) => {
     const current = tryParseQuantity(p.request);
     return target !== undefined && current !== undefined && current < target;
   });
-  if (!smaller) return [];
+  if (!smaller) return { warnings: [], expanding: pvcs.some(stillExpanding) };
   const plan = planStorageGrowth(size, pvcs, await readStorageClasses(client));
   const refused: NotExpandable[] = [...plan.notExpandable];
   for (const e of plan.expand) {
@@ -225,5 +245,6 @@ async function grow(
     }
   }
   const warning = notExpandableWarning(size, refused);
-  return warning ? [warning] : [];
+  const expanded = plan.expand.length > refused.length - plan.notExpandable.length;
+  return { warnings: warning ? [warning] : [], expanding: expanded || pvcs.some(stillExpanding) };
 }

@@ -33,7 +33,7 @@ export async function webhookTls(client: KubeClient, namespace = MONITORING_NAME
   return issueWebhookTls();
 }
 
-export function issueWebhookTls(): WebhookTls {
+export function issueWebhookTls(): Promise<WebhookTls> {
   return createServingBundle({
     caCommonName: 'notification-manager-webhook-ca',
     commonName: 'notification-manager-webhook',

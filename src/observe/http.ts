@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { formatHostPort, parseListenAddress } from './address.js';
 import { checkHealth } from './health.js';
 import type { HealthChecks } from './health.js';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics-registry.js';
 
 export interface HttpRequestInfo {
   method: string;
@@ -120,16 +119,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
-export interface HealthServerOptions {
-  address: string;
+export interface HealthRouteOptions {
   checks: { healthz: HealthChecks; readyz: HealthChecks };
   /** How long one check may take before it counts as failed (default 5s). */
   checkTimeoutMs?: number;
-  onError?: HttpServerOptions['onError'];
 }
 
 /** /healthz and /readyz; `?verbose` lists every check. */
-export function startHealthServer(options: HealthServerOptions): Promise<RunningServer | null> {
+export function healthRoutes(options: HealthRouteOptions): Record<string, RouteHandler> {
   const endpoint =
     (name: 'healthz' | 'readyz'): RouteHandler =>
     async ({ query }) => {
@@ -139,31 +136,19 @@ export function startHealthServer(options: HealthServerOptions): Promise<Running
       });
       return { status: report.status, body: report.body };
     };
-  return startHttpServer({
-    address: options.address,
-    routes: { '/healthz': endpoint('healthz'), '/readyz': endpoint('readyz') },
-    onError: options.onError,
-  });
+  return { '/healthz': endpoint('healthz'), '/readyz': endpoint('readyz') };
 }
 
-export interface MetricsServerOptions {
-  address: string;
-  /** Anything that renders the text exposition format, such as a Registry. */
-  registry: { render(): string };
-  onError?: HttpServerOptions['onError'];
-}
-
-/** /metrics in the Prometheus text format 0.0.4. */
-export function startMetricsServer(options: MetricsServerOptions): Promise<RunningServer | null> {
-  return startHttpServer({
-    address: options.address,
-    routes: {
-      '/metrics': () => ({
-        status: 200,
-        body: options.registry.render(),
-        contentType: PROMETHEUS_CONTENT_TYPE,
-      }),
-    },
-    onError: options.onError,
-  });
+/** /metrics in the Prometheus text format, from a prom-client Registry. */
+export function metricsRoutes(registry: {
+  metrics(): Promise<string>;
+  contentType: string;
+}): Record<string, RouteHandler> {
+  return {
+    '/metrics': async () => ({
+      status: 200,
+      body: await registry.metrics(),
+      contentType: registry.contentType,
+    }),
+  };
 }

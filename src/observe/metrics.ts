@@ -1,27 +1,10 @@
 /**
- * The operator's metrics (contract: Metrics), declared once with their exact names, plus the
- * process metrics read at render time. The registry itself lives in metrics-registry.ts.
+ * The operator's metrics (contract: Metrics), declared once with their exact names, on prom-client,
+ * which also supplies the default process and Node.js metrics.
  */
-import type { Counter, Gauge, Histogram, Registry } from './metrics-registry.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export {
-  Counter,
-  DEFAULT_BUCKETS,
-  Gauge,
-  Histogram,
-  PROMETHEUS_CONTENT_TYPE,
-  Registry,
-  escapeHelp,
-  escapeLabelValue,
-  formatSampleValue,
-} from './metrics-registry.js';
-export type {
-  CollectedMetricOptions,
-  HistogramOptions,
-  LabelValues,
-  MetricOptions,
-  MetricType,
-} from './metrics-registry.js';
+export { Registry };
 
 export type ReconcileResult = 'success' | 'error' | 'skipped';
 export type ApplyResult = 'changed' | 'unchanged';
@@ -55,77 +38,57 @@ export interface OperatorMetrics {
   roleFinished(role: string, seconds: number, objects: Record<ApplyResult, number>): void;
 }
 
-/** process_cpu_seconds_total, process_resident_memory_bytes, process_start_time_seconds, nodejs_heap_used_bytes. */
-export function registerProcessMetrics(registry: Registry): void {
-  const startTime = Date.now() / 1000 - process.uptime();
-  registry.counter({
-    name: 'process_cpu_seconds_total',
-    help: 'Total user and system CPU time spent in seconds.',
-    collect: () => {
-      const usage = process.cpuUsage();
-      return (usage.user + usage.system) / 1e6;
-    },
-  });
-  registry.gauge({
-    name: 'process_resident_memory_bytes',
-    help: 'Resident memory size in bytes.',
-    collect: () => process.memoryUsage.rss(),
-  });
-  registry.gauge({
-    name: 'process_start_time_seconds',
-    help: 'Start time of the process since unix epoch in seconds.',
-    collect: () => startTime,
-  });
-  registry.gauge({
-    name: 'nodejs_heap_used_bytes',
-    help: 'Size of the used V8 heap in bytes.',
-    collect: () => process.memoryUsage().heapUsed,
-  });
-}
-
-/** Declares the operator's metrics (and the process metrics) in `registry`. */
+/** Declares the operator's metrics and the default process metrics in `registry`. */
 export function createOperatorMetrics(registry: Registry): OperatorMetrics {
-  const reconcileTotal = registry.counter({
+  const reconcileTotal = new Counter({
+    registers: [registry],
     name: 'ks_installer_reconcile_total',
     help: 'Reconcile runs of the ClusterConfiguration by result (success, error, skipped).',
     labelNames: ['result'],
   });
   for (const result of RECONCILE_RESULTS) reconcileTotal.inc({ result }, 0);
 
-  const reconcileDuration = registry.histogram({
+  const reconcileDuration = new Histogram({
+    registers: [registry],
     name: 'ks_installer_reconcile_duration_seconds',
     help: 'Duration of reconcile runs in seconds.',
-    buckets: RECONCILE_DURATION_BUCKETS,
+    buckets: [...RECONCILE_DURATION_BUCKETS],
   });
-  const roleDuration = registry.histogram({
+  const roleDuration = new Histogram({
+    registers: [registry],
     name: 'ks_installer_role_duration_seconds',
     help: 'Duration of each role of a reconcile run in seconds.',
     labelNames: ['role'],
-    buckets: ROLE_DURATION_BUCKETS,
+    buckets: [...ROLE_DURATION_BUCKETS],
   });
-  const objectsApplied = registry.counter({
+  const objectsApplied = new Counter({
+    registers: [registry],
     name: 'ks_installer_objects_applied_total',
     help: 'Objects applied by role and result (changed, unchanged).',
     labelNames: ['role', 'result'],
   });
-  const lastSuccessTimestamp = registry.gauge({
+  const lastSuccessTimestamp = new Gauge({
+    registers: [registry],
     name: 'ks_installer_last_success_timestamp_seconds',
     help: 'Unix time of the last successful reconcile run, 0 before the first.',
   });
-  const leader = registry.gauge({
+  const leader = new Gauge({
+    registers: [registry],
     name: 'ks_installer_leader',
     help: 'Whether this process is the leader (1) or not (0).',
   });
-  const queueDepth = registry.gauge({
+  const queueDepth = new Gauge({
+    registers: [registry],
     name: 'ks_installer_queue_depth',
     help: 'Keys waiting in the work queue.',
   });
-  const watchRestarts = registry.counter({
+  const watchRestarts = new Counter({
+    registers: [registry],
     name: 'ks_installer_watch_restarts_total',
     help: 'Watches started again, by reason.',
     labelNames: ['reason'],
   });
-  registerProcessMetrics(registry);
+  collectDefaultMetrics({ register: registry });
 
   return {
     reconcileTotal,

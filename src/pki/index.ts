@@ -1,14 +1,20 @@
 /**
- * Certificates made and checked with node:crypto alone: a throw-away CA, serving certificates it
- * issues, and the checks that decide whether a stored serving pair can be kept.
+ * Certificates: a throw-away CA and the certificates it issues (certificates.ts, on @peculiar/x509),
+ * and the checks that decide whether a stored serving pair can be kept (inspect.ts, on node:crypto).
  */
 export type {
-  CaOptions,
+  Authority,
+  IssueOptions,
   PemPair,
   ServingBundle,
   ServingBundleOptions,
-  ServingCertOptions,
-} from './authority.js';
-export { createCa, createServingBundle, issueServingCert, serviceDnsNames } from './authority.js';
+} from './certificates.js';
+export {
+  createAuthority,
+  createServingBundle,
+  exportAuthority,
+  issueCertificate,
+  serviceDnsNames,
+} from './certificates.js';
 export type { CertificateInfo, ServingPairCheck } from './inspect.js';
 export { certificateInfo, checkServingPair, dnsNameCovers, isUsableServingPair } from './inspect.js';

@@ -2,11 +2,12 @@
  * Reading certificates back: what a PEM certificate says, and whether a stored serving pair (e.g. the
  * live webhook Secret) can be kept — signed by its CA, key matching, covering the name, valid long enough.
  */
+import 'reflect-metadata';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import type { ServingBundle } from './authority.js';
-import { children, readCertificate, readElement } from './der-reader.js';
-import { OID } from './extensions.js';
-import { validFrom, validTo } from './x509-dates.js';
+import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
+import type { ServingBundle } from './certificates.js';
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 export interface CertificateInfo {
   /** Distinguished name as node prints it, e.g. `CN=webhook-ca`. */
@@ -25,12 +26,12 @@ export interface CertificateInfo {
   fingerprint256: string;
 }
 
+/** subjectAltName DNS entries as node prints them (`DNS:a, DNS:b, IP Address:…`). */
 function dnsNamesOf(certificate: X509Certificate): string[] {
-  const san = readCertificate(certificate.raw).extensions.find((e) => e.oid === OID.subjectAltName);
-  if (!san) return [];
-  return children(readElement(san.value).content)
-    .filter((name) => name.tag === 0x82) // [2] dNSName
-    .map((name) => name.content.toString('ascii'));
+  return (certificate.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4));
 }
 
 function commonNameOf(distinguishedName: string): string | undefined {
@@ -40,13 +41,15 @@ function commonNameOf(distinguishedName: string): string | undefined {
 
 function describe(certificate: X509Certificate): CertificateInfo {
   const commonName = commonNameOf(certificate.subject);
+  // Exact validity dates (node's own Date fields need Node 22.10).
+  const parsed = new ParsedCertificate(certificate.raw);
   return {
     subject: certificate.subject,
     issuer: certificate.issuer,
     ...(commonName === undefined ? {} : { commonName }),
     dnsNames: dnsNamesOf(certificate),
-    notBefore: validFrom(certificate),
-    notAfter: validTo(certificate),
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
     isCa: certificate.ca,
     extendedKeyUsage: certificate.keyUsage ?? [],
     serialNumber: certificate.serialNumber,
@@ -128,7 +131,7 @@ export function checkServingPair(
       reason: `the serving certificate does not cover ${dnsName} (SANs: ${info.dnsNames.join(', ') || 'none'})`,
     };
   }
-  if (info.extendedKeyUsage.length > 0 && !info.extendedKeyUsage.includes(OID.serverAuth)) {
+  if (info.extendedKeyUsage.length > 0 && !info.extendedKeyUsage.includes(SERVER_AUTH)) {
     return { usable: false, reason: 'the serving certificate is not for serverAuth' };
   }
   const problem =

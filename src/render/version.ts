@@ -1,28 +1,24 @@
 /**
- * Loose version comparison for Kubernetes git versions such as `v1.34.4-eks.1` or `v1.25.0+k3s1`:
- * an optional leading `v`, then up to three dot-separated numbers; anything after the first
- * non-numeric part (vendor suffixes, pre-release tags) is ignored.
+ * Kubernetes git versions such as `v1.34.4-eks.1` or `v1.25.0+k3s1`, compared by their first
+ * major.minor.patch (semver's `coerce`): vendor suffixes and pre-release tags are ignored, as the
+ * cluster's own components ignore them.
  */
+import semver from 'semver';
 
 export type VersionTriple = [number, number, number];
 
 export function parseLooseVersion(version: string): VersionTriple | undefined {
-  const match = /^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/i.exec(version);
-  if (!match) return undefined;
-  return [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)];
+  const v = semver.coerce(version);
+  return v ? [v.major, v.minor, v.patch] : undefined;
 }
 
 /** Negative, zero or positive like a sort comparator; throws when either side has no version number. */
 export function compareVersions(a: string, b: string): number {
-  const left = parseLooseVersion(a);
-  const right = parseLooseVersion(b);
+  const left = semver.coerce(a);
+  const right = semver.coerce(b);
   if (!left) throw new Error(`not a version: ${JSON.stringify(a)}`);
   if (!right) throw new Error(`not a version: ${JSON.stringify(b)}`);
-  for (let i = 0; i < 3; i += 1) {
-    const diff = (left[i] as number) - (right[i] as number);
-    if (diff !== 0) return diff;
-  }
-  return 0;
+  return semver.compare(left, right);
 }
 
 const OPERATORS: Record<string, (cmp: number) => boolean> = {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
 import { makePlan, type Plan } from '../../src/installer/plan.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { issueWebhookTls } from '../../src/installer/webhook-tls.js';
 import { applyObjects } from '../../src/kube/apply.js';
 import { ApiError, KubeClient, type KubeObject } from '../../src/kube/client.js';
@@ -119,7 +119,7 @@ describe('helm chart ks-installer on the API server', () => {
         kubernetesVersion: (await admin.get<{ gitVersion: string }>('/version')).gitVersion,
         servedApiVersions: await mapper.servedGroupVersions(),
         live: { etcdClientCertsSecret: true },
-        webhookTls: issueWebhookTls(),
+        webhookTls: await issueWebhookTls(),
       };
       return makePlan(everythingEnabled(), facts, {
         renderer: createRenderer(path.join(ROOT, 'templates')),

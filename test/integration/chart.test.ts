@@ -221,6 +221,34 @@ describe('helm chart ks-installer: lint, template, schema', () => {
     ).toEqual(['create', 'get', 'list', 'patch', 'watch']);
   });
 
+  /**
+   * The oldest Kubernetes the chart declares (`kubeVersion`): helm accepts it, and every object
+   * renders with an API group/version that 1.19 serves (its discovery, as of Kubernetes 1.19.0).
+   */
+  it('installs on Kubernetes 1.19: helm accepts the version and renders only APIs 1.19 serves', async () => {
+    const served119 = new Set([
+      'v1',
+      'apps/v1',
+      'rbac.authorization.k8s.io/v1',
+      'apiextensions.k8s.io/v1',
+      'coordination.k8s.io/v1',
+      'policy/v1beta1',
+      'monitoring.coreos.com/v1', // the CRD the monitoring stack installs
+    ]);
+    const objects = await helmTemplate(bin, {
+      kubeVersion: 'v1.19.0',
+      set: {
+        replicas: '2',
+        'clusterConfiguration.create': 'true',
+        'metrics.serviceMonitor.enabled': 'true',
+      },
+    });
+    expect(objects.map((o) => o.apiVersion).filter((v) => !served119.has(v))).toEqual([]);
+    const tooOld = await helm(bin, ['template', 'ks-installer', CHART_DIR, '--kube-version', 'v1.18.20']);
+    expect(tooOld.exitCode).not.toBe(0);
+    expect(tooOld.stderr).toContain('chart requires kubeVersion: >=1.19.0-0');
+  });
+
   it('metrics.serviceMonitor.enabled renders a ServiceMonitor selecting the metrics Service by its port name', async () => {
     const objects = await helmTemplate(bin, {
       set: { 'metrics.serviceMonitor.enabled': 'true', 'metrics.serviceMonitor.labels.release': 'prom' },

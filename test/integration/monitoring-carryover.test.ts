@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
-import type { ClusterConfiguration, Condition } from '../../src/installer/status.js';
+import type { ClusterConfiguration, Condition } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { clusterInfo } from './cluster.js';
 import {

@@ -3,7 +3,7 @@
  * and with TLS but no Secret (reported, never mounted, so Prometheus can still start).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import {
   ccPath,

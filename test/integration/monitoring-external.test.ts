@@ -4,7 +4,7 @@
  * would create stay absent), says so in the log, and still sets status.monitoring.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
 import {

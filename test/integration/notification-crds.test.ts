@@ -49,8 +49,8 @@ const crdObjects = () =>
 const crdNames = () => crdObjects().map((c) => c.metadata.name);
 
 /** What the original installer left: the CRDs, those it converts with a static CA of its own, client-side applied. */
-function originalCrds(): Obj[] {
-  const staticCa = Buffer.from(issueWebhookTls().caCert).toString('base64');
+async function originalCrds(): Promise<Obj[]> {
+  const staticCa = Buffer.from((await issueWebhookTls()).caCert).toString('base64');
   return crdObjects().map((crd) => {
     crd.metadata.labels = { 'original-installer': 'true' };
     if (CONVERTED.includes(crd.metadata.name)) {
@@ -99,7 +99,7 @@ describe("notification-manager's CRDs", () => {
     // An earlier run's validating webhook would refuse every Receiver write: nothing serves it here.
     await deleteAndWait(admin, VALIDATING_WEBHOOK);
     for (const name of crdNames()) await deleteAndWait(admin, `${CRD_PATH}/${name}`);
-    const out = kubectlApply(originalCrds());
+    const out = kubectlApply(await originalCrds());
     expect(out.split('\n').filter((l) => / created$/.test(l))).toHaveLength(5);
     await waitForCrdsEstablished(admin, crdNames());
     stored = await admin.request<Obj>('POST', RECEIVERS, {

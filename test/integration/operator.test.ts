@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import {
   ccPath,
   clusterEvents,

@@ -18,19 +18,18 @@ interface Result {
   stderr: string;
 }
 
-function render(args: string[]): Promise<Result> {
+function run(file: string, argv: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'src', 'main.ts'), 'render', ...args],
-      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    execFile(file, argv, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
+
+/** `ks-installer render …` through package.json's bin, the launcher `npx ks-installer` starts. */
+const render = (args: string[]) =>
+  run(process.execPath, [path.join(ROOT, 'bin', 'ks-installer.js'), 'render', ...args]);
 
 type Obj = KubeObject & { spec?: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -176,6 +175,12 @@ describe('ks-installer render', () => {
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs as `npx ks-installer` in a clone right after npm ci, without a build', async () => {
+    const r = await run('npx', ['--no-install', 'ks-installer', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ks-installer: installs the KubeSphere monitoring stack/);
+  });
 
   it('prints every object of the original, under its names and namespaces, and no etcd objects', () => {
     expect(sample.stderr).toBe('');

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { ClusterConfiguration } from '../../src/installer/status.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import {
   ccPath,
   clusterEvents,

@@ -66,7 +66,7 @@ describe('charts/ks-installer', () => {
   it('has the appVersion of the package it deploys', () => {
     const chart = readYaml<Record<string, string>>(path.join(CHART_DIR, 'Chart.yaml'));
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'ks-installer', kubeVersion: '>=1.25.0-0' });
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'ks-installer', kubeVersion: '>=1.19.0-0' });
     expect(chart.appVersion).toBe(pkg.version);
   });
 

@@ -35,6 +35,8 @@ export interface TemplateOptions {
   namespace?: string;
   /** `--set` pairs, e.g. { replicas: '3' }. */
   set?: Record<string, string>;
+  /** `--kube-version`; default the embedded control plane's. */
+  kubeVersion?: string;
 }
 
 /** `helm template` with the control plane's Kubernetes version; throws with helm's stderr on failure. */
@@ -46,7 +48,7 @@ export async function helmTemplate(bin: string, options: TemplateOptions = {}): 
     '--namespace',
     options.namespace ?? 'kubesphere-system',
     '--kube-version',
-    ENVTEST_VERSIONS.kubernetes,
+    options.kubeVersion ?? ENVTEST_VERSIONS.kubernetes,
     ...Object.entries(options.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
   ];
   const r = await helm(bin, args);

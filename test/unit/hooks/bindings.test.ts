@@ -1,15 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import {
   BindingConfigError,
   isPlainJqPath,
   parseHookConfig,
-  parseInstallConfig,
-  parseResyncConfig,
   selectByJqPath,
 } from '../../../src/hooks/bindings.js';
-
-const hooksDir = new URL('../../../hooks/', import.meta.url);
 
 /** The BindingConfigError thrown by `fn`, for asserting on its file and field. */
 function errorOf(fn: () => unknown): BindingConfigError {
@@ -21,34 +16,6 @@ function errorOf(fn: () => unknown): BindingConfigError {
   }
   throw new Error('expected a BindingConfigError');
 }
-
-describe('built-in binding files', () => {
-  it('install.config.yaml watches kubesphere-system/ks-installer spec changes', () => {
-    const binding = parseInstallConfig(
-      readFileSync(new URL('install.config.yaml', hooksDir), 'utf8'),
-      'install',
-    );
-    expect(binding).toEqual({
-      name: 'ClusterConfiguration ks-installer',
-      apiVersion: 'installer.kubesphere.io/v1alpha1',
-      kind: 'ClusterConfiguration',
-      executeHookOnEvent: ['Added', 'Modified'],
-      executeHookOnSynchronization: true,
-      nameSelector: { matchNames: ['ks-installer'] },
-      namespace: { nameSelector: { matchNames: ['kubesphere-system'] } },
-      jqFilter: '.spec',
-      allowFailure: false,
-    });
-  });
-
-  it('resync.config.yaml schedules a resync every five minutes', () => {
-    const binding = parseResyncConfig(
-      readFileSync(new URL('resync.config.yaml', hooksDir), 'utf8'),
-      'resync',
-    );
-    expect(binding).toEqual({ name: 'resync', crontab: '*/5 * * * *', allowFailure: false });
-  });
-});
 
 describe('parseHookConfig', () => {
   it('reads a v1 config with every binding kind', () => {
@@ -212,46 +179,6 @@ describe('parseHookConfig', () => {
     expect(err.field).toBe(field);
     expect(err.reason).toMatch(reason);
     expect(err.message.startsWith(`hooks/my-hook.sh: ${err.field}: `)).toBe(true);
-  });
-});
-
-describe('parseInstallConfig and parseResyncConfig', () => {
-  const install = (extra: string) =>
-    [
-      'configVersion: v1',
-      'kubernetes:',
-      '- name: cc',
-      '  kind: ClusterConfiguration',
-      '  nameSelector: {matchNames: [ks-installer]}',
-      '  namespace: {nameSelector: {matchNames: [kubesphere-system]}}',
-      extra,
-    ].join('\n');
-
-  it('rejects a jq program as the install filter, naming the field', () => {
-    const err = errorOf(() =>
-      parseInstallConfig(install('  jqFilter: ".spec | del(.status)"'), 'install.config.yaml'),
-    );
-    expect(err.message).toBe(
-      'install.config.yaml: kubernetes[0].jqFilter: only a plain dotted path such as ".spec" is supported, got ".spec | del(.status)"',
-    );
-  });
-
-  it('rejects an install binding on another kind or without one named object', () => {
-    expect(
-      errorOf(() => parseInstallConfig(install('').replace('kind: ClusterConfiguration', 'kind: Pod'), 'f'))
-        .field,
-    ).toBe('kubernetes[0].kind');
-    const noName = install('').replace('  nameSelector: {matchNames: [ks-installer]}\n', '');
-    expect(errorOf(() => parseInstallConfig(noName, 'f')).field).toBe('kubernetes[0].nameSelector');
-  });
-
-  it('rejects extra or missing bindings in the built-in files', () => {
-    expect(
-      errorOf(() => parseInstallConfig(`${install('')}\nschedule: [{crontab: "@daily"}]`, 'f')).field,
-    ).toBe('schedule');
-    expect(errorOf(() => parseResyncConfig('configVersion: v1\nschedule: []\n', 'f')).reason).toMatch(
-      /exactly one binding, found 0/,
-    );
   });
 });
 

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHooks } from '../../../src/hooks/discover.js';
 
-const builtinDir = fileURLToPath(new URL('../../../hooks/', import.meta.url));
+const repoHooksDir = fileURLToPath(new URL('../../../hooks/', import.meta.url));
+const TARGET = { namespace: 'kubesphere-system', name: 'ks-installer' };
 
 async function script(dir: string, name: string, body: string, mode = 0o755): Promise<string> {
   const path = join(dir, name);
@@ -24,8 +25,7 @@ describe('loadHooks', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ks-hooks-test-'));
-    await copyFile(join(builtinDir, 'install.config.yaml'), join(dir, 'install.config.yaml'));
-    await copyFile(join(builtinDir, 'resync.config.yaml'), join(dir, 'resync.config.yaml'));
+    await writeFile(join(dir, 'notes.yaml'), 'configVersion: v1\n');
     await writeFile(join(dir, 'README.md'), '# notes\n');
 
     await script(
@@ -74,12 +74,8 @@ describe('loadHooks', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('reads the built-in bindings and the user hooks, reporting broken ones without failing', async () => {
-    const hooks = await loadHooks(dir, { configTimeoutMs: 1000 });
-
-    expect(hooks.install.nameSelector).toEqual({ matchNames: ['ks-installer'] });
-    expect(hooks.install.jqFilter).toBe('.spec');
-    expect(hooks.resync.crontab).toBe('*/5 * * * *');
+  it('reads the user hooks, reporting broken ones without failing', async () => {
+    const hooks = await loadHooks(dir, { configTimeoutMs: 1000, target: TARGET });
 
     expect(hooks.userHooks.map((h) => h.name)).toEqual(['good.sh', 'legacy-v0.py', 'linked-good']);
     const good = hooks.userHooks[0]!;
@@ -124,21 +120,8 @@ describe('loadHooks', () => {
     expect(hooks.errors.map((e) => e.file)).toContain(join(dir, 'good.sh'));
   });
 
-  it('reads the built-in bindings from builtinDir when the hooks directory has only user hooks', async () => {
-    const userDir = await mkdtemp(join(tmpdir(), 'ks-hooks-user-'));
-    try {
-      await script(userDir, 'only.sh', configHook('configVersion: v1\nafterInstall: true'));
-      const hooks = await loadHooks(userDir, { builtinDir });
-      expect(hooks.install.kind).toBe('ClusterConfiguration');
-      expect(hooks.userHooks.map((h) => h.name)).toEqual(['only.sh']);
-      await expect(loadHooks(userDir)).rejects.toThrow(/install\.config\.yaml cannot be read/);
-    } finally {
-      await rm(userDir, { recursive: true, force: true });
-    }
-  });
-
   it('loads the hooks directory of this repository with no user hooks and no errors', async () => {
-    const hooks = await loadHooks(builtinDir);
+    const hooks = await loadHooks(repoHooksDir, { target: TARGET });
     expect(hooks.userHooks).toEqual([]);
     expect(hooks.errors).toEqual([]);
   });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { Registry } from '../../../src/observe/metrics.js';
-import { startHealthServer, startHttpServer, startMetricsServer } from '../../../src/observe/http.js';
+import { Counter, Registry } from 'prom-client';
+import { healthRoutes, metricsRoutes, startHttpServer } from '../../../src/observe/http.js';
+import type { HealthRouteOptions } from '../../../src/observe/http.js';
 import type { RunningServer } from '../../../src/observe/http.js';
 
 interface Answer {
@@ -42,6 +43,11 @@ afterEach(async () => {
   for (const client of clients.splice(0)) client.destroy();
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
+
+/** The operator's health server: the health routes on their own address. */
+function startHealthServer(options: HealthRouteOptions & { address: string }) {
+  return startHttpServer({ address: options.address, routes: healthRoutes(options) });
+}
 
 describe('health server', () => {
   it('answers /healthz and /readyz, verbose or not, 200 or 503', async () => {
@@ -112,13 +118,18 @@ describe('health server', () => {
 describe('metrics server', () => {
   it('serves the registry in the text format 0.0.4', async () => {
     const registry = new Registry();
-    const runs = registry.counter({ name: 'demo_runs_total', help: 'Runs.', labelNames: ['result'] });
-    const server = await start(startMetricsServer({ address: '127.0.0.1:0', registry }));
+    const runs = new Counter({
+      name: 'demo_runs_total',
+      help: 'Runs.',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    const server = await start(startHttpServer({ address: '127.0.0.1:0', routes: metricsRoutes(registry) }));
     runs.inc({ result: 'success' });
     const answer = await get(server.port, '/metrics');
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(answer.body).toBe(registry.render());
+    expect(answer.body).toBe(await registry.metrics());
     expect(answer.body).toContain('demo_runs_total{result="success"} 1\n');
   });
 });

@@ -1,16 +1,16 @@
-import { describe, expect, it } from '@jest/globals';
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { buildCertificate, commonNameOnly, toPem } from '../../../src/pki/certificate.js';
-import { readCertificate } from '../../../src/pki/der-reader.js';
-import { subjectAltNameDns } from '../../../src/pki/extensions.js';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { webcrypto } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import type { ServingBundle } from '../../../src/pki/index.js';
 import {
   certificateInfo,
   checkServingPair,
-  createCa,
+  createAuthority,
   dnsNameCovers,
+  exportAuthority,
   isUsableServingPair,
-  issueServingCert,
+  issueCertificate,
   serviceDnsNames,
 } from '../../../src/pki/index.js';
 
@@ -18,14 +18,15 @@ const NAME = 'notification-manager-webhook.kubesphere-monitoring-system.svc';
 const NOW = new Date('2031-01-01T00:00:00Z');
 const DAY = 24 * 60 * 60 * 1000;
 
-function bundle(
+async function bundle(
   days = 365,
   dnsNames = serviceDnsNames('notification-manager-webhook', 'kubesphere-monitoring-system'),
 ) {
-  const ca = createCa({ commonName: 'webhook-ca', days, now: NOW });
-  const serving = issueServingCert(ca, {
+  const ca = await createAuthority('webhook-ca', days, NOW);
+  const serving = await issueCertificate(ca, {
     commonName: 'notification-manager-webhook',
     dnsNames,
+    usage: 'server',
     days,
     now: NOW,
   });
@@ -36,8 +37,8 @@ function bundle(
 }
 
 describe('certificateInfo', () => {
-  it('reports subject, issuer, SANs, validity and CA flag', () => {
-    const { pair } = bundle();
+  it('reports subject, issuer, SANs, validity and CA flag', async () => {
+    const { pair } = await bundle();
     const info = certificateInfo(pair.tlsCert);
     expect(info.subject).toBe('CN=notification-manager-webhook');
     expect(info.commonName).toBe('notification-manager-webhook');
@@ -60,7 +61,10 @@ describe('certificateInfo', () => {
 });
 
 describe('checkServingPair', () => {
-  const { pair } = bundle();
+  let pair: ServingBundle;
+  beforeAll(async () => {
+    pair = (await bundle()).pair;
+  });
 
   it('keeps a pair that is signed, matching, covering and long enough valid', () => {
     expect(checkServingPair(pair, NAME, 30, NOW)).toEqual({
@@ -70,8 +74,8 @@ describe('checkServingPair', () => {
     expect(isUsableServingPair(pair, NAME, 30, NOW)).toBe(true);
   });
 
-  it('rejects a serving certificate from another CA', () => {
-    const other = bundle().pair;
+  it('rejects a serving certificate from another CA', async () => {
+    const other = (await bundle()).pair;
     const mixed = { ...pair, caCert: other.caCert };
     expect(checkServingPair(mixed, NAME, 30, NOW)).toEqual({
       usable: false,
@@ -80,8 +84,8 @@ describe('checkServingPair', () => {
     expect(isUsableServingPair(mixed, NAME, 30, NOW)).toBe(false);
   });
 
-  it('rejects a key that belongs to another certificate', () => {
-    const other = bundle().pair;
+  it('rejects a key that belongs to another certificate', async () => {
+    const other = (await bundle()).pair;
     expect(checkServingPair({ ...pair, tlsKey: other.tlsKey }, NAME, 30, NOW)).toMatchObject({
       usable: false,
       reason: expect.stringMatching(/private key does not belong/),
@@ -108,25 +112,29 @@ describe('checkServingPair', () => {
     });
   });
 
-  it('rejects a CA that expires too soon even when the serving certificate lasts longer', () => {
-    const shortCa = createCa({ commonName: 'short', days: 20, now: NOW });
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const caFields = readCertificate(new X509Certificate(shortCa.cert).raw);
-    const leaf = buildCertificate(
-      {
-        subject: commonNameOnly('leaf'),
-        issuer: caFields.subject,
-        notBefore: NOW,
-        notAfter: new Date(NOW.getTime() + 400 * DAY),
-        subjectPublicKeyInfo: publicKey.export({ type: 'spki', format: 'der' }),
-        extensions: [subjectAltNameDns([NAME])],
-      },
-      createPrivateKey(shortCa.key),
-    );
+  it('rejects a CA that expires too soon even when the serving certificate lasts longer', async () => {
+    const shortCa = await createAuthority('short', 20, NOW);
+    // A leaf made by hand so that it outlives its CA (issueCertificate never does that).
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: '01',
+      subject: 'CN=leaf',
+      issuer: shortCa.certificate.subject,
+      notBefore: NOW,
+      notAfter: new Date(NOW.getTime() + 400 * DAY),
+      publicKey: keys.publicKey as never,
+      signingKey: shortCa.privateKey as never,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: NAME }])],
+    });
+    const key = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
     const stretched = {
-      caCert: shortCa.cert,
-      tlsCert: toPem('CERTIFICATE', leaf),
-      tlsKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      caCert: (await exportAuthority(shortCa)).cert,
+      tlsCert: leaf.toString('pem'),
+      tlsKey: `-----BEGIN PRIVATE KEY-----\n${key}\n-----END PRIVATE KEY-----\n`,
     };
     expect(isUsableServingPair(stretched, NAME, 10, NOW)).toBe(true);
     expect(checkServingPair(stretched, NAME, 30, NOW)).toMatchObject({
@@ -151,8 +159,8 @@ describe('checkServingPair', () => {
     expect(isUsableServingPair({ caCert: '', tlsCert: '', tlsKey: '' }, NAME, 1, NOW)).toBe(false);
   });
 
-  it('accepts a wildcard SAN for one label only', () => {
-    const wildcard = bundle(365, ['*.kubesphere-monitoring-system.svc']).pair;
+  it('accepts a wildcard SAN for one label only', async () => {
+    const wildcard = (await bundle(365, ['*.kubesphere-monitoring-system.svc'])).pair;
     expect(
       isUsableServingPair(wildcard, 'notification-manager-webhook.kubesphere-monitoring-system.svc', 1, NOW),
     ).toBe(true);

@@ -2,21 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { createCa, issueServingCert, serviceDnsNames } from '../../../src/pki/index.js';
+import {
+  createAuthority,
+  issueCertificate,
+  serviceDnsNames,
+  type Authority,
+} from '../../../src/pki/index.js';
 
 const SERVER_NAME = 'notification-manager-webhook.kubesphere-monitoring-system.svc';
 
-const ca = createCa({ commonName: 'notification-manager-webhook-ca', days: 30 });
-const serving = issueServingCert(ca, {
-  commonName: 'notification-manager-webhook',
-  dnsNames: serviceDnsNames('notification-manager-webhook', 'kubesphere-monitoring-system'),
-  days: 30,
-});
-
+let ca: Authority;
 let server: tls.Server;
 let port: number;
 
 beforeAll(async () => {
+  ca = await createAuthority('notification-manager-webhook-ca', 30);
+  const serving = await issueCertificate(ca, {
+    commonName: 'notification-manager-webhook',
+    dnsNames: serviceDnsNames('notification-manager-webhook', 'kubesphere-monitoring-system'),
+    usage: 'server',
+    days: 30,
+  });
   server = tls.createServer({ cert: serving.cert, key: serving.key, minVersion: 'TLSv1.2' }, (socket) => {
     socket.end('hello over tls');
   });
@@ -57,7 +63,7 @@ describe('TLS with a serving pair from src/pki', () => {
   });
 
   it('fails when the client trusts a different CA', async () => {
-    const stranger = createCa({ commonName: 'stranger', days: 30 });
+    const stranger = await createAuthority('stranger', 30);
     await expect(fetchGreeting(stranger.cert, SERVER_NAME)).rejects.toMatchObject({
       code: expect.stringMatching(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/),
     });

@@ -201,8 +201,8 @@ describe('role notification-manager', () => {
       for (const bundle of bundles) expect(decode(bundle)).toBe(decode(secret.data?.['ca.crt']));
     });
 
-    it('works end to end with a real CA from src/pki', () => {
-      const tls = createServingBundle({
+    it('works end to end with a real CA from src/pki', async () => {
+      const tls = await createServingBundle({
         caCommonName: 'notification-manager-webhook-ca',
         commonName: 'notification-manager-webhook',
         dnsNames: serviceDnsNames('notification-manager-webhook', NS),
