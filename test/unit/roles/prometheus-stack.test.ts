@@ -804,13 +804,9 @@ describe('role prometheus-stack', () => {
       const names = groups.flatMap((g) =>
         g.rules.map((r) => `${r.record ?? ''}${JSON.stringify(Object.entries(r.labels ?? {}).sort())}`),
       );
-      const repeated = names.filter((n, i) => names.indexOf(n) !== i);
-      // The contract's only exception: four rules split the hourly request count by code class.
-      expect(repeated).toEqual([
-        'code_verb:apiserver_request_total:increase1h[]',
-        'code_verb:apiserver_request_total:increase1h[]',
-        'code_verb:apiserver_request_total:increase1h[]',
-      ]);
+      // code_verb:apiserver_request_total:increase1h is one rule, not the original's four (one per
+      // code class, which promtool's duplicate-rule lint flags); see docs/differences.md.
+      expect(names.length).toBe(new Set(names).size);
     });
 
     it('express node records per node via the pod-to-node mapping, with host_ip and role', () => {
