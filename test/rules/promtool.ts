@@ -44,15 +44,24 @@ export async function checkRules(
   promtool: string,
   spec: Record<string, unknown>,
   facts: Partial<ClusterFacts>,
-): Promise<PromtoolRun & { files: string[]; rules: number }> {
+): Promise<PromtoolRun & { files: string[]; rules: number; rendered: { rules: number; records: number } }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ks-promtool-check-'));
-  const files = writeNamedRuleFiles(await renderRuleObjects(spec, facts), dir);
+  const objects = await renderRuleObjects(spec, facts);
+  const files = writeNamedRuleFiles(objects, dir);
   const result = await run(promtool, ['check', 'rules', '--lint=all', '--lint-fatal', ...files], dir);
   const rules = [...result.output.matchAll(/SUCCESS: (\d+) rules found/g)].reduce(
     (n, m) => n + Number(m[1]),
     0,
   );
-  return { ...result, files: files.map((f) => path.basename(f)), rules };
+  const all = objects
+    .filter((o) => o.kind === 'PrometheusRule')
+    .flatMap((o) => o.groups.flatMap((g) => g.rules));
+  return {
+    ...result,
+    files: files.map((f) => path.basename(f)),
+    rules,
+    rendered: { rules: all.length, records: all.filter((r) => r.record !== undefined).length },
+  };
 }
 
 export function caseFiles(): string[] {
