@@ -118,16 +118,17 @@ export function compareRecord(
   const extra = [...got.keys()].filter((k) => !exp.has(k));
   if (missing.length) problems.push(`${missing.length} series missing, e.g. {${missing[0]}}`);
   if (extra.length) problems.push(`${extra.length} series extra, e.g. {${extra[0]}}`);
+  const differing: string[] = [];
   for (const [key, e] of exp) {
     const g = got.get(key);
     if (!g) continue;
     const gv = new Map(g.values.map(([t, v]) => [t, v]));
     const bad = e.values.find(([t, v]) => !gv.has(t) || !closeEnough(v, gv.get(t)!));
-    if (bad) {
-      problems.push(`{${key}} at ${bad[0]}: expected ${bad[1]}, got ${gv.get(bad[0]) ?? 'nothing'}`);
-      break;
-    }
+    if (bad) differing.push(`{${key}} at ${bad[0]}: expected ${bad[1]}, got ${gv.get(bad[0]) ?? 'nothing'}`);
   }
+  if (differing.length === 1) problems.push(differing[0]!);
+  else if (differing.length > 1)
+    problems.push(`${differing.length} of ${exp.size} series differ in value, e.g. ${differing[0]!}`);
   if (!labelsEqual) problems.unshift(`label names ${labelNames(ours)} instead of ${labelNames(expected)}`);
   return {
     record,

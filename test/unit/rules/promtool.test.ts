@@ -1,0 +1,62 @@
+/**
+ * promtool 2.39.1 on our PrometheusRules: `check rules` for several ClusterConfigurations (etcd
+ * monitoring on and off, 1 and 40 nodes), and `test rules` on our cases (test/rules/cases), which
+ * cover what the one rules fixture cannot show: empty namespaces, namespaces without a workspace,
+ * unscheduled, ContainerCreating and Succeeded pods, NotReady and master-only nodes, counter resets,
+ * and every kind of pod owner.
+ */
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { resolveTestTool } from '../../../src/envtest/test-tools.js';
+import { fixtureSpec } from '../../rules/rule-files.js';
+import { caseFiles, checkRules, prepareCases, testRules } from '../../rules/promtool.js';
+
+let promtool: string;
+
+beforeAll(async () => {
+  // Built into the cache on first use (a few minutes on 2 cores), found there afterwards.
+  promtool = (await resolveTestTool('promtool')).path;
+}, 30 * 60_000);
+
+const ETCD_OFF = { monitoring: false, endpointIps: 'localhost', port: 2379, tlsEnable: true };
+
+describe('promtool check rules', () => {
+  test.each([
+    ['etcd on, 1 node', fixtureSpec(), 1, 135],
+    ['etcd on, 40 nodes', fixtureSpec(), 40, 135],
+    ['etcd off, 1 node', fixtureSpec({ etcd: ETCD_OFF }), 1, 114],
+    ['etcd off, 40 nodes', fixtureSpec({ etcd: ETCD_OFF }), 40, 114],
+  ])(
+    '%s: every PrometheusRule passes, with the contract’s recording rules',
+    async (_name, spec, nodes, records) => {
+      const result = await checkRules(promtool, spec, { nodeCount: nodes });
+      expect(result.output).not.toMatch(/FAILED|error/i);
+      expect(result.exitCode).toBe(0);
+      // 112 in prometheus-k8s-rules (the original's 115, its four hourly request-count rules written as
+      // one), 2 in prometheus-k8s-prometheus-rules, 21 in prometheus-k8s-etcd-rules.
+      expect(result.rendered.records).toBe(records);
+      // promtool read every rule we render (alerting rules too, should a PrometheusRule carry any).
+      expect(result.rules).toBe(result.rendered.rules);
+      expect(result.files.includes('prometheus-k8s-etcd-rules.yaml')).toBe(records === 135);
+    },
+  );
+});
+
+describe('promtool test rules', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await prepareCases();
+  });
+
+  test.each(caseFiles())('%s', async (caseFile) => {
+    const result = await testRules(promtool, dir, caseFile);
+    expect(result.output).toContain('SUCCESS');
+    expect({ exitCode: result.exitCode, output: result.output }).toEqual({
+      exitCode: 0,
+      output: expect.stringContaining('SUCCESS') as unknown as string,
+    });
+  });
+
+  test('there are cases', () => {
+    expect(caseFiles().length).toBeGreaterThanOrEqual(5);
+  });
+});
