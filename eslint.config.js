@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'scripts/**', 'src/envtest/cli.ts', 'src/demo.ts'],
+    files: ['test/**/*.ts', 'tools/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../src/kube/client.js';
-import { ENVTEST_VERSIONS } from '../../src/envtest/versions.js';
+import { ENVTEST_VERSIONS } from '../../tools/envtest/versions.js';
 import { CHART_DIR, findObject, helm, helmTemplate, readYaml, ROOT } from '../unit/chart/helm.js';
 import { clusterInfo } from './cluster.js';
 

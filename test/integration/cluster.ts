@@ -1,7 +1,7 @@
 /** Access to the run's shared control plane from an integration test file. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ControlPlaneInfo } from '../../src/envtest/control-plane.js';
+import type { ControlPlaneInfo } from '../../tools/envtest/control-plane.js';
 import { KubeClient, type KubeObject } from '../../src/kube/client.js';
 
 export function clusterInfo(): ControlPlaneInfo {

@@ -1,5 +1,5 @@
 /**
- * The upstream CRDs in crds/ are what scripts/generate-crds.ts generates from the pinned Go API types,
+ * The upstream CRDs in crds/ are what tools/generate-crds.ts generates from the pinned Go API types,
  * byte for byte, and the API server accepts every CRD file. notification-manager's API types are not on the
  * Go module proxy: its CRDs are regenerated here only when NOTIFICATION_MANAGER_SRC names a git repository
  * holding the pinned commit; otherwise they are checked against their recorded provenance (also a unit test).
@@ -8,15 +8,15 @@
 import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import path from 'node:path';
 import { CONTENT_TYPE, type KubeObject } from '../../src/kube/client.js';
-import { checkCrds, readGroupFiles, type CheckResult } from '../../src/crdgen/generate.js';
-import { expectedFirstLine } from '../../src/crdgen/inventory.js';
+import { checkCrds, readGroupFiles, type CheckResult } from '../../tools/crdgen/generate.js';
+import { expectedFirstLine } from '../../tools/crdgen/inventory.js';
 import {
   CONTROLLER_GEN_VERSION_ANNOTATION,
   normalizeGenerated,
   parseCrds,
-} from '../../src/crdgen/normalize.js';
-import { CRD_SOURCES, crdRelativePath, type CrdSource } from '../../src/crdgen/sources.js';
-import { CRDGEN_VERSIONS } from '../../src/crdgen/versions.js';
+} from '../../tools/crdgen/normalize.js';
+import { CRD_SOURCES, crdRelativePath, type CrdSource } from '../../tools/crdgen/sources.js';
+import { CRDGEN_VERSIONS } from '../../tools/crdgen/versions.js';
 import { adminClient } from './cluster.js';
 
 jest.setTimeout(15 * 60_000);

@@ -2,7 +2,7 @@
 // KS_ENVTEST_INFO (the path of its cluster.json) and isolate themselves by namespace.
 // Plain ESM loaded by Node itself (jest does not transform global setup); the `tsx` import hook
 // that `npm test` registers lets it import the TypeScript sources.
-import { ControlPlane } from '../../src/envtest/control-plane.ts';
+import { ControlPlane } from '../../tools/envtest/control-plane.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { TEST_USERS } from './users.ts';
 

@@ -21,7 +21,7 @@ import {
   sampleClusterConfiguration,
 } from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
-import { resolveHadolint } from '../../src/envtest/test-tools.js';
+import { resolveHadolint } from '../../tools/envtest/test-tools.js';
 
 interface RuntimeStage {
   /** COPY sources from the build context, and from the build stage (`--from=build`). */

@@ -1,4 +1,4 @@
-import type { UserSpec } from '../../src/envtest/control-plane.js';
+import type { UserSpec } from '../../tools/envtest/control-plane.js';
 
 /** Users every integration run has besides the admin. */
 export const TEST_USERS: UserSpec[] = [

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ObjectWatcher, type ObjectEvent } from '../../src/controller/watch.js';
-import { ControlPlane } from '../../src/envtest/control-plane.js';
+import { ControlPlane } from '../../tools/envtest/control-plane.js';
 import { KubeClient, type KubeObject } from '../../src/kube/client.js';
 import type { Logger } from '../../src/observe/logger.js';
 import { configMap } from './cluster.js';

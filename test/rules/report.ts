@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { projectRoot } from '../../src/installer/manifests.js';
-import { resolveTestTool } from '../../src/envtest/test-tools.js';
+import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import {
   compareAlerts,
   compareRecords,

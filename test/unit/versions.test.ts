@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { kubernetesGoMod } from '../../src/envtest/binaries.js';
-import { ENVTEST_VERSIONS, stagingVersion } from '../../src/envtest/versions.js';
+import { kubernetesGoMod } from '../../tools/envtest/binaries.js';
+import { ENVTEST_VERSIONS, stagingVersion } from '../../tools/envtest/versions.js';
 
 describe('envtest versions', () => {
   it('maps a Kubernetes version to its staging module version', () => {

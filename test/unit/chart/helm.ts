@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { resolveBinaries } from '../../../src/envtest/binaries.js';
-import { ENVTEST_VERSIONS } from '../../../src/envtest/versions.js';
+import { resolveBinaries } from '../../../tools/envtest/binaries.js';
+import { ENVTEST_VERSIONS } from '../../../tools/envtest/versions.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

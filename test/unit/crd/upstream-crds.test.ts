@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { readGroupFiles } from '../../../src/crdgen/generate.js';
-import { checkGroupFiles } from '../../../src/crdgen/inventory.js';
-import { parseCrds } from '../../../src/crdgen/normalize.js';
-import { checkProvenance, PROVENANCE_FILE, type Provenance } from '../../../src/crdgen/provenance.js';
-import { CRD_SOURCES, isLocalGitSource } from '../../../src/crdgen/sources.js';
-import { CRDGEN_VERSIONS } from '../../../src/crdgen/versions.js';
+import { readGroupFiles } from '../../../tools/crdgen/generate.js';
+import { checkGroupFiles } from '../../../tools/crdgen/inventory.js';
+import { parseCrds } from '../../../tools/crdgen/normalize.js';
+import { checkProvenance, PROVENANCE_FILE, type Provenance } from '../../../tools/crdgen/provenance.js';
+import { CRD_SOURCES, isLocalGitSource } from '../../../tools/crdgen/sources.js';
+import { CRDGEN_VERSIONS } from '../../../tools/crdgen/versions.js';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import { ROLES } from '../../../src/installer/roles.js';
 

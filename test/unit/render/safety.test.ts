@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { toInlineYaml } from '../../../src/render/inline-yaml.js';
-import { findUnsafeOutputs, scanOutputs } from '../../../src/render/safety.js';
+import { findUnsafeOutputs, scanOutputs } from '../../../tools/render-safety.js';
 
 describe('toInlineYaml', () => {
   const hostile = [

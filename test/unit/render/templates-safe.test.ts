@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scanOutputs } from '../../../src/render/safety.js';
+import { scanOutputs } from '../../../tools/render-safety.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
 

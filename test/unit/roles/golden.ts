@@ -13,7 +13,7 @@ import { resolveValues } from '../../../src/config/resolve.js';
 import { projectRoot, roleManifests } from '../../../src/installer/manifests.js';
 import { ROLES } from '../../../src/installer/roles.js';
 import { createRenderer } from '../../../src/render/renderer.js';
-import { findUnsafeOutputs } from '../../../src/render/safety.js';
+import { findUnsafeOutputs } from '../../../tools/render-safety.js';
 
 const root = projectRoot();
 const renderer = createRenderer(path.join(root, 'templates'));

@@ -6,7 +6,7 @@
  * and every kind of pod owner.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { resolveTestTool } from '../../../src/envtest/test-tools.js';
+import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
 import { fixtureSpec } from '../../rules/rule-files.js';
 import { caseFiles, checkRules, prepareCases, testRules } from '../../rules/promtool.js';
 

@@ -37,7 +37,7 @@ export interface LocalGitOrigin {
   commit: string;
   /** Paths copied out of the repository into the scratch module: go.mod, go.sum, the API packages and what they import. */
   paths: readonly string[];
-  /** scripts/generate-crds.ts option naming the repository, and the environment variable that does the same. */
+  /** tools/generate-crds.ts option naming the repository, and the environment variable that does the same. */
   option: string;
   envVar: string;
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { ControlPlane } from '../src/envtest/control-plane.js';
+import { ControlPlane } from './envtest/control-plane.js';
 import { projectRoot } from '../src/installer/manifests.js';
 import type { ClusterConfiguration } from '../src/api/cluster-configuration.js';
 import { applyObjects } from '../src/kube/apply.js';

@@ -11,11 +11,11 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { resolveBinaries } from './envtest/binaries.js';
-import { projectRoot } from './installer/manifests.js';
-import type { ClusterConfiguration } from './api/cluster-configuration.js';
-import { applyObjects } from './kube/apply.js';
-import { ApiError, KubeClient, type KubeObject } from './kube/client.js';
-import { RestMapper } from './kube/discovery.js';
+import { projectRoot } from '../src/installer/manifests.js';
+import type { ClusterConfiguration } from '../src/api/cluster-configuration.js';
+import { applyObjects } from '../src/kube/apply.js';
+import { ApiError, KubeClient, type KubeObject } from '../src/kube/client.js';
+import { RestMapper } from '../src/kube/discovery.js';
 
 const root = projectRoot();
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);

@@ -2,7 +2,7 @@
  * `npm run crds:generate [-- --notification-manager-src <git repository>]` / `npm run crds:check [-- …]`
  *
  * Generates the CRDs of the upstream projects we deploy from their Go API types (pinned in
- * src/crdgen/versions.ts) into crds/<group>/<plural>.<group>.yaml. With --check, regenerates in a temp
+ * tools/crdgen/versions.ts) into crds/<group>/<plural>.<group>.yaml. With --check, regenerates in a temp
  * directory instead and exits 1 with a summary if the committed files differ or break the inventory.
  *
  * A source the Go module proxy does not serve (notification-manager) is generated only when a local git
@@ -12,16 +12,16 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatDifferences } from '../src/crdgen/diff.js';
-import { checkCrds, generateCrds, readGroupFiles, writeGeneratedCrds } from '../src/crdgen/generate.js';
-import { formatDuration } from '../src/crdgen/go.js';
-import { checkGroupFiles } from '../src/crdgen/inventory.js';
-import { checkProvenance } from '../src/crdgen/provenance.js';
-import { CRD_SOURCES, isLocalGitSource, type LocalGitCrdSource } from '../src/crdgen/sources.js';
+import { formatDifferences } from './crdgen/diff.js';
+import { checkCrds, generateCrds, readGroupFiles, writeGeneratedCrds } from './crdgen/generate.js';
+import { formatDuration } from './crdgen/go.js';
+import { checkGroupFiles } from './crdgen/inventory.js';
+import { checkProvenance } from './crdgen/provenance.js';
+import { CRD_SOURCES, isLocalGitSource, type LocalGitCrdSource } from './crdgen/sources.js';
 
 const CRDS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'crds');
 const LOCAL_SOURCES = CRD_SOURCES.filter(isLocalGitSource);
-const USAGE = `usage: npx tsx scripts/generate-crds.ts [--check] ${LOCAL_SOURCES.map((s) => `[${s.origin.option} <git repository>]`).join(' ')}`;
+const USAGE = `usage: npx tsx tools/generate-crds.ts [--check] ${LOCAL_SOURCES.map((s) => `[${s.origin.option} <git repository>]`).join(' ')}`;
 
 interface Arguments {
   check: boolean;
@@ -72,7 +72,7 @@ async function check(args: Arguments): Promise<number> {
     return 0;
   }
   if (result.differences.length > 0) {
-    console.log(`crds/ differs from what scripts/generate-crds.ts generates (run it without --check):`);
+    console.log(`crds/ differs from what tools/generate-crds.ts generates (run it without --check):`);
     console.log(formatDifferences(result.differences));
   }
   if (result.problems.length > 0) {
@@ -88,7 +88,7 @@ async function write(args: Arguments): Promise<number> {
     checkGroupFiles(s, g.files),
   );
   if (problems.length > 0) {
-    console.error('generated CRDs do not match the inventory in src/crdgen/sources.ts; nothing written:');
+    console.error('generated CRDs do not match the inventory in tools/crdgen/sources.ts; nothing written:');
     for (const p of problems) console.error(`  ${p}`);
     return 1;
   }

@@ -14,7 +14,7 @@ export const CRDGEN_VERSIONS = {
   /**
    * notification-manager, deployed as kubesphere/notification-manager(-operator):v2.3.0. Not on the Go module
    * proxy (neither v2.3.0, v2.3.0+incompatible nor any commit), so its API types are read from a local git
-   * repository given to scripts/generate-crds.ts; the tag must resolve to this commit.
+   * repository given to tools/generate-crds.ts; the tag must resolve to this commit.
    */
   notificationManager: {
     module: 'github.com/kubesphere/notification-manager',

@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createAuthority, exportAuthority, issueCertificate, type Authority } from '../pki/index.js';
+import { createAuthority, exportAuthority, issueCertificate, type Authority } from '../../src/pki/index.js';
 
 export interface KeyPair {
   cert: string;
