@@ -116,6 +116,10 @@ export interface MonitoringValues {
     /** Webhook serving certificate; its CA is every caBundle the templates write. PEM. */
     webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
   };
+  /** The built-in alerts (src/alerts): GlobalRuleGroups where their API is served, else PrometheusRules. */
+  alerts: {
+    form: 'GlobalRuleGroup' | 'PrometheusRule';
+  };
   etcd: {
     enabled: boolean;
     /** One Endpoints address per item of etcd.endpointIps. */
