@@ -28,9 +28,17 @@ export interface AlertGroupSpec {
   rules: AlertSpec[];
 }
 
-/** Trims the indentation and the surrounding blank lines of a multi-line expression. */
+/**
+ * Trims the indentation and the surrounding blank lines of a multi-line expression; a multi-line value
+ * put in it is indented like the line it starts on.
+ */
 export function promql(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const text = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
+  const text = strings.reduce((acc, s, i) => {
+    const upTo = acc + s;
+    if (i >= values.length) return upTo;
+    const indent = /(?:^|\n)( *)[^\n]*$/.exec(upTo)![1]!;
+    return upTo + String(values[i]).replace(/\n/g, `\n${indent}`);
+  }, '');
   const lines = text.replace(/^\n+|\s+$/g, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
