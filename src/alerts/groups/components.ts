@@ -199,6 +199,17 @@ export const KUBE_STATE_METRICS_GROUP: AlertGroupSpec = {
   ],
 };
 
+/** Share of prometheus-operator's list or watch calls that failed over 10 minutes, above 40 %. */
+function operatorFailures(call: 'list' | 'watch') {
+  return promql`
+    (
+      sum by (controller, namespace) (rate(prometheus_operator_${call}_operations_failed_total{${OPERATOR}}[10m]))
+        /
+      sum by (controller, namespace) (rate(prometheus_operator_${call}_operations_total{${OPERATOR}}[10m]))
+    ) > 0.4
+  `;
+}
+
 export const PROMETHEUS_OPERATOR_GROUP: AlertGroupSpec = {
   name: 'prometheus-operator',
   runbooks: 'prometheus-operator',
@@ -207,13 +218,7 @@ export const PROMETHEUS_OPERATOR_GROUP: AlertGroupSpec = {
       alert: 'PrometheusOperatorListErrors',
       severity: 'warning',
       for: '15m',
-      expr: promql`
-        (
-          sum by (controller, namespace) (rate(prometheus_operator_list_operations_failed_total{${OPERATOR}}[10m]))
-            /
-          sum by (controller, namespace) (rate(prometheus_operator_list_operations_total{${OPERATOR}}[10m]))
-        ) > 0.4
-      `,
+      expr: operatorFailures('list'),
       summary: 'prometheus-operator fails to list objects.',
       description:
         'The {{ $labels.controller }} controller of prometheus-operator fails many of its list calls.',
@@ -222,13 +227,7 @@ export const PROMETHEUS_OPERATOR_GROUP: AlertGroupSpec = {
       alert: 'PrometheusOperatorWatchErrors',
       severity: 'warning',
       for: '15m',
-      expr: promql`
-        (
-          sum by (controller, namespace) (rate(prometheus_operator_watch_operations_failed_total{${OPERATOR}}[10m]))
-            /
-          sum by (controller, namespace) (rate(prometheus_operator_watch_operations_total{${OPERATOR}}[10m]))
-        ) > 0.4
-      `,
+      expr: operatorFailures('watch'),
       summary: 'prometheus-operator fails to watch objects.',
       description:
         'The {{ $labels.controller }} controller of prometheus-operator fails many of its watch calls.',
@@ -549,6 +548,18 @@ export const PROMETHEUS_GROUP: AlertGroupSpec = {
   ],
 };
 
+/** A Thanos Ruler failure counter as a percentage of its total counter (5m rates), above `threshold`. */
+function thanosPercent(failures: string, total: string, threshold: number, failureSelector?: string) {
+  const failed = failureSelector ? `${THANOS}, ${failureSelector}` : THANOS;
+  return promql`
+    (
+      sum by (job, instance) (rate(${failures}{${failed}}[5m]))
+        /
+      sum by (job, instance) (rate(${total}{${THANOS}}[5m]))
+    ) * 100 > ${threshold}
+  `;
+}
+
 export const THANOS_RULE_GROUP: AlertGroupSpec = {
   name: 'thanos-rule',
   runbooks: 'thanos',
@@ -577,13 +588,11 @@ export const THANOS_RULE_GROUP: AlertGroupSpec = {
       alert: 'ThanosRuleHighRuleEvaluationFailures',
       severity: 'critical',
       for: '5m',
-      expr: promql`
-        (
-          sum by (job, instance) (rate(prometheus_rule_evaluation_failures_total{${THANOS}}[5m]))
-            /
-          sum by (job, instance) (rate(prometheus_rule_evaluations_total{${THANOS}}[5m]))
-        ) * 100 > 5
-      `,
+      expr: thanosPercent(
+        'prometheus_rule_evaluation_failures_total',
+        'prometheus_rule_evaluations_total',
+        5,
+      ),
       summary: 'Thanos Ruler fails to evaluate rules.',
       description:
         'Thanos Ruler {{ $labels.instance }} fails {{ printf "%.1f" $value }}% of its rule evaluations.',
@@ -615,13 +624,12 @@ export const THANOS_RULE_GROUP: AlertGroupSpec = {
       alert: 'ThanosRuleGrpcErrorRate',
       severity: 'warning',
       for: '5m',
-      expr: promql`
-        (
-          sum by (job, instance) (rate(grpc_server_handled_total{${THANOS}, grpc_code=~"Unknown|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded"}[5m]))
-            /
-          sum by (job, instance) (rate(grpc_server_started_total{${THANOS}}[5m]))
-        ) * 100 > 5
-      `,
+      expr: thanosPercent(
+        'grpc_server_handled_total',
+        'grpc_server_started_total',
+        5,
+        'grpc_code=~"Unknown|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded"',
+      ),
       summary: 'Thanos Ruler answers gRPC calls with errors.',
       description:
         'Thanos Ruler {{ $labels.instance }} fails {{ printf "%.1f" $value }}% of its gRPC requests.',
@@ -640,13 +648,11 @@ export const THANOS_RULE_GROUP: AlertGroupSpec = {
       alert: 'ThanosRuleQueryHighDNSFailures',
       severity: 'warning',
       for: '15m',
-      expr: promql`
-        (
-          sum by (job, instance) (rate(thanos_rule_query_apis_dns_failures_total{${THANOS}}[5m]))
-            /
-          sum by (job, instance) (rate(thanos_rule_query_apis_dns_lookups_total{${THANOS}}[5m]))
-        ) * 100 > 1
-      `,
+      expr: thanosPercent(
+        'thanos_rule_query_apis_dns_failures_total',
+        'thanos_rule_query_apis_dns_lookups_total',
+        1,
+      ),
       summary: 'Thanos Ruler cannot resolve its query endpoints.',
       description:
         'Thanos Ruler {{ $labels.instance }} fails {{ printf "%.1f" $value }}% of its DNS lookups of query endpoints.',
@@ -655,13 +661,11 @@ export const THANOS_RULE_GROUP: AlertGroupSpec = {
       alert: 'ThanosRuleAlertmanagerHighDNSFailures',
       severity: 'warning',
       for: '15m',
-      expr: promql`
-        (
-          sum by (job, instance) (rate(thanos_rule_alertmanagers_dns_failures_total{${THANOS}}[5m]))
-            /
-          sum by (job, instance) (rate(thanos_rule_alertmanagers_dns_lookups_total{${THANOS}}[5m]))
-        ) * 100 > 1
-      `,
+      expr: thanosPercent(
+        'thanos_rule_alertmanagers_dns_failures_total',
+        'thanos_rule_alertmanagers_dns_lookups_total',
+        1,
+      ),
       summary: 'Thanos Ruler cannot resolve its Alertmanagers.',
       description:
         'Thanos Ruler {{ $labels.instance }} fails {{ printf "%.1f" $value }}% of its DNS lookups of Alertmanagers.',

@@ -33,6 +33,30 @@ const burnText = {
     'Over the last {{ $labels.long }} and the last {{ $labels.short }} the API server answered too many requests with an error or too slowly: at this pace the 30-day error budget runs out early.',
 };
 
+/**
+ * Requests of a resource (the contract's namespace_<resource>:kube_pod_container_resource_requests:sum
+ * records) beyond what the nodes but the largest one can allocate; only when that remainder is positive.
+ */
+function overcommit(resource: 'cpu' | 'memory') {
+  const allocatable = `kube_node_status_allocatable{${KSM}, resource="${resource}"}`;
+  const withoutLargest = `(sum(${allocatable}) - max(${allocatable}))`;
+  return promql`
+    sum(namespace_${resource}:kube_pod_container_resource_requests:sum) - ${withoutLargest} > 0
+    and
+    ${withoutLargest} > 0
+  `;
+}
+
+/** ResourceQuota hard limits of a resource over 150 % of what the nodes can allocate. */
+function quotaOvercommit(resource: 'cpu' | 'memory') {
+  return promql`
+    sum(min without (resource) (kube_resourcequota{${KSM}, type="hard", resource=~"${resource}|requests.${resource}"}))
+      /
+    sum(kube_node_status_allocatable{${KSM}, resource="${resource}"})
+      > 1.5
+  `;
+}
+
 /** Used / hard ratio of every ResourceQuota item that has a positive hard limit. */
 const QUOTA_RATIO = promql`
   kube_resourcequota{${KSM}, type="used"}
@@ -295,13 +319,7 @@ export const KUBERNETES_GROUPS: AlertGroupSpec[] = [
         alert: 'KubeCPUOvercommit',
         severity: 'warning',
         for: '10m',
-        expr: promql`
-          sum(namespace_cpu:kube_pod_container_resource_requests:sum)
-            -
-          (sum(kube_node_status_allocatable{${KSM}, resource="cpu"}) - max(kube_node_status_allocatable{${KSM}, resource="cpu"})) > 0
-          and
-          (sum(kube_node_status_allocatable{${KSM}, resource="cpu"}) - max(kube_node_status_allocatable{${KSM}, resource="cpu"})) > 0
-        `,
+        expr: overcommit('cpu'),
         summary: 'The cluster has overcommitted CPU requests.',
         description:
           'Pods request {{ $value }} CPU cores more than the cluster could still run after losing its largest node.',
@@ -310,13 +328,7 @@ export const KUBERNETES_GROUPS: AlertGroupSpec[] = [
         alert: 'KubeMemoryOvercommit',
         severity: 'warning',
         for: '10m',
-        expr: promql`
-          sum(namespace_memory:kube_pod_container_resource_requests:sum)
-            -
-          (sum(kube_node_status_allocatable{${KSM}, resource="memory"}) - max(kube_node_status_allocatable{${KSM}, resource="memory"})) > 0
-          and
-          (sum(kube_node_status_allocatable{${KSM}, resource="memory"}) - max(kube_node_status_allocatable{${KSM}, resource="memory"})) > 0
-        `,
+        expr: overcommit('memory'),
         summary: 'The cluster has overcommitted memory requests.',
         description:
           'Pods request {{ $value | humanize }} bytes of memory more than the cluster could still run after losing its largest node.',
@@ -325,12 +337,7 @@ export const KUBERNETES_GROUPS: AlertGroupSpec[] = [
         alert: 'KubeCPUQuotaOvercommit',
         severity: 'warning',
         for: '5m',
-        expr: promql`
-          sum(min without (resource) (kube_resourcequota{${KSM}, type="hard", resource=~"cpu|requests.cpu"}))
-            /
-          sum(kube_node_status_allocatable{${KSM}, resource="cpu"})
-            > 1.5
-        `,
+        expr: quotaOvercommit('cpu'),
         summary: 'ResourceQuotas promise more CPU than the cluster has.',
         description:
           'The CPU hard limits of all ResourceQuotas are {{ $value | humanizePercentage }} of the allocatable CPU.',
@@ -339,12 +346,7 @@ export const KUBERNETES_GROUPS: AlertGroupSpec[] = [
         alert: 'KubeMemoryQuotaOvercommit',
         severity: 'warning',
         for: '5m',
-        expr: promql`
-          sum(min without (resource) (kube_resourcequota{${KSM}, type="hard", resource=~"memory|requests.memory"}))
-            /
-          sum(kube_node_status_allocatable{${KSM}, resource="memory"})
-            > 1.5
-        `,
+        expr: quotaOvercommit('memory'),
         summary: 'ResourceQuotas promise more memory than the cluster has.',
         description:
           'The memory hard limits of all ResourceQuotas are {{ $value | humanizePercentage }} of the allocatable memory.',

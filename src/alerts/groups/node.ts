@@ -13,49 +13,22 @@ import { promql, type AlertGroupSpec } from '../model.js';
 const NE = 'job="node-exporter"';
 const FS = `${NE}, fstype!="", mountpoint!=""`;
 
-function spaceFillingUp(left: number, hours: number) {
-  return promql`
-    (
-      node_filesystem_avail_bytes{${FS}} / node_filesystem_size_bytes{${FS}} * 100 < ${left}
-      and
-      predict_linear(node_filesystem_avail_bytes{${FS}}[6h], ${hours} * 3600) < 0
-      and
-      node_filesystem_readonly{${FS}} == 0
-    )
-  `;
+/**
+ * Filesystems with under `left` % of their space (`bytes`) or inodes (`files`) left, not read-only;
+ * with `hours`, also predicted (from 6h of history) to run out within that many hours.
+ */
+function filesystemLeft(what: 'bytes' | 'files', left: number, hours?: number) {
+  const [free, total] =
+    what === 'bytes'
+      ? ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes']
+      : ['node_filesystem_files_free', 'node_filesystem_files'];
+  const prediction = hours ? `\n  and\n  predict_linear(${free}{${FS}}[6h], ${hours} * 3600) < 0` : '';
+  return `(\n  ${free}{${FS}} / ${total}{${FS}} * 100 < ${left}${prediction}\n  and\n  node_filesystem_readonly{${FS}} == 0\n)`;
 }
-
-function spaceAlmostOut(left: number) {
-  return promql`
-    (
-      node_filesystem_avail_bytes{${FS}} / node_filesystem_size_bytes{${FS}} * 100 < ${left}
-      and
-      node_filesystem_readonly{${FS}} == 0
-    )
-  `;
-}
-
-function filesFillingUp(left: number, hours: number) {
-  return promql`
-    (
-      node_filesystem_files_free{${FS}} / node_filesystem_files{${FS}} * 100 < ${left}
-      and
-      predict_linear(node_filesystem_files_free{${FS}}[6h], ${hours} * 3600) < 0
-      and
-      node_filesystem_readonly{${FS}} == 0
-    )
-  `;
-}
-
-function filesAlmostOut(left: number) {
-  return promql`
-    (
-      node_filesystem_files_free{${FS}} / node_filesystem_files{${FS}} * 100 < ${left}
-      and
-      node_filesystem_readonly{${FS}} == 0
-    )
-  `;
-}
+const spaceFillingUp = (left: number, hours: number) => filesystemLeft('bytes', left, hours);
+const spaceAlmostOut = (left: number) => filesystemLeft('bytes', left);
+const filesFillingUp = (left: number, hours: number) => filesystemLeft('files', left, hours);
+const filesAlmostOut = (left: number) => filesystemLeft('files', left);
 
 const FS_WHERE = '{{ $labels.device }} mounted on {{ $labels.mountpoint }} of {{ $labels.instance }}';
 
