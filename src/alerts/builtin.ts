@@ -9,6 +9,7 @@
  * Each group goes with the role that installs what it watches (facts §2 and §7.2).
  */
 import { createHash } from 'node:crypto';
+import type { BuiltinAlertToggles } from '../config/facts.js';
 import type { KubeObject } from '../kube/client.js';
 import { ETCD_GROUP } from './groups/etcd.js';
 import { KUBERNETES_GROUPS } from './groups/kubernetes.js';
@@ -88,8 +89,29 @@ function annotations(group: AlertGroupSpec, rule: AlertSpec): Record<string, str
   return { summary: rule.summary, description: rule.description, runbook_url: runbookUrl(group, rule) };
 }
 
-/** A GlobalRuleGroup: severity a field of each rule, rule_id (and any fixed labels) its labels. */
-export function globalRuleGroup(group: AlertGroupSpec): KubeObject {
+const ENABLE_LABEL = 'alerting.kubesphere.io/enable';
+
+/** A rule's key for the console's per-rule `disable`, independent of rule_id (the original's differ). */
+export function toggleKey(rule: { alert?: string; severity?: string; for?: string }): string {
+  return `${rule.alert ?? ''}/${rule.severity ?? ''}/${rule.for ?? ''}`;
+}
+
+/** What KubeSphere's console toggles on a live GlobalRuleGroup: its enable label, rules' `disable`. */
+export function liveToggles(object: KubeObject): BuiltinAlertToggles {
+  const rules = (object as { spec?: { rules?: (AlertSpec & { disable?: boolean })[] } }).spec?.rules ?? [];
+  const enable = object.metadata.labels?.[ENABLE_LABEL];
+  return {
+    ...(enable !== undefined ? { enable } : {}),
+    disabledRules: rules.filter((r) => r.disable === true).map(toggleKey),
+  };
+}
+
+/**
+ * A GlobalRuleGroup: severity a field of each rule, rule_id (and any fixed labels) its labels. The
+ * console's toggles on the live group (`toggles`) are kept: a disabled group or rule stays disabled;
+ * the initial-configuration snapshot is always the group as we ship it.
+ */
+export function globalRuleGroup(group: AlertGroupSpec, toggles?: BuiltinAlertToggles): KubeObject {
   const object = {
     apiVersion: ALERTING_API_VERSION,
     kind: GLOBAL_RULE_GROUP,
@@ -114,11 +136,16 @@ export function globalRuleGroup(group: AlertGroupSpec): KubeObject {
   };
   // As the original: a snapshot of the item, which KubeSphere's console restores on "reset".
   const snapshot = JSON.stringify(object);
+  const disabled = new Set(toggles?.disabledRules ?? []);
   return {
     ...object,
     metadata: {
       ...object.metadata,
+      labels: { ...object.metadata.labels, [ENABLE_LABEL]: toggles?.enable ?? 'true' },
       annotations: { 'alerting.kubesphere.io/initial-configuration': snapshot },
+    },
+    spec: {
+      rules: object.spec.rules.map((r) => (disabled.has(toggleKey(r)) ? { ...r, disable: true } : r)),
     },
   } as KubeObject;
 }
@@ -158,11 +185,14 @@ export function fallbackPrometheusRule(group: AlertGroupSpec, namespace: string)
 /** The objects of one role's groups in the given form. */
 export function builtinAlertObjects(
   role: string,
-  form: AlertForm,
+  alerts: { form: AlertForm; toggles: Record<string, BuiltinAlertToggles> },
   namespace: string,
 ): { group: string; object: KubeObject }[] {
   return BUILTIN_ALERT_GROUPS.filter((g) => g.role === role).map(({ group }) => ({
     group: group.name,
-    object: form === 'GlobalRuleGroup' ? globalRuleGroup(group) : fallbackPrometheusRule(group, namespace),
+    object:
+      alerts.form === 'GlobalRuleGroup'
+        ? globalRuleGroup(group, alerts.toggles[group.name])
+        : fallbackPrometheusRule(group, namespace),
   }));
 }

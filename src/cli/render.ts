@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
@@ -27,7 +28,10 @@ export const RENDER_FLAGS = {
     default: 'v1.34.0',
     help: 'API server version (picks API versions)',
   },
-  live: { type: 'string', help: 'YAML of live objects carry-over reads (PVC, Prometheus k8s, Secrets)' },
+  live: {
+    type: 'string',
+    help: 'YAML of live objects carry-over reads (PVC, Prometheus k8s, Secrets, GlobalRuleGroups)',
+  },
   'api-versions': {
     type: 'string',
     help: 'extra group versions the cluster serves, comma-separated, e.g. alerting.kubesphere.io/v2beta1 (built-in alerts as GlobalRuleGroups)',
@@ -99,6 +103,9 @@ function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterF
   if (prom?.spec?.nodeSelector) live.prometheusNodeSelector = prom.spec.nodeSelector;
   const req = prom?.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
   if (req) live.prometheusStorageRequest = req;
+  const groups = objects.filter((o) => o.kind === GLOBAL_RULE_GROUP);
+  if (groups.length > 0)
+    live.builtinAlertToggles = Object.fromEntries(groups.map((g) => [g.metadata.name, liveToggles(g)]));
   const secret = find('Secret', WEBHOOK_SECRET) as { data?: Record<string, string> } | undefined;
   const dec = (v?: string) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
   const webhook = secret?.data

@@ -153,7 +153,7 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       placement: placement('notificationManager'),
       webhookTls: { ...facts.webhookTls },
     },
-    alerts: { form: alertForm(facts) },
+    alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
     etcd: etcd.etcd,
   };
 

@@ -63,7 +63,7 @@ export function roleManifests(
   const rendered = renderer
     .renderFolder(role.templates, values)
     .map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));
-  const alerts = builtinAlertObjects(role.name, values.alerts.form, values.namespace).map((a) => ({
+  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace).map((a) => ({
     source: `alerts/${a.group}`,
     object: a.object,
   }));

@@ -2,7 +2,8 @@
  * The built-in alerts on the real API server: without KubeSphere core's GlobalRuleGroup API they are
  * installed as PrometheusRules our Prometheus selects; once the API is served (its CRD installed,
  * here a test-only copy), the next run installs GlobalRuleGroups and deletes exactly the fallback
- * PrometheusRules — the recording rules and a user's own PrometheusRule stay as they were.
+ * PrometheusRules — the recording rules and a user's own PrometheusRule stay as they were. A group
+ * or rule disabled in KubeSphere's console stays disabled across runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FALLBACK_RULE_NAMES } from '../../src/alerts/builtin.js';
@@ -30,6 +31,7 @@ interface Rule {
   for?: string;
   severity?: string;
   labels?: Record<string, string>;
+  disable?: boolean;
 }
 type PrometheusRule = KubeObject & { spec: { groups: { name: string; rules: Rule[] }[] } };
 type GlobalRuleGroup = KubeObject & { spec: { rules: Rule[] } };
@@ -157,5 +159,19 @@ describe('built-in alerts', () => {
     expect(groupsAfter).toEqual(groupsBefore);
     const user = (await prometheusRules()).find((r) => r.metadata.name === USER_RULE);
     expect(user?.metadata.resourceVersion).toBe(userRuleVersion);
+  });
+
+  it("a group or a rule disabled the way KubeSphere's console does it stays disabled after the next run", async () => {
+    const path = `${GLOBAL_RULE_GROUPS}/kubernetes-apps`;
+    const live = await admin.get<GlobalRuleGroup>(path);
+    live.metadata.labels = { ...live.metadata.labels, 'alerting.kubesphere.io/enable': 'false' };
+    live.spec.rules.find((r) => r.alert === 'KubePodNotReady')!.disable = true;
+    await admin.request('PUT', path, { body: live });
+
+    await op.runAfter(() => mergePatch(admin, ccPath(ns), { status: { monitoring: null } }));
+    const after = await admin.get<GlobalRuleGroup>(path);
+    expect(after.metadata.labels?.['alerting.kubesphere.io/enable']).toBe('false');
+    expect(after.spec.rules.filter((r) => r.disable).map((r) => r.alert)).toEqual(['KubePodNotReady']);
+    expect(after.spec.rules).toHaveLength(15);
   });
 });

@@ -1,7 +1,16 @@
-/** The condition BuiltinAlerts a run sets, from its plan: which form, how many rules and objects. */
+/**
+ * The condition BuiltinAlerts a run sets, from its plan (which form, how many rules and objects), and
+ * the console's toggles on live GlobalRuleGroups, which a run keeps.
+ */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { ALERTING_API_VERSION } from '../../../src/alerts/builtin.js';
+import {
+  ALERTING_API_VERSION,
+  BUILTIN_ALERT_GROUPS,
+  globalRuleGroup,
+  liveToggles,
+  toggleKey,
+} from '../../../src/alerts/builtin.js';
 import { builtinAlertsState } from '../../../src/installer/builtin-alerts.js';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import { makePlan } from '../../../src/installer/plan.js';
@@ -39,5 +48,32 @@ describe('condition BuiltinAlerts', () => {
   it('False with external monitoring: nothing installed', async () => {
     const spec = { ...sampleSpec(), common: { monitoring: { type: 'external' } } };
     expect(builtinAlertsState(await plan(spec))).toMatchObject({ status: 'False', reason: 'NotInstalled' });
+  });
+});
+
+describe('the console toggles on a live GlobalRuleGroup', () => {
+  const group = BUILTIN_ALERT_GROUPS.find((g) => g.group.name === 'kubernetes-apps')!.group;
+  type Rules = { spec: { rules: { alert: string; disable?: boolean }[] } };
+
+  it('are read from its enable label and the rules marked disable', () => {
+    const live = globalRuleGroup(group) as ReturnType<typeof globalRuleGroup> & Rules;
+    live.metadata.labels!['alerting.kubesphere.io/enable'] = 'false';
+    live.spec.rules[1]!.disable = true;
+    expect(liveToggles(live)).toEqual({ enable: 'false', disabledRules: [toggleKey(group.rules[1]!)] });
+    expect(liveToggles(globalRuleGroup(group))).toEqual({ enable: 'true', disabledRules: [] });
+  });
+
+  it('are kept by the next apply, while the initial-configuration snapshot stays as shipped', () => {
+    const kept = globalRuleGroup(group, {
+      enable: 'false',
+      disabledRules: ['KubePodNotReady/warning/15m'],
+    }) as ReturnType<typeof globalRuleGroup> & Rules;
+    expect(kept.metadata.labels).toMatchObject({ 'alerting.kubesphere.io/enable': 'false' });
+    expect(kept.spec.rules.filter((r) => r.disable).map((r) => r.alert)).toEqual(['KubePodNotReady']);
+    const snapshot = JSON.parse(
+      kept.metadata.annotations!['alerting.kubesphere.io/initial-configuration']!,
+    ) as ReturnType<typeof globalRuleGroup> & Rules;
+    expect(snapshot.metadata.labels).toMatchObject({ 'alerting.kubesphere.io/enable': 'true' });
+    expect(snapshot.spec.rules.some((r) => r.disable)).toBe(false);
   });
 });
