@@ -1,5 +1,6 @@
 /**
- * `ks-installer render -f <cc.yaml> [--nodes N] [--kubernetes-version vX.Y.Z] [--live objects.yaml]`:
+ * `ks-installer render -f <cc.yaml> [--nodes N] [--kubernetes-version vX.Y.Z] [--live objects.yaml]
+ * [--api-versions group/version,...]`:
  * prints, offline, every manifest a run would apply, as one YAML stream in apply order. Facts come
  * from the flags; carry-over reads the live PVC, Prometheus and Secrets from --live. The same plan
  * code as `run` makes the list, so what this prints is what a run applies.
@@ -7,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
@@ -27,7 +29,14 @@ export const RENDER_FLAGS = {
     default: 'v1.34.0',
     help: 'API server version (picks API versions)',
   },
-  live: { type: 'string', help: 'YAML of live objects carry-over reads (PVC, Prometheus k8s, Secrets)' },
+  live: {
+    type: 'string',
+    help: 'YAML of live objects carry-over reads (PVC, Prometheus k8s, Secrets, GlobalRuleGroups)',
+  },
+  'api-versions': {
+    type: 'string',
+    help: 'extra group versions the cluster serves, comma-separated, e.g. alerting.kubesphere.io/v2beta1 (built-in alerts as GlobalRuleGroups)',
+  },
   help: { type: 'boolean', short: 'h', default: false, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -50,6 +59,24 @@ function servedFor(version: string): string[] {
     ...(minor >= 21 ? ['policy/v1'] : []),
     ...(minor < 25 ? ['policy/v1beta1'] : []),
   ];
+}
+
+/**
+ * Like helm's --api-versions: what a cluster serves beyond the built-in groups. Offline, nothing else
+ * is assumed, so without alerting.kubesphere.io/v2beta1 here the built-in alerts render as the
+ * fallback PrometheusRules.
+ */
+function apiVersions(flag: string | undefined): string[] {
+  const list = (flag ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const bad = list.find((v) => !/^([a-z0-9.-]+\/)?v\d+([a-z]+\d+)?$/.test(v));
+  if (bad)
+    throw new UsageError(
+      `--api-versions: "${bad}" is not a group version like alerting.kubesphere.io/v2beta1`,
+    );
+  return list;
 }
 
 function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterFacts['webhookTls'] } {
@@ -77,6 +104,9 @@ function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterF
   if (prom?.spec?.nodeSelector) live.prometheusNodeSelector = prom.spec.nodeSelector;
   const req = prom?.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
   if (req) live.prometheusStorageRequest = req;
+  const groups = objects.filter((o) => o.kind === GLOBAL_RULE_GROUP);
+  if (groups.length > 0)
+    live.builtinAlertToggles = Object.fromEntries(groups.map((g) => [g.metadata.name, liveToggles(g)]));
   const secret = find('Secret', WEBHOOK_SECRET) as { data?: Record<string, string> } | undefined;
   const dec = (v?: string) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
   const webhook = secret?.data
@@ -104,7 +134,7 @@ export async function render(argv: string[]): Promise<string> {
   const facts: ClusterFacts = {
     nodeCount: nodes,
     kubernetesVersion: version,
-    servedApiVersions: servedFor(version),
+    servedApiVersions: [...servedFor(version), ...apiVersions(flags['api-versions'])],
     live,
     webhookTls: webhook ?? (await issueWebhookTls()),
   };

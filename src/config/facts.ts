@@ -13,6 +13,18 @@ export interface LiveFacts {
   prometheusNodeSelector?: Record<string, string>;
   /** Whether Secret kube-etcd-client-certs exists in the monitoring namespace. */
   etcdClientCertsSecret: boolean;
+  /**
+   * Where the built-in alerts are GlobalRuleGroups: per group that exists, what KubeSphere's console
+   * toggles on it, which the next run keeps (src/alerts/builtin.ts).
+   */
+  builtinAlertToggles?: Record<string, BuiltinAlertToggles>;
+}
+
+export interface BuiltinAlertToggles {
+  /** The live value of the label alerting.kubesphere.io/enable, when set. */
+  enable?: string;
+  /** Rules with `disable: true`, each as `<alert>/<severity>/<for>`. */
+  disabledRules: string[];
 }
 
 export interface ClusterFacts {

@@ -3,6 +3,7 @@
  * (facts §3, §4, §6). Precedence everywhere: spec > live cluster > default. Each deliberate
  * difference from the original is marked "Correction:" (or "Addition:") next to the code.
  */
+import { ALERTING_API_VERSION } from '../alerts/builtin.js';
 import { compareVersions } from '../render/version.js';
 import type { PlacedWorkload } from './defaults.js';
 import {
@@ -56,6 +57,12 @@ function pdbApiVersion(facts: ClusterFacts): MonitoringValues['apiVersions']['po
   } catch {
     return 'policy/v1';
   }
+}
+
+// Addition: the built-in alerts as GlobalRuleGroups only where KubeSphere core serves their API (the original
+// applied them unconditionally and failed without it); elsewhere as PrometheusRules our Prometheus evaluates.
+function alertForm(facts: ClusterFacts): MonitoringValues['alerts']['form'] {
+  return facts.servedApiVersions.includes(ALERTING_API_VERSION) ? 'GlobalRuleGroup' : 'PrometheusRule';
 }
 
 export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts): ResolvedValues {
@@ -146,6 +153,7 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       placement: placement('notificationManager'),
       webhookTls: { ...facts.webhookTls },
     },
+    alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
     etcd: etcd.etcd,
   };
 

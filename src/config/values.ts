@@ -7,6 +7,8 @@
  * and the cluster facts) and the templates (which only print them).
  */
 
+import type { BuiltinAlertToggles } from './facts.js';
+
 export const MONITORING_NAMESPACE = 'kubesphere-monitoring-system';
 export const FEDERATED_NAMESPACE = 'kubesphere-monitoring-federated';
 
@@ -115,6 +117,12 @@ export interface MonitoringValues {
     placement: Placement;
     /** Webhook serving certificate; its CA is every caBundle the templates write. PEM. */
     webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
+  };
+  /** The built-in alerts (src/alerts): GlobalRuleGroups where their API is served, else PrometheusRules. */
+  alerts: {
+    form: 'GlobalRuleGroup' | 'PrometheusRule';
+    /** The console's toggles on existing GlobalRuleGroups, kept (facts: live.builtinAlertToggles). */
+    toggles: Record<string, BuiltinAlertToggles>;
   };
   etcd: {
     enabled: boolean;

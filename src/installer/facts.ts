@@ -3,7 +3,8 @@
  * (a paginated metadata-only list), the server version and served APIs, and the live objects whose
  * settings carry over (Prometheus PVC size, retention, nodeSelector) or that must exist (etcd certs).
  */
-import type { ClusterFacts, LiveFacts } from '../config/facts.js';
+import { ALERTING_API_VERSION, BUILTIN_ALERT_GROUPS, liveToggles } from '../alerts/builtin.js';
+import type { BuiltinAlertToggles, ClusterFacts, LiveFacts } from '../config/facts.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
@@ -50,6 +51,16 @@ export async function readLiveFacts(
   return live;
 }
 
+/** The built-in GlobalRuleGroups that exist, by name (read one by name each: get is all the RBAC allows). */
+async function readBuiltinAlertToggles(client: KubeClient): Promise<Record<string, BuiltinAlertToggles>> {
+  const found = await Promise.all(
+    BUILTIN_ALERT_GROUPS.map(({ group }) =>
+      client.getOrUndefined(`/apis/${ALERTING_API_VERSION}/globalrulegroups/${group.name}`),
+    ),
+  );
+  return Object.fromEntries(found.flatMap((o) => (o ? [[o.metadata.name, liveToggles(o)] as const] : [])));
+}
+
 export type GatheredFacts = Omit<ClusterFacts, 'webhookTls'>;
 
 export async function gatherFacts(client: KubeClient, mapper: RestMapper): Promise<GatheredFacts> {
@@ -59,6 +70,7 @@ export async function gatherFacts(client: KubeClient, mapper: RestMapper): Promi
     mapper.servedGroupVersions(),
     readLiveFacts(client),
   ]);
+  if (served.includes(ALERTING_API_VERSION)) live.builtinAlertToggles = await readBuiltinAlertToggles(client);
   return {
     nodeCount: nodes.items.length,
     kubernetesVersion: version.gitVersion,

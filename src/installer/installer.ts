@@ -12,6 +12,12 @@ import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import { applyPlan, type RoleOutcome } from './apply-plan.js';
+import {
+  BUILTIN_ALERTS_CONDITION,
+  builtinAlertsState,
+  pruneFallbackRules,
+  type BuiltinAlertsState,
+} from './builtin-alerts.js';
 import { gatherFacts } from './facts.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
 import { ROLES, type Role } from './roles.js';
@@ -148,6 +154,8 @@ export class Installer implements Reconciler {
     let roles: RoleOutcome[] = [];
     let warnings: ValueWarning[] = [];
     let expanding = false;
+    let alerts: BuiltinAlertsState | undefined;
+    let pruned: string[] = [];
     let at = { index: 0, role: 'facts' };
     try {
       const factsStarted = performance.now();
@@ -189,6 +197,16 @@ export class Installer implements Reconciler {
         },
       });
       warnings = [...plan.warnings];
+      alerts = builtinAlertsState(plan);
+      // Installed as GlobalRuleGroups: the fallback PrometheusRules of earlier runs go, by name.
+      if (alerts.reason === 'GlobalRuleGroups') {
+        at = { index: roles.length - 1, role: 'builtin alerts' };
+        pruned = await pruneFallbackRules(this.deps.client, plan.values.namespace);
+      }
+      logger.info(
+        `builtin alerts: ${alerts.message}${pruned.length ? `; deleted the fallback PrometheusRules ${pruned.join(', ')}` : ''}`,
+        { [JSON_ONLY]: { form: alerts.reason, pruned } },
+      );
       // Existing Prometheus volumes grow to the size the CR now asks for, where their StorageClass allows it.
       if (roles.some((r) => r.name === 'prometheus-stack' && !r.skipped)) {
         const v = plan.values;
@@ -208,6 +226,7 @@ export class Installer implements Reconciler {
     }
     const requeue = expanding ? { requeueAfterMs: EXPANSION_RECHECK_MS } : {};
 
+    if (alerts) cond(BUILTIN_ALERTS_CONDITION, alerts.status, alerts.reason, alerts.message);
     // Warnings: one condition each, True while it applies; earlier ones that no longer apply turn False.
     const current = new Set(warnings.map((w) => w.type));
     for (const w of warnings) cond(w.type, 'True', w.reason, w.message);
@@ -216,7 +235,7 @@ export class Installer implements Reconciler {
         cond(c.type, 'False', 'Resolved', 'no longer applies');
       }
     }
-    const changed = roles.reduce((n, r) => n + r.created + r.changed, 0);
+    const changed = roles.reduce((n, r) => n + r.created + r.changed, 0) + pruned.length;
     const objects = roles.reduce((n, r) => n + r.objects, 0);
     const durationMs = performance.now() - started;
     const summary = plan.values.external

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { builtinAlertObjects } from '../alerts/builtin.js';
 import type { MonitoringValues } from '../config/values.js';
 import type { KubeObject } from '../kube/client.js';
 import type { Renderer } from '../render/renderer.js';
@@ -29,7 +30,7 @@ export function projectRoot(): string {
 }
 
 export interface ManifestSource {
-  /** `crds/<folder>/<file>` or `templates/<folder>/<file>`. */
+  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
   source: string;
   object: KubeObject;
 }
@@ -53,7 +54,7 @@ export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
   return result;
 }
 
-/** Every object a role applies, CRDs first, in apply order. */
+/** Every object a role applies, CRDs first, then its templates', then its built-in alert groups. */
 export function roleManifests(
   role: Role,
   values: MonitoringValues,
@@ -67,5 +68,9 @@ export function roleManifests(
   const rendered = renderer
     .renderFolder(role.templates, values)
     .map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));
-  return [...crds, ...rendered];
+  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace).map((a) => ({
+    source: `alerts/${a.group}`,
+    object: a.object,
+  }));
+  return [...crds, ...rendered, ...alerts];
 }

@@ -3,7 +3,9 @@
  * (SubjectAccessReview for every request a full plan and the code make, and no rule left unused),
  * then the operator run AS the chart's ServiceAccount with the Deployment's own args until
  * monitoring is enabled, requests outside the rules denied, and `helm upgrade` / `helm uninstall`
- * leaving the CRD and the ClusterConfiguration in place.
+ * leaving the CRD and the ClusterConfiguration in place. KubeSphere core's GlobalRuleGroup API is
+ * served here (test-only CRD), so the plan and the run install the built-in alerts as GlobalRuleGroups
+ * and delete the fallback PrometheusRules: the one delete the chart grants.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import {
   type Access,
 } from '../unit/chart/access.js';
 import { CHART_DIR, helm, ROOT, rulesOf, type HelmResult } from '../unit/chart/helm.js';
+import { installGlobalRuleGroupCrd, removeGlobalRuleGroupCrd } from './alerting-crd.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { ccPath, clusterEvents, mergePatch, MONITORING_NS, sampleClusterConfiguration } from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
@@ -217,12 +220,14 @@ describe('helm chart ks-installer on the API server', () => {
     ns = await createTestNamespace(admin, 'chart');
     release = `ks-installer-${ns.slice('chart-'.length)}`;
     tmp = mkdtempSync(path.join(tmpdir(), 'ks-installer-chart-'));
+    await installGlobalRuleGroupCrd(admin);
   });
 
   afterAll(async () => {
     await op?.stop();
     if (installed) await helmIn(['uninstall', release]);
     rmSync(tmp, { recursive: true, force: true });
+    await removeGlobalRuleGroupCrd(admin);
   });
 
   it('helm install creates the CRD, the operator, its permissions and the ClusterConfiguration file', async () => {
@@ -267,6 +272,7 @@ describe('helm chart ks-installer on the API server', () => {
   it('allows the ServiceAccount every request of a full plan and of the code, and grants nothing they do not need', async () => {
     const plan = await fullPlan();
     expect(plan.roles.filter((r) => r.skip).map((r) => r.role.name)).toEqual([]);
+    expect(plan.values.alerts.form).toBe('GlobalRuleGroup');
     const manifests = plan.roles.flatMap((r) => r.manifests);
     // Discovery must know the plan's custom kinds: install their CRDs as the operator would.
     const crds = manifests.filter((m) => m.object.kind === 'CustomResourceDefinition').map((m) => m.object);
@@ -427,6 +433,15 @@ describe('helm chart ks-installer on the API server', () => {
         }),
       ),
     ).toBe(403);
+    // The one delete: the fallback alert PrometheusRules by name, never our recording rules or a user's.
+    const rules = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheusrules`;
+    expect(await statusOf(sa.request('DELETE', `${rules}/prometheus-k8s-rules`, { query: dryRun }))).toBe(
+      403,
+    );
+    expect(await statusOf(sa.request('DELETE', `${rules}/team-alerts`, { query: dryRun }))).toBe(403);
+    expect([200, 404]).toContain(
+      await statusOf(sa.request('DELETE', `${rules}/builtin-alerts-etcd`, { query: dryRun })),
+    );
     // Creating bindings is allowed, but not to a role outside the named ones: no escalation.
     expect(
       await statusOf(

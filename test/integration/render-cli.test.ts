@@ -149,6 +149,8 @@ describe('ks-installer render', () => {
   let fiveNodes: Result;
   let live: Result;
   let invalid: Result;
+  let withAlertingApi: Result;
+  let badApiVersion: Result;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'render-cli-'));
@@ -166,11 +168,13 @@ describe('ks-installer render', () => {
     bad.spec!.etcd = { monitoring: true, endpointIps: 'localhost', port: 2379, tlsEnable: false };
     const badFile = path.join(dir, 'invalid.yaml');
     writeFileSync(badFile, yaml.dump(bad));
-    [sample, fiveNodes, live, invalid] = await Promise.all([
+    [sample, fiveNodes, live, invalid, withAlertingApi, badApiVersion] = await Promise.all([
       render(['-f', SAMPLE]),
       render(['-f', SAMPLE, '--nodes', '5']),
       render(['-f', SAMPLE, '--live', liveFile]),
       render(['-f', badFile]),
+      render(['-f', SAMPLE, '--api-versions', 'alerting.kubesphere.io/v2beta1']),
+      render(['-f', SAMPLE, '--api-versions', 'alerting']),
     ]);
   });
 
@@ -213,6 +217,19 @@ describe('ks-installer render', () => {
         .storage;
     expect(size(sample)).toBe('20Gi');
     expect(size(live)).toBe('50Gi');
+  });
+
+  it('prints the built-in alerts as fallback PrometheusRules, or as GlobalRuleGroups with --api-versions', () => {
+    const alerts = (r: Result) =>
+      objectsOf(r)
+        .filter((o) => o.kind === 'GlobalRuleGroup' || o.metadata.name.startsWith('builtin-alerts-'))
+        .map((o) => o.kind);
+    // The sample has etcd monitoring off: 20 of the 21 groups.
+    expect(alerts(sample)).toEqual(Array(20).fill('PrometheusRule'));
+    expect(withAlertingApi.code).toBe(0);
+    expect(alerts(withAlertingApi)).toEqual(Array(20).fill('GlobalRuleGroup'));
+    expect(badApiVersion.code).toBe(2);
+    expect(badApiVersion.stderr).toContain('--api-versions');
   });
 
   it('an invalid spec exits 2, prints nothing on stdout, and names the field on stderr', () => {

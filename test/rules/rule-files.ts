@@ -80,9 +80,26 @@ export async function renderRuleObjects(
       if (o.kind === 'PrometheusRule') {
         out.push({ kind: o.kind, name: o.metadata.name, groups: o.spec?.groups ?? [] });
       }
+      if (o.kind === 'GlobalRuleGroup')
+        out.push(globalRuleGroupAsRuleObject(m.object as unknown as GlobalRuleGroupLike));
     }
   }
   return out;
+}
+
+interface GlobalRuleGroupLike {
+  kind: string;
+  metadata: { name: string };
+  spec: { rules: (RuleGroup['rules'][number] & { severity?: string })[] };
+}
+
+/** A GlobalRuleGroup as the one rule group it stands for: `severity`, a field of each rule, becomes a label. */
+export function globalRuleGroupAsRuleObject(o: GlobalRuleGroupLike): RenderedRuleObject {
+  const rules = o.spec.rules.map(({ severity, labels, ...rule }) => ({
+    ...rule,
+    labels: { ...labels, ...(severity ? { severity } : {}) },
+  }));
+  return { kind: o.kind, name: o.metadata.name, groups: [{ name: o.metadata.name, rules }] };
 }
 
 /** Writes one Prometheus rule file per object that has groups; returns their paths in order. */

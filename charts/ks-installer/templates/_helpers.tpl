@@ -77,3 +77,32 @@ renders, so they cannot drift.
 - prometheus-k8s-config
 - notification-manager-leader-election-role
 {{- end -}}
+
+{{/*
+The fallback PrometheusRules of the built-in alerts (src/alerts/builtin.ts, FALLBACK_RULE_NAMES):
+once KubeSphere core serves GlobalRuleGroups, a run deletes these, by name, and nothing else. The
+chart's unit test compares the list with the operator's.
+*/}}
+{{- define "ks-installer.fallbackAlertRules" -}}
+- builtin-alerts-prometheus-operator
+- builtin-alerts-config-reloaders
+- builtin-alerts-prometheus
+- builtin-alerts-kubernetes-apps
+- builtin-alerts-kubernetes-resources
+- builtin-alerts-kubernetes-storage
+- builtin-alerts-kubernetes-system
+- builtin-alerts-kube-apiserver-slos
+- builtin-alerts-kubernetes-system-apiserver
+- builtin-alerts-kubernetes-system-kubelet
+- builtin-alerts-kubernetes-system-scheduler
+- builtin-alerts-kubernetes-system-controller-manager
+- builtin-alerts-ks-apiserver
+- builtin-alerts-ks-controller-manager
+- builtin-alerts-general-rules
+- builtin-alerts-thanos-rule
+- builtin-alerts-node-exporter
+- builtin-alerts-node-network
+- builtin-alerts-kube-state-metrics
+- builtin-alerts-alertmanager-rules
+- builtin-alerts-etcd
+{{- end -}}

@@ -4,6 +4,7 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC } from '../../../src/installer/facts.js';
 import { WEBHOOK_SECRET } from '../../../src/installer/webhook-tls.js';
@@ -153,6 +154,14 @@ export function codeAccesses(
       name: WEBHOOK_SECRET,
       why: 'src/installer/webhook-tls.ts: reuse of the webhook certificate',
     },
+    ...FALLBACK_RULE_NAMES.map((name) => ({
+      verb: 'delete',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      namespace: mon,
+      name,
+      why: 'src/installer/builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
+    })),
     { ...cc, verb: 'list', why: 'src/controller/watch.ts: list by name' },
     { ...cc, verb: 'watch', why: 'src/controller/watch.ts: watch by name' },
     { ...cc, verb: 'get', why: 'src/controller: read of the ClusterConfiguration' },

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
   CHART_DIR,
@@ -103,11 +104,16 @@ describe('charts/ks-installer', () => {
       }
     });
 
-    it('never lists, watches or deletes Secrets, and deletes nothing', () => {
+    it('never lists, watches or deletes Secrets, and deletes only the fallback alert PrometheusRules by name', () => {
       const rules = [...rulesOf(findObject(objects, 'ClusterRole')), ...rulesOf(findObject(objects, 'Role'))];
-      expect(rules.filter((r) => r.verbs.some((v) => v === 'delete' || v === 'deletecollection'))).toEqual(
-        [],
-      );
+      expect(rules.filter((r) => r.verbs.some((v) => v === 'delete' || v === 'deletecollection'))).toEqual([
+        {
+          apiGroups: ['monitoring.coreos.com'],
+          resources: ['prometheusrules'],
+          resourceNames: [...FALLBACK_RULE_NAMES],
+          verbs: ['delete'],
+        },
+      ]);
       const secrets = rules.filter((r) => r.resources?.includes('secrets'));
       expect(secrets.flatMap((r) => r.verbs).filter((v) => ['list', 'watch'].includes(v))).toEqual([]);
     });

@@ -1,0 +1,64 @@
+/**
+ * The run's side of the built-in alerts (src/alerts): which form this run installed, shown as the
+ * condition BuiltinAlerts, and the switch-over. Once GlobalRuleGroups are installed the fallback
+ * PrometheusRules are deleted, by name, each one we may have created and nothing else (the
+ * operator's RBAC allows delete on exactly those names).
+ */
+import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../alerts/builtin.js';
+import { ApiError, type KubeClient } from '../kube/client.js';
+import type { Plan } from './plan.js';
+
+export const BUILTIN_ALERTS_CONDITION = 'BuiltinAlerts';
+
+export interface BuiltinAlertsState {
+  status: 'True' | 'False';
+  /** GlobalRuleGroups, PrometheusRules or NotInstalled. */
+  reason: string;
+  message: string;
+}
+
+/** What the plan installs, for the condition and the log. */
+export function builtinAlertsState(plan: Plan): BuiltinAlertsState {
+  const objects = plan.roles.flatMap((r) => r.manifests).filter((m) => m.source.startsWith('alerts/'));
+  if (objects.length === 0) {
+    return {
+      status: 'False',
+      reason: 'NotInstalled',
+      message: 'no built-in alerts: common.monitoring.type is external',
+    };
+  }
+  const rules = objects.reduce((n, m) => {
+    const spec = (m.object as unknown as { spec: { rules?: unknown[]; groups?: { rules: unknown[] }[] } })
+      .spec;
+    return n + (spec.rules?.length ?? spec.groups?.reduce((k, g) => k + g.rules.length, 0) ?? 0);
+  }, 0);
+  if (plan.values.alerts.form === 'GlobalRuleGroup') {
+    return {
+      status: 'True',
+      reason: 'GlobalRuleGroups',
+      message: `${rules} alerting rules in ${objects.length} GlobalRuleGroups: ${ALERTING_API_VERSION} is served, KubeSphere evaluates them`,
+    };
+  }
+  return {
+    status: 'True',
+    reason: 'PrometheusRules',
+    message: `${rules} alerting rules in ${objects.length} PrometheusRules builtin-alerts-* in ${plan.values.namespace}, evaluated by Prometheus k8s: ${ALERTING_API_VERSION} is not served`,
+  };
+}
+
+/** Deletes every fallback PrometheusRule that exists; returns the names deleted. */
+export async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
+  const base = `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules`;
+  const deleted = await Promise.all(
+    FALLBACK_RULE_NAMES.map(async (name) => {
+      try {
+        await client.request('DELETE', `${base}/${name}`);
+        return name;
+      } catch (err) {
+        if (err instanceof ApiError && err.notFound) return undefined;
+        throw err;
+      }
+    }),
+  );
+  return deleted.filter((n): n is string => n !== undefined);
+}
