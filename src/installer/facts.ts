@@ -5,6 +5,7 @@
  */
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
+import { liveSecurityContext } from '../config/prometheus-security.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -16,6 +17,7 @@ interface PrometheusLive {
   spec?: {
     retention?: string;
     nodeSelector?: Record<string, string>;
+    securityContext?: Record<string, unknown>;
     storage?: { volumeClaimTemplate?: { spec?: { resources?: { requests?: { storage?: string } } } } };
   };
 }
@@ -42,6 +44,8 @@ export async function readLiveFacts(
   const pvcSize = pvc?.spec?.resources?.requests?.storage;
   if (pvcSize) live.prometheusPvcSize = pvcSize;
   const spec = prometheus?.spec;
+  const securityContext = liveSecurityContext(prometheus);
+  if (securityContext) live.prometheusSecurityContext = securityContext;
   if (spec?.retention) live.prometheusRetention = spec.retention;
   if (spec?.nodeSelector && Object.keys(spec.nodeSelector).length > 0)
     live.prometheusNodeSelector = spec.nodeSelector;
