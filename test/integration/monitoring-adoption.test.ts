@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
+import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
@@ -94,6 +95,8 @@ function originals(objects: Map<string, Obj>): Obj[] {
   prom.spec.retention = '15d';
   prom.spec.storage.volumeClaimTemplate.spec.resources.requests.storage = '50Gi';
   prom.spec.walCompression = true;
+  // The original ran Prometheus as root: its TSDB on the volume is root's.
+  prom.spec.securityContext = { ...ORIGINAL_PROMETHEUS_SECURITY_CONTEXT };
   const svc = take('Service/prometheus-k8s');
   const sm = take('ServiceMonitor/node-exporter');
   return [operator, ds, prom, svc, sm];
@@ -175,7 +178,9 @@ describe('adopting a cluster set up by the original installer', () => {
 
   afterAll(async () => {
     if (op) expect(await op.stop()).toBe(0);
+    // No volume and no root Prometheus left for the next file to carry over.
     await deletePvc(admin, PVC);
+    await deleteAndWait(admin, ADOPTED.prometheus);
   });
 
   it('the simulated original objects are client-side applied', async () => {
@@ -188,7 +193,7 @@ describe('adopting a cluster set up by the original installer', () => {
     }
   });
 
-  it('the first run converges without conflicts and keeps the volume size and the retention', async () => {
+  it('the first run converges without conflicts and keeps the volume size, the retention and the user', async () => {
     op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
     await op.waitFor(/run (succeeded|failed)/, 120_000);
     expect(op.lines.filter((l) => /conflict/i.test(l))).toEqual([]);
@@ -200,6 +205,8 @@ describe('adopting a cluster set up by the original installer', () => {
     const prom = await admin.get<Obj>(ADOPTED.prometheus);
     expect(prom.spec.retention).toBe('15d');
     expect(prom.spec.storage.volumeClaimTemplate.spec.resources.requests.storage).toBe('50Gi');
+    // Still root, the owner of the data on the volume (src/config/prometheus-security.ts).
+    expect(prom.spec.securityContext).toEqual(ORIGINAL_PROMETHEUS_SECURITY_CONTEXT);
     const pvc = await admin.get<Obj>(`/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${PVC}`);
     expect(pvc.metadata.uid).toBe(pvcUid);
     expect(pvc.spec.resources.requests.storage).toBe('50Gi');
