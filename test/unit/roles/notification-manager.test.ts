@@ -317,8 +317,12 @@ describe('role notification-manager', () => {
       expect(main.ports).toEqual([{ name: 'webhook-server', containerPort: 9443, protocol: 'TCP' }]);
       expect(main.volumeMounts).toEqual([
         { name: 'cert', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: true },
+        { name: 'host-time', mountPath: '/etc/localtime', readOnly: true },
       ]);
-      expect(pod?.volumes).toEqual([{ name: 'cert', secret: { secretName: SECRET, defaultMode: 0o644 } }]);
+      expect(pod?.volumes).toEqual([
+        { name: 'cert', secret: { secretName: SECRET, defaultMode: 0o644 } },
+        { name: 'host-time', hostPath: { path: '/etc/localtime', type: '' } },
+      ]);
       expect(
         find<IService>(objects, 'Service', 'notification-manager-controller-metrics').spec?.ports,
       ).toEqual([{ name: 'https', port: 8443, targetPort: 'https', protocol: 'TCP' }]);
