@@ -11,18 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
 import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
-import { loadCrds } from '../../src/installer/manifests.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
-import { applyObjects } from '../../src/kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
+  ensureMonitoringCrds,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
@@ -135,22 +133,8 @@ describe('adopting a cluster set up by the original installer', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('mon-adopt'));
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
     // The original installed the prometheus-operator CRDs too; here they only have to exist.
-    await applyObjects(
-      admin,
-      new RestMapper(admin),
-      loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object),
-      {
-        fieldManager: 'test-setup',
-      },
-    );
+    await ensureMonitoringCrds(admin);
     // Start from the original's objects only: whatever an earlier test left under these names goes.
     for (const p of Object.values(ADOPTED)) await deleteAndWait(admin, p);
     await deletePvc(admin, PVC);

@@ -8,6 +8,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/clien
 import {
   ccPath,
   createClusterConfiguration,
+  createEtcdClientCertsSecret,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
@@ -58,15 +59,7 @@ describe('etcd monitoring', () => {
       .catch((e: unknown) => {
         if (!(e instanceof ApiError && e.conflict)) throw e;
       });
-    await deleteSecret();
-    await admin.request('POST', `/api/v1/namespaces/${MONITORING_NS}/secrets`, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: SECRET },
-        stringData: { 'etcd-client-ca.crt': 'ca', 'etcd-client.crt': 'cert', 'etcd-client.key': 'key' },
-      },
-    });
+    await createEtcdClientCertsSecret(admin);
     op = await startOperatorFor(ns);
   });
 

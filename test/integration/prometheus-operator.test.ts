@@ -18,19 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
 import { resolveTestTool } from '../../src/envtest/test-tools.js';
-import { loadCrds } from '../../src/installer/manifests.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
-import { applyObjects } from '../../src/kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import {
   ccPath,
   createClusterConfiguration,
+  createEtcdClientCertsSecret,
+  ensureMonitoringCrds,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
-  ROOT,
   sampleClusterConfiguration,
   startOperatorFor,
 } from './fixtures.js';
@@ -77,6 +75,12 @@ const ALERTMANAGER_RESOURCES = {
 function snake(r: Record<string, unknown>): Record<string, unknown> {
   const keys: Record<string, string> = { sourceLabels: 'source_labels', targetLabel: 'target_label' };
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [keys[k] ?? k, v]));
+}
+
+function expectPlacement(pod: Obj): void {
+  expect({ nodeSelector: pod.nodeSelector, tolerations: pod.tolerations, affinity: pod.affinity }).toEqual(
+    PLACEMENT,
+  );
 }
 
 /** A generated relabel config has every field ours sets, with the same value. */
@@ -150,19 +154,7 @@ describe('a real prometheus-operator reads what we install', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('promop'));
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
-    await applyObjects(
-      admin,
-      new RestMapper(admin),
-      loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object),
-      { fieldManager: 'test-setup' },
-    );
+    await ensureMonitoringCrds(admin);
     await deleteOperatorGenerated(admin);
     await deletePrometheus(admin);
     await deletePvc(admin);
@@ -189,15 +181,7 @@ describe('a real prometheus-operator reads what we install', () => {
     });
 
     // etcd monitoring with TLS, so that every ServiceMonitor we have is installed.
-    await admin.request('DELETE', `${CORE}/secrets/${ETCD_CERTS}`).catch(ignoreNotFound);
-    await admin.request('POST', `${CORE}/secrets`, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: ETCD_CERTS },
-        stringData: { 'etcd-client-ca.crt': 'ca', 'etcd-client.crt': 'cert', 'etcd-client.key': 'key' },
-      },
-    });
+    await createEtcdClientCertsSecret(admin);
 
     op = await startOperatorFor(ns);
     const cc: ClusterConfiguration = sampleClusterConfiguration(ns);
@@ -258,9 +242,7 @@ describe('a real prometheus-operator reads what we install', () => {
     const sts = await statefulSet('prometheus-k8s');
     const pod = sts.spec.template.spec as Obj;
     expect(sts.spec.replicas).toBe(1);
-    expect(pod.nodeSelector).toEqual(PLACEMENT.nodeSelector);
-    expect(pod.tolerations).toEqual(PLACEMENT.tolerations);
-    expect(pod.affinity).toEqual(PLACEMENT.affinity);
+    expectPlacement(pod);
     expect(pod.serviceAccountName).toBe('prometheus-k8s');
     const prometheus = (pod.containers as Obj[]).find((c) => c.name === 'prometheus')!;
     expect(prometheus.resources).toEqual(PROMETHEUS_RESOURCES);
@@ -283,9 +265,7 @@ describe('a real prometheus-operator reads what we install', () => {
     const sts = await statefulSet('alertmanager-main');
     const pod = sts.spec.template.spec as Obj;
     expect(sts.spec.replicas).toBe(2);
-    expect(pod.nodeSelector).toEqual(PLACEMENT.nodeSelector);
-    expect(pod.tolerations).toEqual(PLACEMENT.tolerations);
-    expect(pod.affinity).toEqual(PLACEMENT.affinity);
+    expectPlacement(pod);
     const am = (pod.containers as Obj[]).find((c) => c.name === 'alertmanager')!;
     expect(am.resources).toEqual(ALERTMANAGER_RESOURCES);
   });
