@@ -12,10 +12,38 @@ import type { KubeObject } from '../../../src/kube/client.js';
 import { projectRoot } from '../../../src/installer/manifests.js';
 import { containerOf, findObject, renderRole, withMonitoring } from './golden.js';
 
+interface ContainerFacts {
+  args: string[];
+  mounts: Record<string, unknown>[];
+  ports: Record<string, unknown>[];
+}
+
 interface Contract {
   serviceMonitors: (Record<string, unknown> & { name: string; endpoints: Record<string, unknown>[] })[];
   kubeStateMetricsArgs: string[];
+  nodeExporter: Record<string, ContainerFacts>;
+  prometheusOperator: Record<string, ContainerFacts>;
+  kubeStateMetricsMounts: { mounts: Record<string, unknown>[]; volumes: Record<string, unknown>[] };
 }
+
+interface Container {
+  name: string;
+  args?: string[];
+  volumeMounts?: Record<string, unknown>[];
+  ports?: Record<string, unknown>[];
+}
+
+/** The original's argument as we pass it (docs/differences.md, "Scraping and workloads"). */
+function ours(arg: string): string {
+  if (arg.startsWith('--tls-cipher-suites='))
+    return '--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305';
+  return arg
+    .replace('--collector.filesystem.ignored-mount-points=', '--collector.filesystem.mount-points-exclude=')
+    .replace('--collector.filesystem.ignored-fs-types=', '--collector.filesystem.fs-types-exclude=');
+}
+
+const byName = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  String(a.name).localeCompare(String(b.name));
 
 const contract = JSON.parse(
   readFileSync(path.join(projectRoot(), 'test', 'fixtures', 'scrape-contract.json'), 'utf8'),
@@ -60,6 +88,39 @@ describe('the scrape contract', () => {
       ),
     );
     expect(args).toEqual(want);
+  });
+
+  for (const [workload, kind, facts, extraArgs] of [
+    ['node-exporter', 'DaemonSet', contract.nodeExporter, {}],
+    // Ours listens on loopback only (docs/differences.md).
+    [
+      'prometheus-operator',
+      'Deployment',
+      contract.prometheusOperator,
+      { 'prometheus-operator': ['--web.listen-address=127.0.0.1:8080'] },
+    ],
+  ] as const) {
+    for (const [name, want] of Object.entries(facts)) {
+      it(`${workload}: container ${name} has the original's arguments, mounts and ports`, () => {
+        const c = containerOf<Container>(findObject(objects, kind, workload), name);
+        const extra: readonly string[] = (extraArgs as Record<string, readonly string[]>)[name] ?? [];
+        expect([...(c.args ?? [])].sort()).toEqual([...want.args.map(ours), ...extra].sort());
+        expect([...(c.volumeMounts ?? [])].sort(byName)).toEqual([...want.mounts].sort(byName));
+        expect(c.ports ?? []).toEqual(want.ports.map((p) => expect.objectContaining(p)));
+      });
+    }
+  }
+
+  it('kube-state-metrics mounts the host /etc/localtime', () => {
+    const ksm = findObject<{ spec: { template: { spec: { containers: Container[]; volumes: unknown[] } } } }>(
+      objects,
+      'Deployment',
+      'kube-state-metrics',
+    );
+    expect(containerOf<Container>(ksm, 'kube-state-metrics').volumeMounts).toEqual(
+      contract.kubeStateMetricsMounts.mounts,
+    );
+    expect(ksm.spec.template.spec.volumes).toEqual(contract.kubeStateMetricsMounts.volumes);
   });
 
   it('every ServiceMonitor of ours selects a Service of ours by its labels, on a port it has', () => {
