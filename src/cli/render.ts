@@ -12,6 +12,7 @@ import { GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
+import { liveSecurityContext } from '../config/prometheus-security.js';
 import { PROMETHEUS_PVC } from '../installer/facts.js';
 import { projectRoot } from '../installer/manifests.js';
 import { makePlan } from '../installer/plan.js';
@@ -96,12 +97,15 @@ function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterF
         spec?: {
           retention?: string;
           nodeSelector?: Record<string, string>;
+          securityContext?: Record<string, unknown>;
           storage?: { volumeClaimTemplate?: { spec?: { resources?: { requests?: { storage?: string } } } } };
         };
       }
     | undefined;
   if (prom?.spec?.retention) live.prometheusRetention = prom.spec.retention;
   if (prom?.spec?.nodeSelector) live.prometheusNodeSelector = prom.spec.nodeSelector;
+  const securityContext = liveSecurityContext(prom);
+  if (securityContext) live.prometheusSecurityContext = securityContext;
   const req = prom?.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
   if (req) live.prometheusStorageRequest = req;
   const groups = objects.filter((o) => o.kind === GLOBAL_RULE_GROUP);

@@ -11,6 +11,11 @@ export interface LiveFacts {
   prometheusRetention?: string;
   /** `spec.nodeSelector` of the live Prometheus k8s. */
   prometheusNodeSelector?: Record<string, string>;
+  /**
+   * `spec.securityContext` of the live Prometheus k8s, `{}` when it has none; undefined when there is no
+   * live Prometheus. Carried over: see prometheus-security.ts.
+   */
+  prometheusSecurityContext?: Record<string, unknown>;
   /** Whether Secret kube-etcd-client-certs exists in the monitoring namespace. */
   etcdClientCertsSecret: boolean;
   /**

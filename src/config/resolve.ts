@@ -19,6 +19,7 @@ import { resolveImages, resolveVersions } from './images.js';
 import { resolvePlacement } from './placement.js';
 import type { FieldProblem } from './problems.js';
 import { ConfigError } from './problems.js';
+import { resolvePrometheusSecurityContext } from './prometheus-security.js';
 import { resolveRetention, resolveStorageClass, resolveStorageSize } from './prometheus-storage.js';
 import { resolveResources } from './resources.js';
 import type { Spec } from './spec-path.js';
@@ -112,6 +113,9 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       // Correction: the live Prometheus nodeSelector is carried over (the original collected it and never used it).
       placement: resolvePlacement(spec, 'prometheus', live.prometheusNodeSelector),
       secrets: etcd.prometheusSecrets,
+      // Correction: an adopted install keeps running Prometheus as the user that owns its TSDB (root for
+      // the original's); only a fresh install runs as uid 1000.
+      ...prometheusSecurity(live),
     },
     prometheusOperator: {
       resources: resources('prometheusOperator'),
@@ -159,6 +163,11 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
 
   if (resourceProblems.length > 0) throw new ConfigError(dedupe(resourceProblems));
   return { values, warnings };
+}
+
+function prometheusSecurity(live: ClusterFacts['live']) {
+  const { securityContext, source } = resolvePrometheusSecurityContext(live);
+  return { securityContext, securityContextSource: source };
 }
 
 /** kube-rbac-proxy is resolved for several containers; report each problem once. */

@@ -87,6 +87,9 @@ export interface MonitoringValues {
     placement: Placement;
     /** Secrets mounted into Prometheus, e.g. kube-etcd-client-certs for etcd TLS. */
     secrets: string[];
+    /** The pod security context, kept per volume (prometheus-security.ts). */
+    securityContext: Record<string, unknown>;
+    securityContextSource: 'live' | 'existing-volume' | 'default';
   };
   prometheusOperator: {
     resources: Resources;

@@ -6,6 +6,7 @@
 import { ALERTING_API_VERSION, BUILTIN_ALERT_GROUPS, liveToggles } from '../alerts/builtin.js';
 import type { BuiltinAlertToggles, ClusterFacts, LiveFacts } from '../config/facts.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
+import { liveSecurityContext } from '../config/prometheus-security.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -17,6 +18,7 @@ interface PrometheusLive {
   spec?: {
     retention?: string;
     nodeSelector?: Record<string, string>;
+    securityContext?: Record<string, unknown>;
     storage?: { volumeClaimTemplate?: { spec?: { resources?: { requests?: { storage?: string } } } } };
   };
 }
@@ -43,6 +45,8 @@ export async function readLiveFacts(
   const pvcSize = pvc?.spec?.resources?.requests?.storage;
   if (pvcSize) live.prometheusPvcSize = pvcSize;
   const spec = prometheus?.spec;
+  const securityContext = liveSecurityContext(prometheus);
+  if (securityContext) live.prometheusSecurityContext = securityContext;
   if (spec?.retention) live.prometheusRetention = spec.retention;
   if (spec?.nodeSelector && Object.keys(spec.nodeSelector).length > 0)
     live.prometheusNodeSelector = spec.nodeSelector;

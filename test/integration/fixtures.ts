@@ -9,6 +9,7 @@ import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import { loadCrds } from '../../src/installer/manifests.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
@@ -116,6 +117,42 @@ export async function clusterEvents(
   return list.items.filter(
     (e) => e.involvedObject.kind === 'ClusterConfiguration' && e.involvedObject.name === name,
   );
+}
+
+/**
+ * The monitoring namespace and the prometheus-operator CRDs, as an install (ours or the original's)
+ * leaves them: for tests that write monitoring objects before our operator runs.
+ */
+export async function ensureMonitoringCrds(admin: KubeClient): Promise<void> {
+  await admin
+    .request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof ApiError && e.conflict)) throw e;
+    });
+  await applyObjects(
+    admin,
+    new RestMapper(admin),
+    loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object),
+    { fieldManager: 'test-setup' },
+  );
+}
+
+/** Secret kube-etcd-client-certs with placeholder contents, made afresh. */
+export async function createEtcdClientCertsSecret(admin: KubeClient): Promise<void> {
+  const secrets = `/api/v1/namespaces/${MONITORING_NS}/secrets`;
+  await admin.request('DELETE', `${secrets}/kube-etcd-client-certs`).catch((e: unknown) => {
+    if (!(e instanceof ApiError && e.notFound)) throw e;
+  });
+  await admin.request('POST', secrets, {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'kube-etcd-client-certs' },
+      stringData: { 'etcd-client-ca.crt': 'ca', 'etcd-client.crt': 'cert', 'etcd-client.key': 'key' },
+    },
+  });
 }
 
 /** The common start of an operator test: a namespace for its ClusterConfiguration, the CRD, `nodes` Node objects. */

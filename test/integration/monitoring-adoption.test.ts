@@ -8,13 +8,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { loadCrds } from '../../src/installer/manifests.js';
+import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { applyObjects } from '../../src/kube/apply.js';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import {
   ccPath,
@@ -22,6 +20,7 @@ import {
   deleteAndWait,
   ensureMonitoringNamespace,
   kubectlApply,
+  ensureMonitoringCrds,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
@@ -94,6 +93,8 @@ function originals(objects: Map<string, Obj>): Obj[] {
   prom.spec.retention = '15d';
   prom.spec.storage.volumeClaimTemplate.spec.resources.requests.storage = '50Gi';
   prom.spec.walCompression = true;
+  // The original ran Prometheus as root: its TSDB on the volume is root's.
+  prom.spec.securityContext = { ...ORIGINAL_PROMETHEUS_SECURITY_CONTEXT };
   const svc = take('Service/prometheus-k8s');
   const sm = take('ServiceMonitor/node-exporter');
   return [operator, ds, prom, svc, sm];
@@ -118,14 +119,7 @@ describe('adopting a cluster set up by the original installer', () => {
     ({ admin, ns } = await prepareOperatorTest('mon-adopt'));
     await ensureMonitoringNamespace(admin);
     // The original installed the prometheus-operator CRDs too; here they only have to exist.
-    await applyObjects(
-      admin,
-      new RestMapper(admin),
-      loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object),
-      {
-        fieldManager: 'test-setup',
-      },
-    );
+    await ensureMonitoringCrds(admin);
     // Start from the original's objects only: whatever an earlier test left under these names goes.
     for (const p of Object.values(ADOPTED)) await deleteAndWait(admin, p);
     await deletePvc(admin, PVC);
@@ -153,7 +147,9 @@ describe('adopting a cluster set up by the original installer', () => {
 
   afterAll(async () => {
     if (op) expect(await op.stop()).toBe(0);
+    // No volume and no root Prometheus left for the next file to carry over.
     await deletePvc(admin, PVC);
+    await deleteAndWait(admin, ADOPTED.prometheus);
   });
 
   it('the simulated original objects are client-side applied', async () => {
@@ -166,7 +162,7 @@ describe('adopting a cluster set up by the original installer', () => {
     }
   });
 
-  it('the first run converges without conflicts and keeps the volume size and the retention', async () => {
+  it('the first run converges without conflicts and keeps the volume size, the retention and the user', async () => {
     op = startOperatorProcess(['--namespace', ns, '--name', 'ks-installer', '--resync-period', '1h']);
     await op.waitFor(/run (succeeded|failed)/, 120_000);
     expect(op.lines.filter((l) => /conflict/i.test(l))).toEqual([]);
@@ -178,6 +174,8 @@ describe('adopting a cluster set up by the original installer', () => {
     const prom = await admin.get<Obj>(ADOPTED.prometheus);
     expect(prom.spec.retention).toBe('15d');
     expect(prom.spec.storage.volumeClaimTemplate.spec.resources.requests.storage).toBe('50Gi');
+    // Still root, the owner of the data on the volume (src/config/prometheus-security.ts).
+    expect(prom.spec.securityContext).toEqual(ORIGINAL_PROMETHEUS_SECURITY_CONTEXT);
     const pvc = await admin.get<Obj>(`/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${PVC}`);
     expect(pvc.metadata.uid).toBe(pvcUid);
     expect(pvc.spec.resources.requests.storage).toBe('50Gi');

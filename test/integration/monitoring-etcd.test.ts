@@ -9,6 +9,7 @@ import {
   ccPath,
   createClusterConfiguration,
   ensureMonitoringNamespace,
+  createEtcdClientCertsSecret,
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
@@ -53,15 +54,7 @@ describe('etcd monitoring', () => {
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('mon-etcd'));
     await ensureMonitoringNamespace(admin);
-    await deleteSecret();
-    await admin.request('POST', `/api/v1/namespaces/${MONITORING_NS}/secrets`, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: SECRET },
-        stringData: { 'etcd-client-ca.crt': 'ca', 'etcd-client.crt': 'cert', 'etcd-client.key': 'key' },
-      },
-    });
+    await createEtcdClientCertsSecret(admin);
     op = await startOperatorFor(ns);
   });
 

@@ -210,13 +210,16 @@ describe('ks-installer render', () => {
     expect(replicas(fiveNodes)).toEqual([2, 3, 2]);
   });
 
-  it('--live with a 50Gi PVC carries the size over', () => {
+  it('--live with a 50Gi PVC carries the size over, and runs Prometheus as root', () => {
     expect(live.code).toBe(0);
     const size = (r: Result) =>
       find(objectsOf(r), 'Prometheus', 'k8s').spec!.storage.volumeClaimTemplate.spec.resources.requests
         .storage;
     expect(size(sample)).toBe('20Gi');
     expect(size(live)).toBe('50Gi');
+    // A volume without a Prometheus: its owner is unknown, so Prometheus runs as root (prometheus-security.ts).
+    const user = (r: Result) => find(objectsOf(r), 'Prometheus', 'k8s').spec!.securityContext.runAsUser;
+    expect([user(sample), user(live)]).toEqual([1000, 0]);
   });
 
   it('prints the built-in alerts as fallback PrometheusRules, or as GlobalRuleGroups with --api-versions', () => {

@@ -97,7 +97,7 @@ async function build(
   } else {
     await writeFile(path.join(work, 'go.mod'), `module ks-installer.tools/${spec.name}\n\ngo 1.24.0\n`);
     const dl = await run(['mod', 'download', '-json', `${spec.module}@${spec.version}`]);
-    const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
+    const info = JSON.parse(dl.stdout) as { GoMod?: string; Dir?: string; Error?: string };
     if (!info.GoMod)
       throw new Error(`go mod download ${spec.module}@${spec.version}: ${info.Error ?? dl.stdout}`);
     const upstream = await readFile(info.GoMod, 'utf8');
@@ -105,6 +105,13 @@ async function build(
       path.join(work, 'go.mod'),
       wrapperGoMod(spec.name, spec.module!, spec.version!, upstream),
     );
+    // The upstream go.sum holds the hashes of the versions it pinned. Starting from it, `go` checks
+    // downloads against those instead of asking the checksum database, which does not answer for
+    // every old version (sum.golang.org: 404 for github.com/thanos-io/thanos v0.25.0).
+    if (info.Dir) {
+      const sums = await readFile(path.join(info.Dir, 'go.sum'), 'utf8').catch(() => undefined);
+      if (sums) await writeFile(path.join(work, 'go.sum'), sums);
+    }
     await run(['get', `${spec.pkg}@${spec.version}`]);
   }
   const tmp = path.join(bin, `.${spec.name}.${process.pid}.tmp`);

@@ -149,7 +149,14 @@ describe('role alertmanager', () => {
     expect(pdb.apiVersion).toBe('policy/v1');
     expect(pdb.spec).toEqual({
       maxUnavailable: 1,
-      selector: { matchLabels: { alertmanager: 'main', 'app.kubernetes.io/name': 'alertmanager' } },
+      selector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'alertmanager',
+          'app.kubernetes.io/component': 'alert-router',
+          'app.kubernetes.io/instance': 'main',
+          'app.kubernetes.io/part-of': 'kube-prometheus',
+        },
+      },
     });
     const old = render(sampleSpec(), {
       ...FIXED_FACTS,

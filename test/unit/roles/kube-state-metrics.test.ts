@@ -120,13 +120,12 @@ describe('role kube-state-metrics', () => {
     }
   });
 
-  it('keeps the series the PVC alerts and KubeSphere read, dropping only per-object noise', () => {
+  it("keeps the series the rules, PVC alerts and KubeSphere read, and denies the original's list", () => {
     const entries = denylist(ksm);
     const dropped = (metric: string) => entries.some((re) => re.test(metric));
     for (const kept of [
       'kube_persistentvolumeclaim_access_mode',
       'kube_persistentvolumeclaim_info',
-      'kube_persistentvolumeclaim_resource_requests_storage_bytes',
       'kube_persistentvolumeclaim_status_phase',
       'kube_pod_info',
       'kube_pod_owner',
@@ -138,17 +137,23 @@ describe('role kube-state-metrics', () => {
       'kube_deployment_status_replicas_unavailable',
       'kube_daemonset_status_number_unavailable',
       'kube_statefulset_replicas',
-      'kube_replicaset_owner',
       'kube_resourcequota',
       'kube_job_status_failed',
-      'kube_endpoint_info',
+      'kube_namespace_labels',
+      'kube_pod_spec_volumes_persistentvolumeclaims_info',
+      'kube_pod_container_status_waiting_reason',
     ]) {
       expect({ metric: kept, dropped: dropped(kept) }).toEqual({ metric: kept, dropped: false });
     }
     for (const noise of [
-      'kube_secret_labels',
       'kube_configmap_metadata_resource_version',
-      'kube_endpoint_address',
+      'kube_pod_created',
+      'kube_endpoint_address_available',
+      'kube_endpoint_info',
+      'kube_replicaset_owner',
+      'kube_persistentvolumeclaim_resource_requests_storage_bytes',
+      'kube_node_info',
+      'kube_secret_type',
     ]) {
       expect({ metric: noise, dropped: dropped(noise) }).toEqual({ metric: noise, dropped: true });
     }

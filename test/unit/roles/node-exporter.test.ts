@@ -211,6 +211,7 @@ describe('role node-exporter', () => {
     });
     expect(endpoint?.relabelings).toEqual([
       expect.objectContaining({ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'instance' }),
+      { action: 'labeldrop', regex: '(service|endpoint|container)' },
     ]);
   });
 

@@ -318,8 +318,12 @@ describe('role notification-manager', () => {
       expect(main.ports).toEqual([{ name: 'webhook-server', containerPort: 9443, protocol: 'TCP' }]);
       expect(main.volumeMounts).toEqual([
         { name: 'cert', mountPath: '/tmp/k8s-webhook-server/serving-certs', readOnly: true },
+        { name: 'host-time', mountPath: '/etc/localtime', readOnly: true },
       ]);
-      expect(pod?.volumes).toEqual([{ name: 'cert', secret: { secretName: SECRET, defaultMode: 0o644 } }]);
+      expect(pod?.volumes).toEqual([
+        { name: 'cert', secret: { secretName: SECRET, defaultMode: 0o644 } },
+        { name: 'host-time', hostPath: { path: '/etc/localtime', type: '' } },
+      ]);
       expect(
         find<IService>(objects, 'Service', 'notification-manager-controller-metrics').spec?.ports,
       ).toEqual([{ name: 'https', port: 8443, targetPort: 'https', protocol: 'TCP' }]);
@@ -331,7 +335,11 @@ describe('role notification-manager', () => {
           capabilities: { drop: ['ALL'] },
         });
       }
-      expect(pod?.volumes?.some((v) => v.hostPath)).toBe(false);
+      // The only host path is the node's time zone, read-only (node-exporter already makes the namespace
+      // need the privileged Pod Security level).
+      expect(pod?.volumes?.filter((v) => v.hostPath).map((v) => v.hostPath?.path)).toEqual([
+        '/etc/localtime',
+      ]);
     });
   });
 

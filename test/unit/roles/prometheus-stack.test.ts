@@ -558,7 +558,7 @@ describe('role prometheus-stack', () => {
       }
     });
 
-    it('scrape the API server through default/kubernetes and drop histograms nobody reads', () => {
+    it("scrape the API server through default/kubernetes with the original's drop list", () => {
       const m = monitor('kube-apiserver');
       expect(m.spec.jobLabel).toBe('component');
       expect(m.spec.namespaceSelector).toEqual({ matchNames: ['default'] });
@@ -570,20 +570,18 @@ describe('role prometheus-stack', () => {
         serverName: 'kubernetes',
       });
       const drops = (endpoint?.metricRelabelings ?? []).map((r) => {
-        expect(r).toMatchObject({ action: 'drop', sourceLabels: ['__name__'] });
-        return new RegExp(`^(?:${r.regex})$`);
+        expect(r.action).toBe('drop');
+        return { labels: r.sourceLabels ?? [], re: new RegExp(`^(?:${r.regex})$`) };
       });
-      expect(drops.length).toBeGreaterThan(3);
-      const dropped = (name: string): boolean => drops.some((d) => d.test(name));
-      expect(dropped('etcd_request_duration_seconds_bucket')).toBe(true);
-      expect(dropped('apiserver_request_slo_duration_seconds_bucket')).toBe(true);
+      expect(drops).toHaveLength(12);
+      // Prometheus joins the source labels with ';' before matching.
+      const dropped = (name: string, le = ''): boolean =>
+        drops.some((d) => d.re.test(d.labels.map((l) => (l === 'le' ? le : name)).join(';')));
+      expect(dropped('etcd_server_has_leader')).toBe(true);
+      expect(dropped('apiserver_request_duration_seconds_bucket', '0.15')).toBe(true);
       // The latency and availability rules read these.
-      for (const kept of [
-        'apiserver_request_duration_seconds_bucket',
-        'apiserver_request_duration_seconds_count',
-        'apiserver_request_total',
-        'up',
-      ]) {
+      expect(dropped('apiserver_request_duration_seconds_bucket', '1')).toBe(false);
+      for (const kept of ['apiserver_request_duration_seconds_count', 'apiserver_request_total', 'up']) {
         expect({ kept, dropped: dropped(kept) }).toEqual({ kept, dropped: false });
       }
     });
@@ -591,8 +589,9 @@ describe('role prometheus-stack', () => {
     it('scrape the kubelets and their cAdvisor through the Service the operator keeps', () => {
       const m = monitor('kubelet');
       expect(m.spec.namespaceSelector).toEqual({ matchNames: ['kube-system'] });
-      expect(m.spec.selector.matchLabels).toEqual({ 'k8s-app': 'kubelet' });
-      expect(m.spec.jobLabel).toBe('k8s-app');
+      // prometheus-operator labels kube-system/kubelet k8s-app=kubelet and app.kubernetes.io/name=kubelet.
+      expect(m.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'kubelet' });
+      expect(m.spec.jobLabel).toBe('app.kubernetes.io/name');
       expect(
         m.spec.endpoints.map((e) => [
           e.port,
@@ -618,7 +617,7 @@ describe('role prometheus-stack', () => {
 
     it('scrape CoreDNS, the controller manager and the scheduler in kube-system', () => {
       expect(monitor('coredns').spec).toMatchObject({
-        jobLabel: 'k8s-app',
+        jobLabel: 'app.kubernetes.io/name',
         namespaceSelector: { matchNames: ['kube-system'] },
         selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
         endpoints: [{ port: 'metrics' }],
@@ -638,7 +637,14 @@ describe('role prometheus-stack', () => {
         const m = monitor(name);
         expect(m.spec.namespaceSelector).toEqual({ matchNames: ['kubesphere-system'] });
         expect(m.spec.selector.matchLabels).toEqual({ app: name });
-        expect(m.spec.endpoints).toEqual([{ targetPort: port, path: '/kapis/metrics', interval: '1m' }]);
+        expect(m.spec.endpoints).toEqual([
+          {
+            targetPort: port,
+            path: '/kapis/metrics',
+            interval: '1m',
+            relabelings: [{ action: 'labeldrop', regex: '(endpoint)' }],
+          },
+        ]);
       }
     });
   });

@@ -1,0 +1,404 @@
+/**
+ * What consumes our custom resources reads them: a real prometheus-operator (v0.55.0, see
+ * prometheus-operator.ts) runs with our Deployment's arguments, as our ServiceAccount, against a
+ * stack our operator installed over a Prometheus left by the original installer (root, with its
+ * volume). It must turn Prometheus k8s and Alertmanager main into StatefulSets that carry our
+ * placement, resources, storage, retention and security context; every ServiceMonitor must become a
+ * scrape job with our relabelings and keep/drop lists, the generated configuration must pass
+ * `promtool check config`; every PrometheusRule must land in the rule files and pass
+ * `promtool check rules`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
+import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
+import { resolveTestTool } from '../../tools/envtest/test-tools.js';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { listAll } from '../../src/kube/list.js';
+import {
+  ccPath,
+  createClusterConfiguration,
+  createEtcdClientCertsSecret,
+  ensureMonitoringCrds,
+  mergePatch,
+  MONITORING_NS,
+  prepareOperatorTest,
+  sampleClusterConfiguration,
+  startOperatorFor,
+} from './fixtures.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
+import {
+  deleteOperatorGenerated,
+  serviceAccountKubeconfig,
+  startPrometheusOperator,
+  type PrometheusOperatorProcess,
+} from './prometheus-operator.js';
+
+type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const run = promisify(execFile);
+const M = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}`;
+const CORE = `/api/v1/namespaces/${MONITORING_NS}`;
+const APPS = `/apis/apps/v1/namespaces/${MONITORING_NS}`;
+const PVC = 'prometheus-k8s-db-prometheus-k8s-0';
+const STORAGE_CLASS = 'ks-test-promop';
+const ETCD_CERTS = 'kube-etcd-client-certs';
+
+/** Non-default values for everything the StatefulSets must carry. */
+const PLACEMENT = {
+  nodeSelector: { 'ks-test/pool': 'monitoring' },
+  tolerations: [{ key: 'ks-test/dedicated', operator: 'Equal', value: 'monitoring', effect: 'NoSchedule' }],
+  affinity: {
+    nodeAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 7, preference: { matchExpressions: [{ key: 'ks-test/ssd', operator: 'Exists' }] } },
+      ],
+    },
+  },
+};
+const PROMETHEUS_RESOURCES = {
+  limits: { cpu: '3', memory: '5Gi' },
+  requests: { cpu: '300m', memory: '600Mi' },
+};
+const ALERTMANAGER_RESOURCES = {
+  limits: { cpu: '300m', memory: '300Mi' },
+  requests: { cpu: '30m', memory: '40Mi' },
+};
+
+/** Prometheus's relabel config keys for a ServiceMonitor relabeling's. */
+function snake(r: Record<string, unknown>): Record<string, unknown> {
+  const keys: Record<string, string> = { sourceLabels: 'source_labels', targetLabel: 'target_label' };
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [keys[k] ?? k, v]));
+}
+
+function expectPlacement(pod: Obj): void {
+  expect({ nodeSelector: pod.nodeSelector, tolerations: pod.tolerations, affinity: pod.affinity }).toEqual(
+    PLACEMENT,
+  );
+}
+
+/** A generated relabel config has every field ours sets, with the same value. */
+function sameAs(generated: Record<string, unknown>, ours: Record<string, unknown>): boolean {
+  return Object.entries(ours).every(([k, v]) => JSON.stringify(generated[k]) === JSON.stringify(v));
+}
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof ApiError && e.notFound)) throw e;
+}
+
+async function deletePvc(admin: KubeClient): Promise<void> {
+  const p = `${CORE}/persistentvolumeclaims/${PVC}`;
+  if (!(await admin.getOrUndefined(p))) return;
+  await mergePatch(admin, p, { metadata: { finalizers: null } });
+  await admin.request('DELETE', p).catch(ignoreNotFound);
+  await waitUntil(`${PVC} gone`, async () => (await admin.getOrUndefined(p)) === undefined);
+}
+
+async function deletePrometheus(admin: KubeClient): Promise<void> {
+  await admin.request('DELETE', `${M}/prometheuses/k8s`).catch(ignoreNotFound);
+  await waitUntil('Prometheus k8s gone', async () => !(await admin.getOrUndefined(`${M}/prometheuses/k8s`)));
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  relabel_configs?: Record<string, unknown>[];
+  metric_relabel_configs?: Record<string, unknown>[];
+}
+
+describe('a real prometheus-operator reads what we install', () => {
+  let admin: KubeClient;
+  let ns: string;
+  let op: OperatorProcess;
+  let po: PrometheusOperatorProcess | undefined;
+  const work = mkdtempSync(path.join(tmpdir(), 'ks-promop-'));
+  let config: { scrape_configs: ScrapeConfig[]; rule_files?: string[] } & Record<string, unknown>;
+  let configText = '';
+  const ruleFiles = new Map<string, string>();
+  const timings: Record<string, number> = {};
+
+  const statefulSet = (name: string) => admin.get<Obj>(`${APPS}/statefulsets/${name}`);
+  const podSpec = async (name: string) => (await statefulSet(name)).spec.template.spec as Obj;
+
+  /** The generated configuration and rule files, once they hold every ServiceMonitor and PrometheusRule. */
+  async function readGenerated(): Promise<void> {
+    const monitors = (await listAll<Obj>(admin, `${M}/servicemonitors`)).items;
+    const jobs = monitors.flatMap((m) =>
+      (m.spec.endpoints as unknown[]).map(
+        (_, i) => `serviceMonitor/${MONITORING_NS}/${m.metadata.name}/${i}`,
+      ),
+    );
+    await waitUntil(
+      'a generated configuration with every ServiceMonitor',
+      async () => {
+        const secret = await admin.getOrUndefined<Obj>(`${CORE}/secrets/prometheus-k8s`);
+        const gz = secret?.data?.['prometheus.yaml.gz'] as string | undefined;
+        if (!gz) return false;
+        configText = gunzipSync(Buffer.from(gz, 'base64')).toString('utf8');
+        config = yaml.load(configText) as typeof config;
+        const names = new Set(config.scrape_configs.map((c) => c.job_name));
+        return jobs.every((j) => names.has(j));
+      },
+      90_000,
+      1000,
+    );
+    const { items } = await listAll<Obj>(admin, `${CORE}/configmaps`);
+    for (const cm of items.filter((c) => /^prometheus-k8s-rulefiles-\d+$/.test(c.metadata.name)))
+      for (const [file, text] of Object.entries(cm.data ?? {})) ruleFiles.set(file, text as string);
+  }
+
+  beforeAll(async () => {
+    ({ admin, ns } = await prepareOperatorTest('promop'));
+    await ensureMonitoringCrds(admin);
+    await deleteOperatorGenerated(admin);
+    await deletePrometheus(admin);
+    await deletePvc(admin);
+    // What the original installer left: Prometheus k8s running as root, and its 40Gi volume.
+    await admin.request('POST', `${M}/prometheuses`, {
+      body: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'Prometheus',
+        metadata: { name: 'k8s', namespace: MONITORING_NS },
+        spec: {
+          replicas: 1,
+          securityContext: ORIGINAL_PROMETHEUS_SECURITY_CONTEXT,
+          storage: { volumeClaimTemplate: { spec: { resources: { requests: { storage: '40Gi' } } } } },
+        },
+      },
+    });
+    await admin.request('POST', `${CORE}/persistentvolumeclaims`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: PVC, labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' } },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '40Gi' } } },
+      },
+    });
+
+    // etcd monitoring with TLS, so that every ServiceMonitor we have is installed.
+    await createEtcdClientCertsSecret(admin);
+
+    op = await startOperatorFor(ns);
+    const cc: ClusterConfiguration = sampleClusterConfiguration(ns);
+    const spec = cc.spec as { monitoring: Record<string, unknown>; etcd: Record<string, unknown> };
+    spec.etcd = { monitoring: true, endpointIps: '192.0.2.10', port: 2379, tlsEnable: true };
+    spec.monitoring = {
+      ...spec.monitoring,
+      ...PLACEMENT,
+      storageClass: STORAGE_CLASS,
+      prometheus: { replicas: 1, retention: '3d', resources: PROMETHEUS_RESOURCES },
+      alertmanager: { replicas: 2, resources: ALERTMANAGER_RESOURCES },
+    };
+    await op.runAfter(() => createClusterConfiguration(admin, cc));
+
+    const deployment = await admin.get<Obj>(`${APPS}/deployments/prometheus-operator`);
+    const container = (deployment.spec.template.spec.containers as Obj[]).find(
+      (c) => c.name === 'prometheus-operator',
+    )!;
+    const started = Date.now();
+    po = await startPrometheusOperator(
+      container.args as string[],
+      await serviceAccountKubeconfig(admin, MONITORING_NS, 'prometheus-operator'),
+    );
+    await waitUntil('StatefulSets prometheus-k8s and alertmanager-main', async () => {
+      const [p, a] = await Promise.all([
+        admin.getOrUndefined(`${APPS}/statefulsets/prometheus-k8s`),
+        admin.getOrUndefined(`${APPS}/statefulsets/alertmanager-main`),
+      ]);
+      return p !== undefined && a !== undefined;
+    });
+    await readGenerated();
+    timings.reconciled = Date.now() - started;
+  }, 240_000);
+
+  afterAll(async () => {
+    const lines = po?.lines ?? [];
+    await po?.stop();
+    if (process.env.KS_TEST_OPERATOR_LOGS === '1') process.stderr.write(`${lines.join('\n')}\n`);
+    expect(await op?.stop()).toBe(0);
+    // Leave the shared namespace as the next file expects it: no Prometheus, no volume, nothing generated.
+    await deleteOperatorGenerated(admin);
+    await deletePrometheus(admin);
+    await deletePvc(admin);
+    await admin.request('DELETE', `${CORE}/secrets/${ETCD_CERTS}`).catch(ignoreNotFound);
+    await admin.request('DELETE', ccPath(ns)).catch(ignoreNotFound);
+    rmSync(work, { recursive: true, force: true });
+    process.stderr.write(`prometheus-operator reconciled the stack in ${timings.reconciled} ms\n`);
+  });
+
+  it('our operator kept the root security context of the adopted Prometheus, and its StatefulSet runs as root', async () => {
+    const prom = await admin.get<Obj>(`${M}/prometheuses/k8s`);
+    expect(prom.spec.securityContext).toEqual(ORIGINAL_PROMETHEUS_SECURITY_CONTEXT);
+    expect(prom.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('ks-installer');
+    expect((await podSpec('prometheus-k8s')).securityContext).toEqual(ORIGINAL_PROMETHEUS_SECURITY_CONTEXT);
+  });
+
+  it('the Prometheus StatefulSet carries our placement, resources, storage and retention', async () => {
+    const sts = await statefulSet('prometheus-k8s');
+    const pod = sts.spec.template.spec as Obj;
+    expect(sts.spec.replicas).toBe(1);
+    expectPlacement(pod);
+    expect(pod.serviceAccountName).toBe('prometheus-k8s');
+    const prometheus = (pod.containers as Obj[]).find((c) => c.name === 'prometheus')!;
+    expect(prometheus.resources).toEqual(PROMETHEUS_RESOURCES);
+    expect(prometheus.args).toContain('--storage.tsdb.retention.time=3d');
+    // etcd's client certificates are mounted where the etcd ServiceMonitor's tlsConfig looks.
+    expect(prometheus.volumeMounts).toContainEqual(
+      expect.objectContaining({ mountPath: `/etc/prometheus/secrets/${ETCD_CERTS}` }),
+    );
+    // The live volume's size carried over; the StorageClass is the spec's.
+    const [claim] = sts.spec.volumeClaimTemplates as Obj[];
+    expect(claim!.metadata.name).toBe('prometheus-k8s-db');
+    expect(claim!.spec.resources.requests.storage).toBe('40Gi');
+    expect(claim!.spec.storageClassName).toBe(STORAGE_CLASS);
+    // The config reloader is the image our Deployment names.
+    const reloader = (pod.containers as Obj[]).find((c) => c.name === 'config-reloader')!;
+    expect(reloader.image).toMatch(/prometheus-config-reloader:v0\.55\.1$/);
+  });
+
+  it('the Alertmanager StatefulSet carries our replicas, placement and resources', async () => {
+    const sts = await statefulSet('alertmanager-main');
+    const pod = sts.spec.template.spec as Obj;
+    expect(sts.spec.replicas).toBe(2);
+    expectPlacement(pod);
+    const am = (pod.containers as Obj[]).find((c) => c.name === 'alertmanager')!;
+    expect(am.resources).toEqual(ALERTMANAGER_RESOURCES);
+  });
+
+  it('each PodDisruptionBudget and Service selects the pods the operator generates', async () => {
+    for (const [pdb, svc, sts] of [
+      ['prometheus-k8s', 'prometheus-k8s', 'prometheus-k8s'],
+      ['alertmanager-main', 'alertmanager-main', 'alertmanager-main'],
+    ] as const) {
+      const podLabels = (await statefulSet(sts)).spec.template.metadata.labels as Record<string, string>;
+      const budget = await admin.get<Obj>(
+        `/apis/policy/v1/namespaces/${MONITORING_NS}/poddisruptionbudgets/${pdb}`,
+      );
+      expect(podLabels).toMatchObject(budget.spec.selector.matchLabels);
+      const service = await admin.get<Obj>(`${CORE}/services/${svc}`);
+      expect(podLabels).toMatchObject(service.spec.selector);
+    }
+  });
+
+  it('kube-system/kubelet, made by the operator, is what our kubelet ServiceMonitor selects', async () => {
+    const svc = await waitUntil('kube-system/kubelet', () =>
+      admin.getOrUndefined<Obj>('/api/v1/namespaces/kube-system/services/kubelet'),
+    );
+    const monitor = await admin.get<Obj>(`${M}/servicemonitors/kubelet`);
+    expect(svc.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect((svc.spec.ports as Obj[]).map((p) => p.name)).toContain('https-metrics');
+  });
+
+  it('every ServiceMonitor endpoint is a scrape job with our relabelings and keep/drop lists', async () => {
+    const monitors = (await listAll<Obj>(admin, `${M}/servicemonitors`)).items;
+    const jobs = new Map(config.scrape_configs.map((c) => [c.job_name, c]));
+    let endpoints = 0;
+    let relabelings = 0;
+    for (const m of monitors) {
+      (m.spec.endpoints as Obj[]).forEach((e, i) => {
+        const job = jobs.get(`serviceMonitor/${MONITORING_NS}/${m.metadata.name}/${i}`);
+        expect({ monitor: m.metadata.name, endpoint: i, found: job !== undefined }).toEqual({
+          monitor: m.metadata.name,
+          endpoint: i,
+          found: true,
+        });
+        endpoints++;
+        // Ours come after the operator's own target relabelings (and before its sharding ones), in order.
+        const ours = ((e.relabelings ?? []) as Record<string, unknown>[]).map(snake);
+        let found = 0;
+        for (const g of job!.relabel_configs ?? [])
+          if (found < ours.length && sameAs(g, ours[found]!)) found++;
+        expect({ monitor: m.metadata.name, endpoint: i, relabelings: ours.slice(found) }).toEqual({
+          monitor: m.metadata.name,
+          endpoint: i,
+          relabelings: [],
+        });
+        const metric = ((e.metricRelabelings ?? []) as Record<string, unknown>[]).map(snake);
+        expect(job!.metric_relabel_configs ?? []).toEqual(metric.map((r) => expect.objectContaining(r)));
+        relabelings += ours.length + metric.length;
+      });
+    }
+    // 13 ServiceMonitors (etcd's included), 17 endpoints.
+    expect(monitors).toHaveLength(13);
+    expect(endpoints).toBe(17);
+    process.stderr.write(
+      `prometheus-operator: ${config.scrape_configs.length} scrape jobs from ${monitors.length} ServiceMonitors, ${relabelings} relabelings checked\n`,
+    );
+  });
+
+  it('promtool check config accepts the generated configuration', async () => {
+    const promtool = (await resolveTestTool('promtool')).path;
+    // 1. As generated, file references unchecked: they point into the pod.
+    const asIs = path.join(work, 'prometheus.yaml');
+    writeFileSync(asIs, configText);
+    await run(promtool, ['check', 'config', '--syntax-only', asIs]);
+    // 2. Fully, with the pod's paths moved into a directory that has them: the service-account token
+    //    and CA, the mounted Secrets, and the rule files (which this also checks).
+    const root = path.join(work, 'pod');
+    const moved = configText
+      .replaceAll('/var/run/secrets/kubernetes.io/serviceaccount/', `${root}/sa/`)
+      .replaceAll('/etc/prometheus/rules/', `${root}/rules/`)
+      .replaceAll('/etc/prometheus/secrets/', `${root}/secrets/`)
+      .replaceAll('/etc/prometheus/certs/', `${root}/certs/`);
+    for (const f of moved.match(new RegExp(`${root}/(sa|secrets|certs)/[^\\s"']+`, 'g')) ?? []) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'placeholder\n');
+    }
+    const rulesDir = path.join(root, 'rules', 'prometheus-k8s-rulefiles-0');
+    mkdirSync(rulesDir, { recursive: true });
+    for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
+    const full = path.join(work, 'prometheus-moved.yaml');
+    writeFileSync(full, moved);
+    const { stdout } = await run(promtool, ['check', 'config', full]);
+    expect(stdout).toContain('SUCCESS');
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/prometheus-k8s-rulefiles-0/*.yaml']);
+  });
+
+  it('every PrometheusRule we install is in the rule files, and promtool check rules accepts them', async () => {
+    const rules = (await listAll<Obj>(admin, '/apis/monitoring.coreos.com/v1/prometheusrules')).items.filter(
+      (r) => r.metadata.labels?.prometheus === 'k8s' && r.metadata.labels?.role === 'alert-rules',
+    );
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    const files = [...ruleFiles.keys()];
+    for (const r of rules) {
+      const file = `${r.metadata.namespace}-${r.metadata.name}-${r.metadata.uid}.yaml`;
+      expect({ rule: r.metadata.name, inRuleFiles: files.includes(file) }).toEqual({
+        rule: r.metadata.name,
+        inRuleFiles: true,
+      });
+    }
+    const dir = path.join(work, 'rulefiles');
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of ruleFiles) writeFileSync(path.join(dir, file), text);
+    const promtool = (await resolveTestTool('promtool')).path;
+    const { stdout } = await run(promtool, ['check', 'rules', ...files.map((f) => path.join(dir, f))]);
+    expect(stdout).toContain('SUCCESS');
+  });
+
+  it('the operator needed nothing our ClusterRole does not grant', () => {
+    expect(po!.lines.filter((l) => /forbidden|unauthorized/i.test(l))).toEqual([]);
+  });
+
+  it('a fresh install (no Prometheus, no volume) runs Prometheus as uid 1000, and so does its StatefulSet', async () => {
+    // A fresh install has no StatefulSet either (the operator would have to replace this one: its
+    // volumeClaimTemplates change, and no garbage collector finishes a foreground deletion here).
+    await deletePrometheus(admin);
+    await deletePvc(admin);
+    await deleteOperatorGenerated(admin);
+    await op.runAfter(() => mergePatch(admin, ccPath(ns), { status: { monitoring: null } }));
+    const fresh = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000 };
+    expect((await admin.get<Obj>(`${M}/prometheuses/k8s`)).spec.securityContext).toEqual(fresh);
+    await waitUntil(
+      'the StatefulSet regenerated with uid 1000',
+      async () => (await podSpec('prometheus-k8s')).securityContext?.runAsUser === 1000,
+      60_000,
+      500,
+    );
+    expect((await podSpec('prometheus-k8s')).securityContext).toEqual(fresh);
+  });
+});
