@@ -2,21 +2,16 @@
  * `ks-installer render -f <cc.yaml> [--nodes N] [--kubernetes-version vX.Y.Z] [--live objects.yaml]
  * [--api-versions group/version,...]`:
  * prints, offline, every manifest a run would apply, as one YAML stream in apply order. Facts come
- * from the flags; carry-over reads the live PVC, Prometheus and Secrets from --live. The same plan
- * code as `run` makes the list, so what this prints is what a run applies.
+ * from the flags and --live through the same extractor as a run (src/facts), and the same plan code
+ * as `run` makes the list, so what this prints is what a run applies.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
-import type { ClusterFacts, LiveFacts } from '../config/facts.js';
-import { MONITORING_NAMESPACE } from '../config/values.js';
-import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
-import { liveSecurityContext } from '../config/prometheus-security.js';
-import { PROMETHEUS_PVC } from '../installer/facts.js';
+import { builtinApiVersions } from '../config/api-versions.js';
+import { FileFactsSource } from '../facts/file.js';
 import { projectRoot } from '../installer/manifests.js';
 import { makePlan } from '../installer/plan.js';
-import { issueWebhookTls, WEBHOOK_SECRET } from '../installer/webhook-tls.js';
 import type { KubeObject } from '../kube/client.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
@@ -50,18 +45,6 @@ function readYamlDocs(file: string): unknown[] {
   }
 }
 
-function servedFor(version: string): string[] {
-  const minor = Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? NaN);
-  if (!Number.isFinite(minor)) throw new UsageError(`--kubernetes-version: "${version}" is not like v1.34.0`);
-  return [
-    'v1',
-    'apps/v1',
-    'rbac.authorization.k8s.io/v1',
-    ...(minor >= 21 ? ['policy/v1'] : []),
-    ...(minor < 25 ? ['policy/v1beta1'] : []),
-  ];
-}
-
 /**
  * Like helm's --api-versions: what a cluster serves beyond the built-in groups. Offline, nothing else
  * is assumed, so without alerting.kubesphere.io/v2beta1 here the built-in alerts render as the
@@ -80,49 +63,6 @@ function apiVersions(flag: string | undefined): string[] {
   return list;
 }
 
-function liveFacts(objects: KubeObject[]): { live: LiveFacts; webhook?: ClusterFacts['webhookTls'] } {
-  const find = (kind: string, name: string) =>
-    objects.find(
-      (o) =>
-        o.kind === kind &&
-        o.metadata?.name === name &&
-        (o.metadata.namespace ?? MONITORING_NAMESPACE) === MONITORING_NAMESPACE,
-    ) as (KubeObject & Record<string, never>) | undefined;
-  const live: LiveFacts = { etcdClientCertsSecret: find('Secret', ETCD_CLIENT_CERTS_SECRET) !== undefined };
-  const pvc = find('PersistentVolumeClaim', PROMETHEUS_PVC) as
-    { spec?: { resources?: { requests?: { storage?: string } } } } | undefined;
-  if (pvc?.spec?.resources?.requests?.storage) live.prometheusPvcSize = pvc.spec.resources.requests.storage;
-  const prom = find('Prometheus', 'k8s') as
-    | {
-        spec?: {
-          retention?: string;
-          nodeSelector?: Record<string, string>;
-          securityContext?: Record<string, unknown>;
-          storage?: { volumeClaimTemplate?: { spec?: { resources?: { requests?: { storage?: string } } } } };
-        };
-      }
-    | undefined;
-  if (prom?.spec?.retention) live.prometheusRetention = prom.spec.retention;
-  if (prom?.spec?.nodeSelector) live.prometheusNodeSelector = prom.spec.nodeSelector;
-  const securityContext = liveSecurityContext(prom);
-  if (securityContext) live.prometheusSecurityContext = securityContext;
-  const req = prom?.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
-  if (req) live.prometheusStorageRequest = req;
-  const groups = objects.filter((o) => o.kind === GLOBAL_RULE_GROUP);
-  if (groups.length > 0)
-    live.builtinAlertToggles = Object.fromEntries(groups.map((g) => [g.metadata.name, liveToggles(g)]));
-  const secret = find('Secret', WEBHOOK_SECRET) as { data?: Record<string, string> } | undefined;
-  const dec = (v?: string) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
-  const webhook = secret?.data
-    ? {
-        caCert: dec(secret.data['ca.crt']),
-        tlsCert: dec(secret.data['tls.crt']),
-        tlsKey: dec(secret.data['tls.key']),
-      }
-    : undefined;
-  return { live, webhook };
-}
-
 /** Returns the YAML stream; throws UsageError or PlanError for bad input. */
 export async function render(argv: string[]): Promise<string> {
   const flags = parseFlags(argv, RENDER_FLAGS);
@@ -134,14 +74,14 @@ export async function render(argv: string[]): Promise<string> {
   if (!Number.isInteger(nodes) || nodes < 0)
     throw new UsageError(`--nodes: "${flags.nodes}" is not a whole number`);
   const version = flags['kubernetes-version']!;
-  const { live, webhook } = liveFacts(flags.live ? (readYamlDocs(flags.live) as KubeObject[]) : []);
-  const facts: ClusterFacts = {
+  if (!builtinApiVersions(version))
+    throw new UsageError(`--kubernetes-version: "${version}" is not like v1.34.0`);
+  const facts = await new FileFactsSource({
     nodeCount: nodes,
     kubernetesVersion: version,
-    servedApiVersions: [...servedFor(version), ...apiVersions(flags['api-versions'])],
-    live,
-    webhookTls: webhook ?? (await issueWebhookTls()),
-  };
+    extraApiVersions: apiVersions(flags['api-versions']),
+    liveObjects: flags.live ? (readYamlDocs(flags.live) as KubeObject[]) : [],
+  }).gather();
   const root = projectRoot();
   const plan = await makePlan((cc.spec as Record<string, unknown>) ?? {}, facts, {
     renderer: createRenderer(path.join(root, 'templates')),

@@ -25,6 +25,7 @@ import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 import { ObjectCache } from '../controller/reconciler.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
 import { loadWatches } from '../watches.js';
+import { ClusterFactsSource } from '../facts/cluster.js';
 
 export const RUN_FLAGS = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (else in-cluster, else $KUBECONFIG)' },
@@ -83,6 +84,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   const installer = new Installer({
     client,
     mapper,
+    facts: new ClusterFactsSource(client, mapper),
     renderer: createRenderer(path.join(root, 'templates')),
     crdsRoot: path.join(root, 'crds'),
     status,

@@ -4,7 +4,6 @@
  * difference from the original is marked "Correction:" (or "Addition:") next to the code.
  */
 import { ALERTING_API_VERSION } from '../alerts/builtin.js';
-import { compareVersions } from '../render/version.js';
 import type { PlacedWorkload } from './defaults.js';
 import {
   CONTAINER_RESOURCES,
@@ -27,6 +26,7 @@ import { firstSet, get, isSetScalar } from './spec-path.js';
 import { validateSpec } from './validate.js';
 import type { MonitoringValues, Resources, ValueWarning } from './values.js';
 import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
+import { builtinApiVersions } from './api-versions.js';
 
 export interface ResolvedValues {
   values: MonitoringValues;
@@ -48,16 +48,13 @@ function replicas(
 }
 
 // Correction: policy/v1 whenever the server serves it (the original switched on a string compare at 1.25);
-// without discovery (offline render) the Kubernetes version decides: policy/v1 exists since 1.21.
+// without discovery the Kubernetes version decides (builtinApiVersions).
 function pdbApiVersion(facts: ClusterFacts): MonitoringValues['apiVersions']['podDisruptionBudget'] {
-  if (facts.servedApiVersions.length > 0) {
-    return facts.servedApiVersions.includes('policy/v1') ? 'policy/v1' : 'policy/v1beta1';
-  }
-  try {
-    return compareVersions(facts.kubernetesVersion, '1.21.0') >= 0 ? 'policy/v1' : 'policy/v1beta1';
-  } catch {
-    return 'policy/v1';
-  }
+  const served =
+    facts.servedApiVersions.length > 0
+      ? facts.servedApiVersions
+      : (builtinApiVersions(facts.kubernetesVersion) ?? ['policy/v1']);
+  return served.includes('policy/v1') ? 'policy/v1' : 'policy/v1beta1';
 }
 
 // Addition: the built-in alerts as GlobalRuleGroups only where KubeSphere core serves their API (the original

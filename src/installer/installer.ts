@@ -1,34 +1,12 @@
 /**
- * The reconciler of a ClusterConfiguration: gather facts → plan (resolve, render, validate) → apply
- * role by role → after-apply (volume growth) → status, conditions and Events. A plan failure writes
- * nothing but status; an apply failure stops at the failing role. A failure is thrown after it is on
- * the status: a TerminalError for an invalid spec (it needs an edit), any other error to be retried.
+ * The reconciler of a ClusterConfiguration, a pipeline of steps: facts → plan (resolve, render,
+ * validate) → apply role by role → after-apply (each role's steps: volume growth, the built-in alerts'
+ * switch-over) → report (status, conditions, Events). A plan failure writes nothing but status; an
+ * apply failure stops at the failing role. A failure is thrown after it is on the status: a
+ * TerminalError for an invalid spec (it needs an edit), any other error to be retried by the queue.
  */
-import type { ClusterFacts } from '../config/facts.js';
-import type { ValueWarning } from '../config/values.js';
-import type { KubeClient } from '../kube/client.js';
-import type { RestMapper } from '../kube/discovery.js';
-import { JSON_ONLY, type Logger } from '../observe/logger.js';
-import type { OperatorMetrics } from '../observe/metrics.js';
-import type { Renderer } from '../render/renderer.js';
-import { applyPlan, type RoleOutcome } from './apply-plan.js';
-import {
-  BUILTIN_ALERTS_CONDITION,
-  builtinAlertsState,
-  pruneFallbackRules,
-  type BuiltinAlertsState,
-} from './builtin-alerts.js';
-import { gatherFacts } from './facts.js';
-import { makePlan, PlanError, type Plan } from './plan.js';
-import { ROLES, type Role } from './roles.js';
-import { growPrometheusStorage, STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
-import {
-  hasCondition,
-  rfc3339,
-  setCondition,
-  type ClusterConfiguration,
-  type Condition,
-} from '../api/cluster-configuration.js';
+import type { ClusterConfiguration, Condition } from '../api/cluster-configuration.js';
+import { hasCondition, rfc3339 } from '../api/cluster-configuration.js';
 import {
   RESYNC_REASON,
   TerminalError,
@@ -36,8 +14,25 @@ import {
   type Reconciler,
   type ReconcileResult,
 } from '../controller/reconciler.js';
+import type { FactsSource } from '../facts/source.js';
+import type { KubeClient } from '../kube/client.js';
+import type { RestMapper } from '../kube/discovery.js';
+import { JSON_ONLY, type Logger } from '../observe/logger.js';
+import type { OperatorMetrics } from '../observe/metrics.js';
+import type { Renderer } from '../render/renderer.js';
+import type { AfterApplyResult } from './after-apply.js';
+import { applyPlan, type RoleOutcome } from './apply-plan.js';
+import { makePlan, PlanError, type Plan } from './plan.js';
+import {
+  failedConditions,
+  findingConditions,
+  startedConditions,
+  succeededConditions,
+  summary,
+  type RunReport,
+} from './report.js';
+import { ROLES, type Role } from './roles.js';
 import type { StatusWriter } from './status.js';
-import { webhookTls } from './webhook-tls.js';
 
 export const FIELD_MANAGER = 'ks-installer';
 
@@ -46,6 +41,8 @@ export interface InstallerDeps {
   mapper: RestMapper;
   renderer: Renderer;
   crdsRoot: string;
+  /** Where the facts come from (the cluster; a file for render). */
+  facts: FactsSource;
   status: StatusWriter;
   /** The watched objects, as the controller last saw them. */
   cache: ObjectCache;
@@ -55,24 +52,6 @@ export interface InstallerDeps {
   metrics?: OperatorMetrics;
   concurrency?: number;
 }
-
-/** A successful run: what it did, for logs and the caller's next step. */
-export interface RunReport {
-  roles: RoleOutcome[];
-  warnings: ValueWarning[];
-  durationMs: number;
-  /** Set while a requested volume expansion has not finished: look again after this long. */
-  requeueAfterMs?: number;
-}
-
-/** How soon to look at a Prometheus volume again while its expansion is in progress. */
-const EXPANSION_RECHECK_MS = 30_000;
-
-const WARNING_TYPES = new Set([
-  'PrometheusStorageShrinkRefused',
-  'EtcdClientCertsMissing',
-  STORAGE_NOT_EXPANDABLE,
-]);
 
 interface RunOptions {
   /**
@@ -104,6 +83,8 @@ function sameConditions(a: Condition[], b: Condition[]): boolean {
   return key(a) === key(b);
 }
 
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
 export class Installer implements Reconciler {
   private readonly roles: readonly Role[];
 
@@ -133,135 +114,136 @@ export class Installer implements Reconciler {
     const generation = cc.metadata.generation;
     const quiet = options.quiet === true && settled(cc, hash);
     const before: Condition[] = cc.status?.conditions ?? [];
-    let conditions: Condition[] = before;
-    const cond = (type: string, s: Condition['status'], reason: string, message: string) => {
-      conditions = setCondition(conditions, {
-        type,
-        status: s,
-        reason,
-        message,
-        observedGeneration: generation,
-      });
-    };
+    let conditions = before;
     logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
     if (!quiet) {
-      cond('Progressing', 'True', 'Reconciling', `run started: ${trigger}`);
+      conditions = startedConditions(conditions, trigger, generation);
       await status.patch({ conditions, progress: `0/${this.roles.length} starting` });
       await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
     }
 
-    let plan: Plan;
-    let roles: RoleOutcome[] = [];
-    let warnings: ValueWarning[] = [];
-    let expanding = false;
-    let alerts: BuiltinAlertsState | undefined;
-    let pruned: string[] = [];
-    let at = { index: 0, role: 'facts' };
+    const at = { index: 0, role: 'facts' };
+    let report: RunReport;
     try {
-      const factsStarted = performance.now();
-      const gathered = await gatherFacts(this.deps.client, this.deps.mapper);
-      const facts: ClusterFacts = { ...gathered, webhookTls: await webhookTls(this.deps.client) };
-      logger.info(
-        `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${((performance.now() - factsStarted) / 1000).toFixed(2)}s`,
-        { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },
-      );
-      const planStarted = performance.now();
-      plan = await makePlan(cc.spec ?? {}, facts, {
-        renderer: this.deps.renderer,
-        crdsRoot: this.deps.crdsRoot,
-        roles: this.roles,
-      });
-      const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
-      logger.info(
-        `plan: ${planned} objects rendered and validated in ${((performance.now() - planStarted) / 1000).toFixed(2)}s`,
-      );
-      for (const w of plan.warnings)
-        logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
-      if (plan.values.external)
-        logger.info('common.monitoring.type is external: no in-cluster monitoring stack is installed');
-
-      roles = await applyPlan(plan, {
-        client: this.deps.client,
-        mapper: this.deps.mapper,
-        logger,
-        fieldManager: FIELD_MANAGER,
-        concurrency: this.deps.concurrency,
-        onRoleStart: async (i, total, rp) => {
-          at = { index: i, role: rp.role.name };
-          if (!quiet) await status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
-        },
-        onRoleDone: (o) => {
-          this.deps.metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
-          this.deps.metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
-          this.deps.metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
-        },
-      });
-      warnings = [...plan.warnings];
-      alerts = builtinAlertsState(plan);
-      // Installed as GlobalRuleGroups: the fallback PrometheusRules of earlier runs go, by name.
-      if (alerts.reason === 'GlobalRuleGroups') {
-        at = { index: roles.length - 1, role: 'builtin alerts' };
-        pruned = await pruneFallbackRules(this.deps.client, plan.values.namespace);
-      }
-      logger.info(
-        `builtin alerts: ${alerts.message}${pruned.length ? `; deleted the fallback PrometheusRules ${pruned.join(', ')}` : ''}`,
-        { [JSON_ONLY]: { form: alerts.reason, pruned } },
-      );
-      // Existing Prometheus volumes grow to the size the CR now asks for, where their StorageClass allows it.
-      if (roles.some((r) => r.name === 'prometheus-stack' && !r.skipped)) {
-        const v = plan.values;
-        const growth = await growPrometheusStorage(
-          this.deps.client,
-          v.namespace,
-          v.prometheus.storage.size,
-          logger,
-        );
-        for (const w of growth.warnings)
-          logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
-        warnings.push(...growth.warnings);
-        expanding = growth.expanding;
-      }
+      const plan = await this.plan(cc);
+      const roles = await this.apply(plan, quiet, at);
+      at.role = 'after-apply';
+      const after = await this.afterApply(plan, roles);
+      report = {
+        plan,
+        roles,
+        warnings: [...plan.warnings, ...after.warnings],
+        changed: roles.reduce((n, r) => n + r.created + r.changed, 0) + after.changed,
+        objects: roles.reduce((n, r) => n + r.objects, 0),
+        durationMs: performance.now() - started,
+        ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
+      };
     } catch (err) {
       return this.fail(cc, err, conditions, generation, at);
     }
-    const requeue = expanding ? { requeueAfterMs: EXPANSION_RECHECK_MS } : {};
+    await this.report(cc, hash, report, conditions, before, quiet);
+    return report;
+  }
 
-    if (alerts) cond(BUILTIN_ALERTS_CONDITION, alerts.status, alerts.reason, alerts.message);
-    // Warnings: one condition each, True while it applies; earlier ones that no longer apply turn False.
-    const current = new Set(warnings.map((w) => w.type));
-    for (const w of warnings) cond(w.type, 'True', w.reason, w.message);
-    for (const c of conditions) {
-      if (WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True') {
-        cond(c.type, 'False', 'Resolved', 'no longer applies');
+  /** Facts, then the plan: values, rendered and validated objects of every role. Writes nothing. */
+  private async plan(cc: ClusterConfiguration): Promise<Plan> {
+    const { logger } = this.deps;
+    const factsStarted = performance.now();
+    const facts = await this.deps.facts.gather();
+    logger.info(
+      `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${seconds(performance.now() - factsStarted)}s`,
+      { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },
+    );
+    const planStarted = performance.now();
+    const plan = await makePlan(cc.spec ?? {}, facts, {
+      renderer: this.deps.renderer,
+      crdsRoot: this.deps.crdsRoot,
+      roles: this.roles,
+    });
+    const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
+    logger.info(
+      `plan: ${planned} objects rendered and validated in ${seconds(performance.now() - planStarted)}s`,
+    );
+    for (const w of plan.warnings)
+      logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
+    if (plan.values.external)
+      logger.info('common.monitoring.type is external: no in-cluster monitoring stack is installed');
+    return plan;
+  }
+
+  private apply(plan: Plan, quiet: boolean, at: { index: number; role: string }): Promise<RoleOutcome[]> {
+    const { metrics } = this.deps;
+    return applyPlan(plan, {
+      client: this.deps.client,
+      mapper: this.deps.mapper,
+      logger: this.deps.logger,
+      fieldManager: FIELD_MANAGER,
+      concurrency: this.deps.concurrency,
+      onRoleStart: async (i, total, rp) => {
+        Object.assign(at, { index: i, role: rp.role.name });
+        if (!quiet) await this.deps.status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
+      },
+      onRoleDone: (o) => {
+        metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
+        metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
+        metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
+      },
+    });
+  }
+
+  /** Each applied role's after-apply steps, in role order; their results merged. */
+  private async afterApply(plan: Plan, roles: RoleOutcome[]): Promise<AfterApplyResult> {
+    const merged: AfterApplyResult = { warnings: [], changed: 0 };
+    for (const rp of plan.roles) {
+      if (rp.skip || !roles.some((r) => r.name === rp.role.name && !r.skipped)) continue;
+      for (const step of rp.role.afterApply ?? []) {
+        const r = await step({ client: this.deps.client, plan, logger: this.deps.logger });
+        merged.warnings.push(...r.warnings);
+        merged.changed += r.changed;
+        if (r.requeueAfterMs !== undefined)
+          merged.requeueAfterMs = Math.min(merged.requeueAfterMs ?? Infinity, r.requeueAfterMs);
       }
     }
-    const changed = roles.reduce((n, r) => n + r.created + r.changed, 0) + pruned.length;
-    const objects = roles.reduce((n, r) => n + r.objects, 0);
-    const durationMs = performance.now() - started;
-    const summary = plan.values.external
-      ? 'external monitoring: nothing installed in the cluster'
-      : `${objects} objects (${changed} changed) in ${(durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${plan.values.namespace}.svc:9090`;
-    const figures = { objects, changed, durationSeconds: Number((durationMs / 1000).toFixed(3)) };
-    if (quiet && changed === 0 && sameConditions(before, conditions)) {
-      logger.info(`run succeeded: ${summary}; no drift, status left as it was`, { [JSON_ONLY]: figures });
-      return { roles, warnings, durationMs, ...requeue };
+    return merged;
+  }
+
+  /** Puts a successful run on the object: conditions, status.monitoring, progress, an Event and the log. */
+  private async report(
+    cc: ClusterConfiguration,
+    hash: string,
+    report: RunReport,
+    conditions: Condition[],
+    before: Condition[],
+    quiet: boolean,
+  ): Promise<void> {
+    const { logger, status } = this.deps;
+    const line = summary(report);
+    const figures = {
+      objects: report.objects,
+      changed: report.changed,
+      durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
+    };
+    const generation = cc.metadata.generation;
+    if (
+      quiet &&
+      report.changed === 0 &&
+      sameConditions(before, findingConditions(conditions, report, generation))
+    ) {
+      logger.info(`run succeeded: ${line}; no drift, status left as it was`, { [JSON_ONLY]: figures });
+      return;
     }
-    cond('Ready', 'True', 'RunSucceeded', summary);
-    cond('Progressing', 'False', 'RunComplete', 'idle');
-    cond('Degraded', 'False', 'RunSucceeded', 'last run succeeded');
     const monitoring =
       cc.status?.monitoring?.status === 'enabled'
         ? cc.status.monitoring
         : { status: 'enabled', enabledTime: rfc3339() };
     await status.patch({
       monitoring,
-      conditions,
-      progress: `${roles.length}/${roles.length} done`,
+      conditions: succeededConditions(conditions, report, generation),
+      progress: `${report.roles.length}/${report.roles.length} done`,
       observedSpecHash: hash,
     });
-    await status.event(cc, 'Normal', 'RunSucceeded', summary);
-    logger.info(`run succeeded: ${summary}`, { [JSON_ONLY]: figures });
-    return { roles, warnings, durationMs, ...requeue };
+    await status.event(cc, 'Normal', 'RunSucceeded', line);
+    logger.info(`run succeeded: ${line}`, { [JSON_ONLY]: figures });
   }
 
   private async fail(
@@ -272,22 +254,12 @@ export class Installer implements Reconciler {
     at: { index: number; role: string },
   ): Promise<never> {
     const { logger, status } = this.deps;
-    const planError = err instanceof PlanError ? err : undefined;
-    const reason = planError?.reason ?? 'ApplyFailed';
+    const reason = err instanceof PlanError ? err.reason : 'ApplyFailed';
     const message = (err as Error).message;
-    const set = (type: string, s: Condition['status'], r: string, m: string) => {
-      conditions = setCondition(conditions, {
-        type,
-        status: s,
-        reason: r,
-        message: m,
-        observedGeneration: generation,
-      });
-    };
-    set('Degraded', 'True', reason, message);
-    set('Ready', 'False', reason, message);
-    set('Progressing', 'False', 'RunFailed', 'idle after a failed run');
-    await status.patch({ conditions, progress: `${at.index + 1}/${this.roles.length} ${at.role} failed` });
+    await status.patch({
+      conditions: failedConditions(conditions, reason, message, generation),
+      progress: `${at.index + 1}/${this.roles.length} ${at.role} failed`,
+    });
     await status.event(cc, 'Warning', reason, message);
     logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
     throw reason === 'InvalidSpec' ? new TerminalError(message) : new Error(`${reason}: ${message}`);

@@ -5,6 +5,7 @@
  * those CRDs its webhook converts. Nothing here talks to the cluster.
  */
 import type { MonitoringValues } from '../config/values.js';
+import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
@@ -20,6 +21,8 @@ export interface Role {
   crds: string[];
   /** CRDs of `crds` whose versions the role's own webhook converts (stanza set at plan time). */
   conversionWebhook?: ConversionWebhook;
+  /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
+  afterApply?: AfterApplyStep[];
 }
 
 const inClusterStack: RoleCondition = (v) =>
@@ -41,6 +44,7 @@ export const ROLES: readonly Role[] = [
     when: inClusterStack,
     templates: 'prometheus-stack',
     crds: ['monitoring.coreos.com'],
+    afterApply: [growPrometheusVolumes, switchBuiltinAlerts],
   },
   {
     name: 'node-exporter',

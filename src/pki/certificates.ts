@@ -62,7 +62,7 @@ function serialNumber(): string {
 }
 
 function distinguishedName(commonName: string, organizations: string[] = []): x509.JsonName {
-  if (commonName === '') throw new Error('a certificate needs a common name');
+  if (!commonName) throw new Error('a certificate needs a common name');
   return [{ CN: [commonName] }, ...(organizations.length ? [{ O: organizations }] : [])];
 }
 

@@ -15,7 +15,7 @@ import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
 import { makePlan, type Plan } from '../../src/installer/plan.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { issueWebhookTls } from '../../src/installer/webhook-tls.js';
+import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
 import { applyObjects } from '../../src/kube/apply.js';
 import { ApiError, KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';

@@ -17,7 +17,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CONVERSION_REVIEW_VERSIONS } from '../../src/installer/crd-conversion.js';
 import { loadCrds } from '../../src/installer/manifests.js';
-import { issueWebhookTls, WEBHOOK_SECRET } from '../../src/installer/webhook-tls.js';
+import { WEBHOOK_SECRET } from '../../src/facts/live.js';
+import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import {

@@ -6,8 +6,7 @@
 import type { ManifestSource } from '../../../src/installer/manifests.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
-import { PROMETHEUS_PVC } from '../../../src/installer/facts.js';
-import { WEBHOOK_SECRET } from '../../../src/installer/webhook-tls.js';
+import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';

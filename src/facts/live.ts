@@ -1,0 +1,88 @@
+/**
+ * The one extractor of live facts: what carries over from the objects a cluster (or a file of them,
+ * for `render --live`) holds — the Prometheus volume size, retention, nodeSelector and security
+ * context, whether the etcd client certificates exist, the built-in GlobalRuleGroups' console toggles —
+ * and the notification-manager webhook's serving pair when it can be kept. Pure: no cluster access.
+ */
+import { BUILTIN_ALERT_GROUPS, GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
+import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
+import type { ClusterFacts, LiveFacts } from '../config/facts.js';
+import { liveSecurityContext } from '../config/prometheus-security.js';
+import { MONITORING_NAMESPACE } from '../config/values.js';
+import type { KubeObject } from '../kube/client.js';
+import { isUsableServingPair } from '../pki/index.js';
+
+export const PROMETHEUS_PVC = 'prometheus-k8s-db-prometheus-k8s-0';
+export const WEBHOOK_SECRET = 'notification-manager-webhook-server-cert';
+export const WEBHOOK_DNS_NAME = `notification-manager-webhook.${MONITORING_NAMESPACE}.svc`;
+/** A kept webhook certificate must stay valid at least this long. */
+export const WEBHOOK_MIN_VALID_DAYS = 30;
+
+export type WebhookTls = ClusterFacts['webhookTls'];
+
+/** Which live objects the facts come from: kind, name and, for namespaced ones, the monitoring namespace. */
+export const LIVE_OBJECTS = [
+  { kind: 'PersistentVolumeClaim', name: PROMETHEUS_PVC },
+  { kind: 'Prometheus', name: 'k8s' },
+  { kind: 'Secret', name: ETCD_CLIENT_CERTS_SECRET },
+  { kind: 'Secret', name: WEBHOOK_SECRET },
+  ...BUILTIN_ALERT_GROUPS.map(({ group }) => ({ kind: GLOBAL_RULE_GROUP, name: group.name })),
+] as const;
+
+interface PrometheusObject {
+  spec?: {
+    retention?: string;
+    nodeSelector?: Record<string, string>;
+    securityContext?: Record<string, unknown>;
+    storage?: { volumeClaimTemplate?: { spec?: { resources?: { requests?: { storage?: string } } } } };
+  };
+}
+
+export interface LiveExtract {
+  live: LiveFacts;
+  /** The live webhook pair when it is valid for the webhook's name long enough; else a new one is issued. */
+  webhookTls?: WebhookTls;
+}
+
+export function extractLiveFacts(objects: KubeObject[], namespace = MONITORING_NAMESPACE): LiveExtract {
+  const find = <T>(kind: string, name: string) =>
+    objects.find(
+      (o) =>
+        o.kind === kind &&
+        o.metadata?.name === name &&
+        (kind === GLOBAL_RULE_GROUP || (o.metadata.namespace ?? namespace) === namespace),
+    ) as (KubeObject & T) | undefined;
+
+  const live: LiveFacts = { etcdClientCertsSecret: find('Secret', ETCD_CLIENT_CERTS_SECRET) !== undefined };
+  const pvc = find<{ spec?: { resources?: { requests?: { storage?: string } } } }>(
+    'PersistentVolumeClaim',
+    PROMETHEUS_PVC,
+  );
+  const pvcSize = pvc?.spec?.resources?.requests?.storage;
+  if (pvcSize) live.prometheusPvcSize = pvcSize;
+
+  const prometheus = find<PrometheusObject>('Prometheus', 'k8s');
+  const spec = prometheus?.spec;
+  if (spec?.retention) live.prometheusRetention = spec.retention;
+  // An empty nodeSelector carries nothing over.
+  if (spec?.nodeSelector && Object.keys(spec.nodeSelector).length > 0)
+    live.prometheusNodeSelector = spec.nodeSelector;
+  const securityContext = liveSecurityContext(prometheus);
+  if (securityContext) live.prometheusSecurityContext = securityContext;
+  const request = spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
+  if (request) live.prometheusStorageRequest = request;
+
+  const groups = BUILTIN_ALERT_GROUPS.flatMap(({ group }) => find(GLOBAL_RULE_GROUP, group.name) ?? []);
+  if (groups.length > 0)
+    live.builtinAlertToggles = Object.fromEntries(groups.map((g) => [g.metadata.name, liveToggles(g)]));
+
+  const secret = find<{ data?: Record<string, string> }>('Secret', WEBHOOK_SECRET);
+  const decode = (v?: string) => (v ? Buffer.from(v, 'base64').toString('utf8') : '');
+  const pair = secret?.data && {
+    caCert: decode(secret.data['ca.crt']),
+    tlsCert: decode(secret.data['tls.crt']),
+    tlsKey: decode(secret.data['tls.key']),
+  };
+  const usable = pair && isUsableServingPair(pair, WEBHOOK_DNS_NAME, WEBHOOK_MIN_VALID_DAYS);
+  return usable ? { live, webhookTls: pair } : { live };
+}

@@ -1,0 +1,106 @@
+/**
+ * A run's report and the one mapping from it to the ClusterConfiguration's conditions: Progressing
+ * when a run starts; on success Ready, Progressing, Degraded, BuiltinAlerts and one condition per
+ * warning (True while it applies, False once it no longer does); on failure Degraded and Ready with
+ * the reason and message naming the field, template or object.
+ */
+import { setCondition, type Condition } from '../api/cluster-configuration.js';
+import type { ValueWarning } from '../config/values.js';
+import type { RoleOutcome } from './apply-plan.js';
+import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from './builtin-alerts.js';
+import type { Plan } from './plan.js';
+import { STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
+
+/** The warning conditions a run may set, each turned False once it no longer applies. */
+export const WARNING_TYPES = new Set([
+  'PrometheusStorageShrinkRefused',
+  'EtcdClientCertsMissing',
+  STORAGE_NOT_EXPANDABLE,
+]);
+
+/** What a successful run did. */
+export interface RunReport {
+  plan: Plan;
+  roles: RoleOutcome[];
+  warnings: ValueWarning[];
+  /** Objects created, changed or deleted, by apply and after-apply steps. */
+  changed: number;
+  objects: number;
+  durationMs: number;
+  /** Set when a step wants the run looked at again (e.g. a volume still expanding). */
+  requeueAfterMs?: number;
+}
+
+type Update = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+function apply(list: Condition[], updates: Update[], generation: number | undefined): Condition[] {
+  return updates.reduce((acc, u) => setCondition(acc, { ...u, observedGeneration: generation }), list);
+}
+
+export function startedConditions(prev: Condition[], trigger: string, generation?: number): Condition[] {
+  return apply(
+    prev,
+    [{ type: 'Progressing', status: 'True', reason: 'Reconciling', message: `run started: ${trigger}` }],
+    generation,
+  );
+}
+
+/** One line for the log, the Ready message and the RunSucceeded Event. */
+export function summary(report: RunReport): string {
+  return report.plan.values.external
+    ? 'external monitoring: nothing installed in the cluster'
+    : `${report.objects} objects (${report.changed} changed) in ${(report.durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${report.plan.values.namespace}.svc:9090`;
+}
+
+/** The conditions a run's findings set, without Ready/Progressing/Degraded (a quiet resync compares these). */
+export function findingConditions(prev: Condition[], report: RunReport, generation?: number): Condition[] {
+  const alerts = builtinAlertsState(report.plan);
+  const current = new Set(report.warnings.map((w) => w.type));
+  const updates: Update[] = [
+    { type: BUILTIN_ALERTS_CONDITION, status: alerts.status, reason: alerts.reason, message: alerts.message },
+    ...report.warnings.map((w) => ({
+      type: w.type,
+      status: 'True' as const,
+      reason: w.reason,
+      message: w.message,
+    })),
+    ...prev
+      .filter((c) => WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True')
+      .map((c) => ({
+        type: c.type,
+        status: 'False' as const,
+        reason: 'Resolved',
+        message: 'no longer applies',
+      })),
+  ];
+  return apply(prev, updates, generation);
+}
+
+export function succeededConditions(prev: Condition[], report: RunReport, generation?: number): Condition[] {
+  return apply(
+    findingConditions(prev, report, generation),
+    [
+      { type: 'Ready', status: 'True', reason: 'RunSucceeded', message: summary(report) },
+      { type: 'Progressing', status: 'False', reason: 'RunComplete', message: 'idle' },
+      { type: 'Degraded', status: 'False', reason: 'RunSucceeded', message: 'last run succeeded' },
+    ],
+    generation,
+  );
+}
+
+export function failedConditions(
+  prev: Condition[],
+  reason: string,
+  message: string,
+  generation?: number,
+): Condition[] {
+  return apply(
+    prev,
+    [
+      { type: 'Degraded', status: 'True', reason, message },
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Progressing', status: 'False', reason: 'RunFailed', message: 'idle after a failed run' },
+    ],
+    generation,
+  );
+}
