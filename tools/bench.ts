@@ -9,7 +9,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { projectRoot } from '../src/installer/manifests.js';
-import type { ClusterConfiguration } from '../src/api/cluster-configuration.js';
+import { collectionPath, objectPath, type ClusterConfiguration } from '../src/api/cluster-configuration.js';
 import { applyObjects } from '../src/kube/apply.js';
 import { CONTENT_TYPE, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
@@ -60,11 +60,7 @@ async function main(): Promise<void> {
         readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8'),
       ) as ClusterConfiguration;
       cc.metadata = { name: 'ks-installer', namespace: ns };
-      await client.request(
-        'POST',
-        `/apis/installer.kubesphere.io/v1alpha1/namespaces/${ns}/clusterconfigurations`,
-        { body: cc },
-      );
+      await client.request('POST', collectionPath(ns), { body: cc });
       const lines: string[] = [];
       const child = spawn(
         process.execPath,
@@ -96,7 +92,7 @@ async function main(): Promise<void> {
         return runs()[n - 1]!.durationSeconds!;
       };
       first.push(await waitRuns(1));
-      const p = `/apis/installer.kubesphere.io/v1alpha1/namespaces/${ns}/clusterconfigurations/ks-installer`;
+      const p = objectPath({ namespace: ns, name: 'ks-installer' });
       await client.request('PATCH', p, {
         body: { status: { monitoring: null } },
         contentType: CONTENT_TYPE.merge,

@@ -12,7 +12,7 @@ import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { resolveBinaries } from './envtest/binaries.js';
 import { projectRoot } from '../src/installer/manifests.js';
-import type { ClusterConfiguration } from '../src/api/cluster-configuration.js';
+import { collectionPath, objectPath, type ClusterConfiguration } from '../src/api/cluster-configuration.js';
 import { applyObjects } from '../src/kube/apply.js';
 import { ApiError, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
@@ -67,13 +67,7 @@ async function main(argv: string[]): Promise<number> {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
       }),
     );
-    await ignoreConflict(
-      client.request(
-        'POST',
-        `/apis/installer.kubesphere.io/v1alpha1/namespaces/${ns}/clusterconfigurations`,
-        { body: cc },
-      ),
-    );
+    await ignoreConflict(client.request('POST', collectionPath(ns), { body: cc }));
     say(`ClusterConfiguration ${ns}/${cc.metadata.name} created from examples/cluster-configuration.yaml`);
 
     say('starting ks-installer run; its log follows');
@@ -94,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
       ],
       { stdio: ['ignore', 'inherit', 'inherit'], cwd: root },
     );
-    const ccPath = `/apis/installer.kubesphere.io/v1alpha1/namespaces/${ns}/clusterconfigurations/${cc.metadata.name}`;
+    const ccPath = objectPath({ namespace: ns, name: cc.metadata.name });
     for (;;) {
       const live = await client.get<ClusterConfiguration>(ccPath);
       if (live.status?.monitoring?.status === 'enabled') break;

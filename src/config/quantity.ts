@@ -3,6 +3,8 @@
  * numbers in base units (bytes, cores). Grammar of k8s.io/apimachinery resource.Quantity:
  * a signed decimal number, then a binary suffix (Ki…Ei), a decimal suffix (n u m k M G T P E)
  * or an exponent (e3, E-2).
+ * Kept in-house: the npm quantity parsers round to floats on parse or miss the exponent and `E`
+ * (exa) forms the API server accepts, and comparing sizes is all this needs.
  */
 
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;

@@ -3,6 +3,7 @@
  * timings (lease 15 s, renew deadline 10 s, retry 2 s). Expiry is judged by when this process last
  * saw the record change, not by the holder's clock. On shutdown the leader releases the Lease so a
  * standby takes over at its next retry instead of after the lease duration.
+ * Kept in-house: client-node's elector is tied to its informer stack and does not release on shutdown.
  */
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';

@@ -3,6 +3,8 @@
  * queued coalesce, adds while it is processing mark it dirty so it runs exactly once more afterwards.
  * Failures requeue with per-key exponential backoff (controller-runtime's defaults: 5 ms doubling to
  * 1000 s) combined with an overall token bucket (10/s, burst 100).
+ * Kept in-house: npm queues (p-queue and the like) have no per-key coalescing or dirty-while-processing
+ * rule, which is what makes a burst of edits one follow-up run.
  */
 
 export interface BackoffOptions {

@@ -3,6 +3,8 @@
  * state and resourceVersion, then watches from there. A 410 Gone relists; any other failure
  * restarts with backoff (1 s doubling to 30 s); a stream silent for longer than the watchdog allows
  * (bookmarks arrive about once a minute) is dropped and reopened from the last resourceVersion.
+ * Kept in-house: client-node's informer caches whole lists of a kind; this watches one object by
+ * name, with a watchdog the informer lacks.
  */
 import { ApiError, type KubeClient, type KubeObject, type ObjectList } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';

@@ -8,7 +8,7 @@ import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../
 import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
-import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import { objectPath, type ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
@@ -48,7 +48,7 @@ export function sampleClusterConfiguration(namespace: string, name = 'ks-install
 }
 
 export function ccPath(namespace: string, name = 'ks-installer'): string {
-  return `/apis/installer.kubesphere.io/v1alpha1/namespaces/${namespace}/clusterconfigurations/${name}`;
+  return objectPath({ namespace, name });
 }
 
 export async function createClusterConfiguration(
