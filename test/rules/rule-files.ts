@@ -11,6 +11,7 @@ import type { ClusterFacts } from '../../src/config/facts.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { projectRoot } from '../../src/installer/manifests.js';
 import { createRenderer } from '../../src/render/renderer.js';
+import { FIXED_FACTS } from '../fixed-facts.js';
 
 const root = projectRoot();
 
@@ -45,23 +46,8 @@ export function fixtureSpec(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
-export const FIXTURE_FACTS: ClusterFacts = {
-  nodeCount: 3,
-  kubernetesVersion: 'v1.34.4',
-  servedApiVersions: [
-    'v1',
-    'apps/v1',
-    'policy/v1',
-    'rbac.authorization.k8s.io/v1',
-    'monitoring.coreos.com/v1',
-  ],
-  live: { etcdClientCertsSecret: true },
-  webhookTls: {
-    caCert: '-----BEGIN CERTIFICATE-----\nFIXED-CA\n-----END CERTIFICATE-----\n',
-    tlsCert: '-----BEGIN CERTIFICATE-----\nFIXED-SERVING\n-----END CERTIFICATE-----\n',
-    tlsKey: '-----BEGIN PRIVATE KEY-----\nFIXED-KEY\n-----END PRIVATE KEY-----\n',
-  },
-};
+/** The facts of the fixture's renders. */
+export const FIXTURE_FACTS: ClusterFacts = FIXED_FACTS;
 
 /** Every object of the plan that carries rule groups (PrometheusRule, and GlobalRuleGroup when served). */
 export async function renderRuleObjects(

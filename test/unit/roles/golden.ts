@@ -14,27 +14,12 @@ import { projectRoot, roleManifests } from '../../../src/installer/manifests.js'
 import { ROLES } from '../../../src/installer/roles.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { findUnsafeOutputs } from '../../../tools/render-safety.js';
+import { FIXED_FACTS } from '../../fixed-facts.js';
 
 const root = projectRoot();
 const renderer = createRenderer(path.join(root, 'templates'));
 
-export const FIXED_FACTS: ClusterFacts = {
-  nodeCount: 3,
-  kubernetesVersion: 'v1.34.4',
-  servedApiVersions: [
-    'v1',
-    'apps/v1',
-    'policy/v1',
-    'rbac.authorization.k8s.io/v1',
-    'monitoring.coreos.com/v1',
-  ],
-  live: { etcdClientCertsSecret: true },
-  webhookTls: {
-    caCert: '-----BEGIN CERTIFICATE-----\nFIXED-CA\n-----END CERTIFICATE-----\n',
-    tlsCert: '-----BEGIN CERTIFICATE-----\nFIXED-SERVING\n-----END CERTIFICATE-----\n',
-    tlsKey: '-----BEGIN PRIVATE KEY-----\nFIXED-KEY\n-----END PRIVATE KEY-----\n',
-  },
-};
+export { FIXED_FACTS };
 
 /** The role's rendered objects (generated CRDs left out: crds:check guards those) as one YAML stream. */
 export function renderRoleText(
