@@ -9,7 +9,9 @@
  * `promtool check rules`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +23,7 @@ import { resolveTestTool } from '../../src/envtest/test-tools.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
+import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
@@ -37,7 +40,10 @@ import {
   deleteOperatorGenerated,
   serviceAccountKubeconfig,
   startPrometheusOperator,
-  type PrometheusOperatorProcess,
+  clusterCa,
+  serviceAccountToken,
+  startTool,
+  type ToolProcess,
 } from './prometheus-operator.js';
 
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -83,6 +89,17 @@ function expectPlacement(pod: Obj): void {
   );
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /** A generated relabel config has every field ours sets, with the same value. */
 function sameAs(generated: Record<string, unknown>, ours: Record<string, unknown>): boolean {
   return Object.entries(ours).every(([k, v]) => JSON.stringify(generated[k]) === JSON.stringify(v));
@@ -115,7 +132,8 @@ describe('a real prometheus-operator reads what we install', () => {
   let admin: KubeClient;
   let ns: string;
   let op: OperatorProcess;
-  let po: PrometheusOperatorProcess | undefined;
+  let po: ToolProcess | undefined;
+  let prometheus: ToolProcess | undefined;
   const work = mkdtempSync(path.join(tmpdir(), 'ks-promop-'));
   let config: { scrape_configs: ScrapeConfig[]; rule_files?: string[] } & Record<string, unknown>;
   let configText = '';
@@ -150,6 +168,27 @@ describe('a real prometheus-operator reads what we install', () => {
     const { items } = await listAll<Obj>(admin, `${CORE}/configmaps`);
     for (const cm of items.filter((c) => /^prometheus-k8s-rulefiles-\d+$/.test(c.metadata.name)))
       for (const [file, text] of Object.entries(cm.data ?? {})) ruleFiles.set(file, text as string);
+  }
+
+  /**
+   * The generated configuration with the pod's paths moved under work/pod, where they exist: the
+   * service-account token and CA, the mounted Secrets (placeholders) and the rule files.
+   */
+  function movedIntoWork(): string {
+    const root = path.join(work, 'pod');
+    const moved = configText
+      .replaceAll('/var/run/secrets/kubernetes.io/serviceaccount/', `${root}/sa/`)
+      .replaceAll('/etc/prometheus/rules/', `${root}/rules/`)
+      .replaceAll('/etc/prometheus/secrets/', `${root}/secrets/`)
+      .replaceAll('/etc/prometheus/certs/', `${root}/certs/`);
+    for (const f of moved.match(new RegExp(`${root}/(sa|secrets|certs)/[^\\s"']+`, 'g')) ?? []) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'placeholder\n');
+    }
+    const rulesDir = path.join(root, 'rules', 'prometheus-k8s-rulefiles-0');
+    mkdirSync(rulesDir, { recursive: true });
+    for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
+    return moved;
   }
 
   beforeAll(async () => {
@@ -196,6 +235,11 @@ describe('a real prometheus-operator reads what we install', () => {
     };
     await op.runAfter(() => createClusterConfiguration(admin, cc));
 
+    // Node addresses, so that the operator lists the node in kube-system/kubelet's Endpoints.
+    for (const [i, node] of (await listAll<Obj>(admin, '/api/v1/nodes')).items.entries())
+      await mergePatch(admin, `/api/v1/nodes/${node.metadata.name}/status`, {
+        status: { addresses: [{ type: 'InternalIP', address: `192.0.2.${100 + i}` }] },
+      });
     const deployment = await admin.get<Obj>(`${APPS}/deployments/prometheus-operator`);
     const container = (deployment.spec.template.spec.containers as Obj[]).find(
       (c) => c.name === 'prometheus-operator',
@@ -218,6 +262,7 @@ describe('a real prometheus-operator reads what we install', () => {
 
   afterAll(async () => {
     const lines = po?.lines ?? [];
+    await prometheus?.stop();
     await po?.stop();
     if (process.env.KS_TEST_OPERATOR_LOGS === '1') process.stderr.write(`${lines.join('\n')}\n`);
     expect(await op?.stop()).toBe(0);
@@ -339,19 +384,7 @@ describe('a real prometheus-operator reads what we install', () => {
     await run(promtool, ['check', 'config', '--syntax-only', asIs]);
     // 2. Fully, with the pod's paths moved into a directory that has them: the service-account token
     //    and CA, the mounted Secrets, and the rule files (which this also checks).
-    const root = path.join(work, 'pod');
-    const moved = configText
-      .replaceAll('/var/run/secrets/kubernetes.io/serviceaccount/', `${root}/sa/`)
-      .replaceAll('/etc/prometheus/rules/', `${root}/rules/`)
-      .replaceAll('/etc/prometheus/secrets/', `${root}/secrets/`)
-      .replaceAll('/etc/prometheus/certs/', `${root}/certs/`);
-    for (const f of moved.match(new RegExp(`${root}/(sa|secrets|certs)/[^\\s"']+`, 'g')) ?? []) {
-      mkdirSync(path.dirname(f), { recursive: true });
-      writeFileSync(f, 'placeholder\n');
-    }
-    const rulesDir = path.join(root, 'rules', 'prometheus-k8s-rulefiles-0');
-    mkdirSync(rulesDir, { recursive: true });
-    for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
+    const moved = movedIntoWork();
     const full = path.join(work, 'prometheus-moved.yaml');
     writeFileSync(full, moved);
     const { stdout } = await run(promtool, ['check', 'config', full]);
@@ -378,6 +411,115 @@ describe('a real prometheus-operator reads what we install', () => {
     const promtool = (await resolveTestTool('promtool')).path;
     const { stdout } = await run(promtool, ['check', 'rules', ...files.map((f) => path.join(dir, f))]);
     expect(stdout).toContain('SUCCESS');
+  });
+
+  it('a real Prometheus 2.39.1 loads the configuration and the rules, and labels its targets as the rules expect', async () => {
+    // The pod's view: Prometheus k8s's own token and the cluster CA; its Kubernetes service discovery
+    // (in-cluster in a pod) pointed at the API server.
+    // prometheus-config-reloader expands $(VAR) from the pod's environment: shard 0 of 1, pod name.
+    const expanded = movedIntoWork()
+      .replaceAll('$(SHARD)', '0')
+      .replaceAll('$(POD_NAME)', 'prometheus-k8s-0');
+    const moved = yaml.load(expanded) as Record<string, unknown>;
+    const sa = path.join(work, 'pod', 'sa');
+    writeFileSync(path.join(sa, 'token'), await serviceAccountToken(admin, MONITORING_NS, 'prometheus-k8s'));
+    writeFileSync(path.join(sa, 'ca.crt'), clusterCa());
+    // Prometheus loads TLS files when it makes a scrape pool: etcd's client certificate must be real.
+    const kubeconfig = yaml.load(readFileSync(clusterInfo().kubeconfig, 'utf8')) as Obj;
+    const etcd = path.join(work, 'pod', 'secrets', ETCD_CERTS);
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
+    writeFileSync(path.join(etcd, 'etcd-client-ca.crt'), clusterCa());
+    writeFileSync(
+      path.join(etcd, 'etcd-client.crt'),
+      pem(kubeconfig.users[0].user['client-certificate-data']),
+    );
+    writeFileSync(path.join(etcd, 'etcd-client.key'), pem(kubeconfig.users[0].user['client-key-data']));
+    const server = kubeconfig.clusters[0].cluster.server as string;
+    const inject = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(inject);
+      if (!node || typeof node !== 'object') return;
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'kubernetes_sd_configs')
+          for (const sd of v as Obj[])
+            Object.assign(sd, {
+              api_server: server,
+              authorization: { credentials_file: path.join(sa, 'token') },
+              tls_config: { ca_file: path.join(sa, 'ca.crt') },
+            });
+        else inject(v);
+      }
+    };
+    inject(moved);
+    const file = path.join(work, 'prometheus-run.yaml');
+    writeFileSync(file, yaml.dump(moved));
+    const port = await freePort();
+    prometheus = await startTool('prometheus', [
+      `--config.file=${file}`,
+      `--storage.tsdb.path=${path.join(work, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ]);
+    const api = <T>(p: string): Promise<T> =>
+      new Promise((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: p }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () =>
+              res.statusCode === 200
+                ? resolve((JSON.parse(body) as { data: T }).data)
+                : reject(new Error(`${p}: HTTP ${res.statusCode}`)),
+            );
+          })
+          .on('error', reject);
+      });
+    type Target = { labels: Record<string, string>; scrapePool: string };
+    const nodes = (await listAll<Obj>(admin, '/api/v1/nodes')).items.map((n) => n.metadata.name as string);
+    let last: Target[] | undefined;
+    const targets = await waitUntil<Target[]>(
+      'Prometheus discovering the kubelet and etcd targets',
+      async () => {
+        const { activeTargets } = await api<{ activeTargets: Target[] }>('/api/v1/targets');
+        last = activeTargets;
+        const jobs = new Set(activeTargets.map((t) => t.labels.job));
+        const kubelets = activeTargets.filter((t) => t.labels.job === 'kubelet').length;
+        // (No apiserver target: default/kubernetes has no Endpoints on a loopback-only control plane.)
+        const all = ['kubelet', 'etcd'].every((j) => jobs.has(j));
+        return all && kubelets === 2 * nodes.length ? activeTargets : undefined;
+      },
+      60_000,
+      500,
+    ).catch((e: Error) => {
+      const errors = prometheus!.lines.filter((l) => /level=error/.test(l));
+      throw new Error(
+        `${e.message}; active targets: ${JSON.stringify(last?.map((t) => t.labels))}\n${errors.join('\n')}`,
+      );
+    });
+    // cAdvisor and kubelet series: job kubelet, the node's name, metrics_path, no service/endpoint.
+    const kubelet = targets.filter((t) => t.labels.job === 'kubelet');
+    expect(kubelet.map((t) => [t.labels.node, t.labels.metrics_path]).sort()).toEqual(
+      nodes
+        .flatMap((n) => [
+          [n, '/metrics'],
+          [n, '/metrics/cadvisor'],
+        ])
+        .sort(),
+    );
+    for (const t of kubelet) {
+      expect(t.labels).toMatchObject({ namespace: 'kube-system' });
+      expect(Object.keys(t.labels).filter((l) => l === 'service' || l === 'endpoint')).toEqual([]);
+    }
+    expect(targets.find((t) => t.labels.job === 'etcd')?.labels.instance).toBe('192.0.2.10:2379');
+    // Every group of every rule file is loaded.
+    const groups = [...ruleFiles.values()].flatMap(
+      (text) => (yaml.load(text) as { groups?: { name: string }[] }).groups ?? [],
+    );
+    const loaded = await api<{ groups: { name: string }[] }>('/api/v1/rules');
+    expect(loaded.groups.map((g) => g.name).sort()).toEqual(groups.map((g) => g.name).sort());
+    process.stderr.write(
+      `prometheus: ${targets.length} targets discovered, ${loaded.groups.length} rule groups loaded\n`,
+    );
+    await prometheus.stop();
+    prometheus = undefined;
   });
 
   it('the operator needed nothing our ClusterRole does not grant', () => {
