@@ -11,6 +11,8 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { networkInterfaces } from 'node:os';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +57,17 @@ const APPS = `/apis/apps/v1/namespaces/${MONITORING_NS}`;
 const PVC = 'prometheus-k8s-db-prometheus-k8s-0';
 const STORAGE_CLASS = 'ks-test-promop';
 const ETCD_CERTS = 'kube-etcd-client-certs';
+const FAKE_POD = 'ks-test-node-exporter';
+/** What the stand-in exporter serves to both jobs; each keeps what its ServiceMonitor keeps. */
+const FAKE_METRICS = [
+  '# TYPE kube_namespace_labels gauge',
+  'kube_namespace_labels{namespace="ks-test-ns",label_kubesphere_io_workspace="ks-test-ws"} 1',
+  '# TYPE node_cpu_seconds_total counter',
+  'node_cpu_seconds_total{cpu="0",mode="idle"} 1',
+  '# TYPE node_scrape_collector_success gauge',
+  'node_scrape_collector_success{collector="cpu"} 1',
+  '',
+].join('\n');
 
 /** Non-default values for everything the StatefulSets must carry. */
 const PLACEMENT = {
@@ -140,6 +153,24 @@ describe('a real prometheus-operator reads what we install', () => {
   const ruleFiles = new Map<string, string>();
   const timings: Record<string, number> = {};
 
+  let promPort = 0;
+  let exporter: https.Server | undefined;
+  /** The real Prometheus's HTTP API. */
+  const api = <T>(p: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: promPort, path: p }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve((JSON.parse(body) as { data: T }).data)
+              : reject(new Error(`${p}: HTTP ${res.statusCode}`)),
+          );
+        })
+        .on('error', reject);
+    });
+
   const statefulSet = (name: string) => admin.get<Obj>(`${APPS}/statefulsets/${name}`);
   const podSpec = async (name: string) => (await statefulSet(name)).spec.template.spec as Obj;
 
@@ -189,6 +220,63 @@ describe('a real prometheus-operator reads what we install', () => {
     mkdirSync(rulesDir, { recursive: true });
     for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
     return moved;
+  }
+
+  /**
+   * Stand-ins for node-exporter and kube-state-metrics (no kubelet runs pods here): an HTTPS server on
+   * this host's address, behind Endpoints of our two Services, the node-exporter one pointing at a
+   * Pod object on the node, as the endpoints controller would write them.
+   */
+  async function startFakeExporter(kubeconfig: Obj): Promise<void> {
+    const ip = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!ip) throw new Error('this host has no non-loopback IPv4 address for the stand-in exporter');
+    const user = kubeconfig.users[0].user as Record<string, string>;
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
+    exporter = https.createServer(
+      { cert: pem(user['client-certificate-data']!), key: pem(user['client-key-data']!) },
+      (_req, res) => {
+        res.setHeader('Content-Type', 'text/plain; version=0.0.4');
+        res.end(FAKE_METRICS);
+      },
+    );
+    await new Promise<void>((resolve) => exporter!.listen(0, ip, resolve));
+    const port = (exporter.address() as net.AddressInfo).port;
+    const node = (await listAll<Obj>(admin, '/api/v1/nodes')).items[0]!.metadata.name as string;
+    await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
+    await admin.request('POST', `${CORE}/pods`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: FAKE_POD },
+        spec: {
+          nodeName: node,
+          serviceAccountName: 'node-exporter',
+          automountServiceAccountToken: false,
+          containers: [{ name: 'node-exporter', image: 'stand-in' }],
+        },
+      },
+    });
+    const address = {
+      ip,
+      nodeName: node,
+      targetRef: { kind: 'Pod', name: FAKE_POD, namespace: MONITORING_NS },
+    };
+    for (const [svc, portName] of [
+      ['node-exporter', 'https'],
+      ['kube-state-metrics', 'https-main'],
+    ] as const) {
+      await admin.request('DELETE', `${CORE}/endpoints/${svc}`).catch(ignoreNotFound);
+      await admin.request('POST', `${CORE}/endpoints`, {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name: svc },
+          subsets: [{ addresses: [address], ports: [{ name: portName, port }] }],
+        },
+      });
+    }
   }
 
   beforeAll(async () => {
@@ -264,6 +352,12 @@ describe('a real prometheus-operator reads what we install', () => {
     const lines = po?.lines ?? [];
     await prometheus?.stop();
     await po?.stop();
+    exporter?.close();
+    await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
+    for (const svc of ['node-exporter', 'kube-state-metrics'])
+      await admin.request('DELETE', `${CORE}/endpoints/${svc}`).catch(ignoreNotFound);
+    for (const node of (await listAll<Obj>(admin, '/api/v1/nodes')).items)
+      await mergePatch(admin, `/api/v1/nodes/${node.metadata.name}/status`, { status: { addresses: null } });
     if (process.env.KS_TEST_OPERATOR_LOGS === '1') process.stderr.write(`${lines.join('\n')}\n`);
     expect(await op?.stop()).toBe(0);
     // Leave the shared namespace as the next file expects it: no Prometheus, no volume, nothing generated.
@@ -450,28 +544,19 @@ describe('a real prometheus-operator reads what we install', () => {
       }
     };
     inject(moved);
+    await startFakeExporter(kubeconfig);
+    // Scrape every 5s instead of every minute, so that the series below arrive in seconds.
+    const fast = (c: Obj) => Object.assign(c, { scrape_interval: '5s', scrape_timeout: '4s' });
+    fast((moved.global ?? {}) as Obj);
+    for (const c of moved.scrape_configs as Obj[]) fast(c);
     const file = path.join(work, 'prometheus-run.yaml');
     writeFileSync(file, yaml.dump(moved));
-    const port = await freePort();
+    promPort = await freePort();
     prometheus = await startTool('prometheus', [
       `--config.file=${file}`,
       `--storage.tsdb.path=${path.join(work, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
     ]);
-    const api = <T>(p: string): Promise<T> =>
-      new Promise((resolve, reject) => {
-        http
-          .get({ host: '127.0.0.1', port, path: p }, (res) => {
-            let body = '';
-            res.on('data', (c: Buffer) => (body += c.toString()));
-            res.on('end', () =>
-              res.statusCode === 200
-                ? resolve((JSON.parse(body) as { data: T }).data)
-                : reject(new Error(`${p}: HTTP ${res.statusCode}`)),
-            );
-          })
-          .on('error', reject);
-      });
     type Target = { labels: Record<string, string>; scrapePool: string };
     const nodes = (await listAll<Obj>(admin, '/api/v1/nodes')).items.map((n) => n.metadata.name as string);
     let last: Target[] | undefined;
@@ -518,8 +603,45 @@ describe('a real prometheus-operator reads what we install', () => {
     process.stderr.write(
       `prometheus: ${targets.length} targets discovered, ${loaded.groups.length} rule groups loaded\n`,
     );
-    await prometheus.stop();
-    prometheus = undefined;
+  });
+
+  it('scraped series carry the labels the rules and the console read', async () => {
+    const query = (q: string) =>
+      api<{ result: { metric: Record<string, string> }[] }>(
+        `/api/v1/query?query=${encodeURIComponent(q)}`,
+      ).then((d) => d.result.map((r) => r.metric));
+    const series = (q: string) =>
+      waitUntil(
+        `series ${q}`,
+        async () => ((await query(q)).length > 0 ? query(q) : undefined),
+        60_000,
+        1000,
+      );
+    const node = (await listAll<Obj>(admin, '/api/v1/nodes')).items[0]!.metadata.name as string;
+    // kube-state-metrics: the object's own namespace kept (honorLabels), the target's pod, service,
+    // endpoint, namespace and container dropped, the workspace copied into `workspace`.
+    const [ns] = await series('kube_namespace_labels{job="kube-state-metrics"}');
+    expect(ns).toEqual({
+      __name__: 'kube_namespace_labels',
+      job: 'kube-state-metrics',
+      instance: expect.any(String),
+      namespace: 'ks-test-ns',
+      label_kubesphere_io_workspace: 'ks-test-ws',
+      workspace: 'ks-test-ws',
+    });
+    // node-exporter: instance is the node's name; namespace and pod of the exporter pod; kept series only.
+    const [cpu] = await series('node_cpu_seconds_total{job="node-exporter"}');
+    expect(cpu).toEqual({
+      __name__: 'node_cpu_seconds_total',
+      job: 'node-exporter',
+      instance: node,
+      namespace: MONITORING_NS,
+      pod: FAKE_POD,
+      cpu: '0',
+      mode: 'idle',
+    });
+    expect(await query('node_scrape_collector_success{job="node-exporter"}')).toEqual([]);
+    expect(await query('kube_namespace_labels{job="node-exporter"}')).toEqual([]);
   });
 
   it('the operator needed nothing our ClusterRole does not grant', () => {
