@@ -6,14 +6,16 @@
  * placement, resources, storage, retention and security context; every ServiceMonitor must become a
  * scrape job with our relabelings and keep/drop lists, the generated configuration must pass
  * `promtool check config`; every PrometheusRule must land in the rule files and pass
- * `promtool check rules`.
+ * `promtool check rules`. Then a real Prometheus 2.39.1 runs that configuration: it loads every rule
+ * group, discovers targets with the labels the rules expect, and series scraped from a stand-in
+ * exporter come out labelled as the rules and the console read them.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { networkInterfaces } from 'node:os';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +23,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
+import { freePort } from '../../src/envtest/control-plane.js';
 import { resolveTestTool } from '../../src/envtest/test-tools.js';
 import type { ClusterConfiguration } from '../../src/installer/status.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
@@ -100,17 +103,6 @@ function expectPlacement(pod: Obj): void {
   expect({ nodeSelector: pod.nodeSelector, tolerations: pod.tolerations, affinity: pod.affinity }).toEqual(
     PLACEMENT,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** A generated relabel config has every field ours sets, with the same value. */
