@@ -6,10 +6,16 @@
  * placement, resources, storage, retention and security context; every ServiceMonitor must become a
  * scrape job with our relabelings and keep/drop lists, the generated configuration must pass
  * `promtool check config`; every PrometheusRule must land in the rule files and pass
- * `promtool check rules`.
+ * `promtool check rules`. Then a real Prometheus 2.39.1 runs that configuration: it loads every rule
+ * group, discovers targets with the labels the rules expect, and series scraped from a stand-in
+ * exporter come out labelled as the rules and the console read them.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { networkInterfaces } from 'node:os';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,10 +23,12 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
+import { freePort } from '../../tools/envtest/control-plane.js';
 import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
+import { clusterInfo } from './cluster.js';
 import {
   ccPath,
   createClusterConfiguration,
@@ -37,7 +45,10 @@ import {
   deleteOperatorGenerated,
   serviceAccountKubeconfig,
   startPrometheusOperator,
-  type PrometheusOperatorProcess,
+  clusterCa,
+  serviceAccountToken,
+  startTool,
+  type ToolProcess,
 } from './prometheus-operator.js';
 
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,6 +60,17 @@ const APPS = `/apis/apps/v1/namespaces/${MONITORING_NS}`;
 const PVC = 'prometheus-k8s-db-prometheus-k8s-0';
 const STORAGE_CLASS = 'ks-test-promop';
 const ETCD_CERTS = 'kube-etcd-client-certs';
+const FAKE_POD = 'ks-test-node-exporter';
+/** What the stand-in exporter serves to both jobs; each keeps what its ServiceMonitor keeps. */
+const FAKE_METRICS = [
+  '# TYPE kube_namespace_labels gauge',
+  'kube_namespace_labels{namespace="ks-test-ns",label_kubesphere_io_workspace="ks-test-ws"} 1',
+  '# TYPE node_cpu_seconds_total counter',
+  'node_cpu_seconds_total{cpu="0",mode="idle"} 1',
+  '# TYPE node_scrape_collector_success gauge',
+  'node_scrape_collector_success{collector="cpu"} 1',
+  '',
+].join('\n');
 
 /** Non-default values for everything the StatefulSets must carry. */
 const PLACEMENT = {
@@ -115,12 +137,31 @@ describe('a real prometheus-operator reads what we install', () => {
   let admin: KubeClient;
   let ns: string;
   let op: OperatorProcess;
-  let po: PrometheusOperatorProcess | undefined;
+  let po: ToolProcess | undefined;
+  let prometheus: ToolProcess | undefined;
   const work = mkdtempSync(path.join(tmpdir(), 'ks-promop-'));
   let config: { scrape_configs: ScrapeConfig[]; rule_files?: string[] } & Record<string, unknown>;
   let configText = '';
   const ruleFiles = new Map<string, string>();
   const timings: Record<string, number> = {};
+
+  let promPort = 0;
+  let exporter: https.Server | undefined;
+  /** The real Prometheus's HTTP API. */
+  const api = <T>(p: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: promPort, path: p }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve((JSON.parse(body) as { data: T }).data)
+              : reject(new Error(`${p}: HTTP ${res.statusCode}`)),
+          );
+        })
+        .on('error', reject);
+    });
 
   const statefulSet = (name: string) => admin.get<Obj>(`${APPS}/statefulsets/${name}`);
   const podSpec = async (name: string) => (await statefulSet(name)).spec.template.spec as Obj;
@@ -150,6 +191,84 @@ describe('a real prometheus-operator reads what we install', () => {
     const { items } = await listAll<Obj>(admin, `${CORE}/configmaps`);
     for (const cm of items.filter((c) => /^prometheus-k8s-rulefiles-\d+$/.test(c.metadata.name)))
       for (const [file, text] of Object.entries(cm.data ?? {})) ruleFiles.set(file, text as string);
+  }
+
+  /**
+   * The generated configuration with the pod's paths moved under work/pod, where they exist: the
+   * service-account token and CA, the mounted Secrets (placeholders) and the rule files.
+   */
+  function movedIntoWork(): string {
+    const root = path.join(work, 'pod');
+    const moved = configText
+      .replaceAll('/var/run/secrets/kubernetes.io/serviceaccount/', `${root}/sa/`)
+      .replaceAll('/etc/prometheus/rules/', `${root}/rules/`)
+      .replaceAll('/etc/prometheus/secrets/', `${root}/secrets/`)
+      .replaceAll('/etc/prometheus/certs/', `${root}/certs/`);
+    for (const f of moved.match(new RegExp(`${root}/(sa|secrets|certs)/[^\\s"']+`, 'g')) ?? []) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'placeholder\n');
+    }
+    const rulesDir = path.join(root, 'rules', 'prometheus-k8s-rulefiles-0');
+    mkdirSync(rulesDir, { recursive: true });
+    for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
+    return moved;
+  }
+
+  /**
+   * Stand-ins for node-exporter and kube-state-metrics (no kubelet runs pods here): an HTTPS server on
+   * this host's address, behind Endpoints of our two Services, the node-exporter one pointing at a
+   * Pod object on the node, as the endpoints controller would write them.
+   */
+  async function startFakeExporter(kubeconfig: Obj): Promise<void> {
+    const ip = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!ip) throw new Error('this host has no non-loopback IPv4 address for the stand-in exporter');
+    const user = kubeconfig.users[0].user as Record<string, string>;
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
+    exporter = https.createServer(
+      { cert: pem(user['client-certificate-data']!), key: pem(user['client-key-data']!) },
+      (_req, res) => {
+        res.setHeader('Content-Type', 'text/plain; version=0.0.4');
+        res.end(FAKE_METRICS);
+      },
+    );
+    await new Promise<void>((resolve) => exporter!.listen(0, ip, resolve));
+    const port = (exporter.address() as net.AddressInfo).port;
+    const node = (await listAll<Obj>(admin, '/api/v1/nodes')).items[0]!.metadata.name as string;
+    await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
+    await admin.request('POST', `${CORE}/pods`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: FAKE_POD },
+        spec: {
+          nodeName: node,
+          serviceAccountName: 'node-exporter',
+          automountServiceAccountToken: false,
+          containers: [{ name: 'node-exporter', image: 'stand-in' }],
+        },
+      },
+    });
+    const address = {
+      ip,
+      nodeName: node,
+      targetRef: { kind: 'Pod', name: FAKE_POD, namespace: MONITORING_NS },
+    };
+    for (const [svc, portName] of [
+      ['node-exporter', 'https'],
+      ['kube-state-metrics', 'https-main'],
+    ] as const) {
+      await admin.request('DELETE', `${CORE}/endpoints/${svc}`).catch(ignoreNotFound);
+      await admin.request('POST', `${CORE}/endpoints`, {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name: svc },
+          subsets: [{ addresses: [address], ports: [{ name: portName, port }] }],
+        },
+      });
+    }
   }
 
   beforeAll(async () => {
@@ -196,6 +315,11 @@ describe('a real prometheus-operator reads what we install', () => {
     };
     await op.runAfter(() => createClusterConfiguration(admin, cc));
 
+    // Node addresses, so that the operator lists the node in kube-system/kubelet's Endpoints.
+    for (const [i, node] of (await listAll<Obj>(admin, '/api/v1/nodes')).items.entries())
+      await mergePatch(admin, `/api/v1/nodes/${node.metadata.name}/status`, {
+        status: { addresses: [{ type: 'InternalIP', address: `192.0.2.${100 + i}` }] },
+      });
     const deployment = await admin.get<Obj>(`${APPS}/deployments/prometheus-operator`);
     const container = (deployment.spec.template.spec.containers as Obj[]).find(
       (c) => c.name === 'prometheus-operator',
@@ -218,7 +342,23 @@ describe('a real prometheus-operator reads what we install', () => {
 
   afterAll(async () => {
     const lines = po?.lines ?? [];
+    await prometheus?.stop();
     await po?.stop();
+    exporter?.close();
+    await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
+    for (const svc of ['node-exporter', 'kube-state-metrics'])
+      await admin.request('DELETE', `${CORE}/endpoints/${svc}`).catch(ignoreNotFound);
+    for (const node of (await listAll<Obj>(admin, '/api/v1/nodes')).items)
+      await mergePatch(admin, `/api/v1/nodes/${node.metadata.name}/status`, { status: { addresses: null } });
+    // Back to the sample's values, run twice (see monitoring-carryover.test.ts: the NotificationManager's
+    // schemaless placement settles on the second run), so the next file starts from a converged stack.
+    const sample = sampleClusterConfiguration(ns).spec as Record<string, Obj>;
+    const current = (await admin.get<ClusterConfiguration>(ccPath(ns))).spec as Record<string, Obj>;
+    const monitoring = Object.fromEntries(
+      Object.keys(current.monitoring!).map((k) => [k, sample.monitoring![k] ?? null]),
+    );
+    await op.runAfter(() => mergePatch(admin, ccPath(ns), { spec: { monitoring, etcd: sample.etcd } }));
+    await op.runAfter(() => mergePatch(admin, ccPath(ns), { status: { monitoring: null } }));
     if (process.env.KS_TEST_OPERATOR_LOGS === '1') process.stderr.write(`${lines.join('\n')}\n`);
     expect(await op?.stop()).toBe(0);
     // Leave the shared namespace as the next file expects it: no Prometheus, no volume, nothing generated.
@@ -339,19 +479,7 @@ describe('a real prometheus-operator reads what we install', () => {
     await run(promtool, ['check', 'config', '--syntax-only', asIs]);
     // 2. Fully, with the pod's paths moved into a directory that has them: the service-account token
     //    and CA, the mounted Secrets, and the rule files (which this also checks).
-    const root = path.join(work, 'pod');
-    const moved = configText
-      .replaceAll('/var/run/secrets/kubernetes.io/serviceaccount/', `${root}/sa/`)
-      .replaceAll('/etc/prometheus/rules/', `${root}/rules/`)
-      .replaceAll('/etc/prometheus/secrets/', `${root}/secrets/`)
-      .replaceAll('/etc/prometheus/certs/', `${root}/certs/`);
-    for (const f of moved.match(new RegExp(`${root}/(sa|secrets|certs)/[^\\s"']+`, 'g')) ?? []) {
-      mkdirSync(path.dirname(f), { recursive: true });
-      writeFileSync(f, 'placeholder\n');
-    }
-    const rulesDir = path.join(root, 'rules', 'prometheus-k8s-rulefiles-0');
-    mkdirSync(rulesDir, { recursive: true });
-    for (const [file, text] of ruleFiles) writeFileSync(path.join(rulesDir, file), text);
+    const moved = movedIntoWork();
     const full = path.join(work, 'prometheus-moved.yaml');
     writeFileSync(full, moved);
     const { stdout } = await run(promtool, ['check', 'config', full]);
@@ -378,6 +506,143 @@ describe('a real prometheus-operator reads what we install', () => {
     const promtool = (await resolveTestTool('promtool')).path;
     const { stdout } = await run(promtool, ['check', 'rules', ...files.map((f) => path.join(dir, f))]);
     expect(stdout).toContain('SUCCESS');
+  });
+
+  it('a real Prometheus 2.39.1 loads the configuration and the rules, and labels its targets as the rules expect', async () => {
+    // The pod's view: Prometheus k8s's own token and the cluster CA; its Kubernetes service discovery
+    // (in-cluster in a pod) pointed at the API server.
+    // prometheus-config-reloader expands $(VAR) from the pod's environment: shard 0 of 1, pod name.
+    const expanded = movedIntoWork()
+      .replaceAll('$(SHARD)', '0')
+      .replaceAll('$(POD_NAME)', 'prometheus-k8s-0');
+    const moved = yaml.load(expanded) as Record<string, unknown>;
+    const sa = path.join(work, 'pod', 'sa');
+    writeFileSync(path.join(sa, 'token'), await serviceAccountToken(admin, MONITORING_NS, 'prometheus-k8s'));
+    writeFileSync(path.join(sa, 'ca.crt'), clusterCa());
+    // Prometheus loads TLS files when it makes a scrape pool: etcd's client certificate must be real.
+    const kubeconfig = yaml.load(readFileSync(clusterInfo().kubeconfig, 'utf8')) as Obj;
+    const etcd = path.join(work, 'pod', 'secrets', ETCD_CERTS);
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
+    writeFileSync(path.join(etcd, 'etcd-client-ca.crt'), clusterCa());
+    writeFileSync(
+      path.join(etcd, 'etcd-client.crt'),
+      pem(kubeconfig.users[0].user['client-certificate-data']),
+    );
+    writeFileSync(path.join(etcd, 'etcd-client.key'), pem(kubeconfig.users[0].user['client-key-data']));
+    const server = kubeconfig.clusters[0].cluster.server as string;
+    const inject = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(inject);
+      if (!node || typeof node !== 'object') return;
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'kubernetes_sd_configs')
+          for (const sd of v as Obj[])
+            Object.assign(sd, {
+              api_server: server,
+              authorization: { credentials_file: path.join(sa, 'token') },
+              tls_config: { ca_file: path.join(sa, 'ca.crt') },
+            });
+        else inject(v);
+      }
+    };
+    inject(moved);
+    await startFakeExporter(kubeconfig);
+    // Scrape every 5s instead of every minute, so that the series below arrive in seconds.
+    const fast = (c: Obj) => Object.assign(c, { scrape_interval: '5s', scrape_timeout: '4s' });
+    fast((moved.global ?? {}) as Obj);
+    for (const c of moved.scrape_configs as Obj[]) fast(c);
+    const file = path.join(work, 'prometheus-run.yaml');
+    writeFileSync(file, yaml.dump(moved));
+    promPort = await freePort();
+    prometheus = await startTool('prometheus', [
+      `--config.file=${file}`,
+      `--storage.tsdb.path=${path.join(work, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
+    type Target = { labels: Record<string, string>; scrapePool: string };
+    const nodes = (await listAll<Obj>(admin, '/api/v1/nodes')).items.map((n) => n.metadata.name as string);
+    let last: Target[] | undefined;
+    const targets = await waitUntil<Target[]>(
+      'Prometheus discovering the kubelet and etcd targets',
+      async () => {
+        const { activeTargets } = await api<{ activeTargets: Target[] }>('/api/v1/targets');
+        last = activeTargets;
+        const jobs = new Set(activeTargets.map((t) => t.labels.job));
+        const kubelets = activeTargets.filter((t) => t.labels.job === 'kubelet').length;
+        // (No apiserver target: default/kubernetes has no Endpoints on a loopback-only control plane.)
+        const all = ['kubelet', 'etcd'].every((j) => jobs.has(j));
+        return all && kubelets === 2 * nodes.length ? activeTargets : undefined;
+      },
+      60_000,
+      500,
+    ).catch((e: Error) => {
+      const errors = prometheus!.lines.filter((l) => /level=error/.test(l));
+      throw new Error(
+        `${e.message}; active targets: ${JSON.stringify(last?.map((t) => t.labels))}\n${errors.join('\n')}`,
+      );
+    });
+    // cAdvisor and kubelet series: job kubelet, the node's name, metrics_path, no service/endpoint.
+    const kubelet = targets.filter((t) => t.labels.job === 'kubelet');
+    expect(kubelet.map((t) => [t.labels.node, t.labels.metrics_path]).sort()).toEqual(
+      nodes
+        .flatMap((n) => [
+          [n, '/metrics'],
+          [n, '/metrics/cadvisor'],
+        ])
+        .sort(),
+    );
+    for (const t of kubelet) {
+      expect(t.labels).toMatchObject({ namespace: 'kube-system' });
+      expect(Object.keys(t.labels).filter((l) => l === 'service' || l === 'endpoint')).toEqual([]);
+    }
+    expect(targets.find((t) => t.labels.job === 'etcd')?.labels.instance).toBe('192.0.2.10:2379');
+    // Every group of every rule file is loaded.
+    const groups = [...ruleFiles.values()].flatMap(
+      (text) => (yaml.load(text) as { groups?: { name: string }[] }).groups ?? [],
+    );
+    const loaded = await api<{ groups: { name: string }[] }>('/api/v1/rules');
+    expect(loaded.groups.map((g) => g.name).sort()).toEqual(groups.map((g) => g.name).sort());
+    process.stderr.write(
+      `prometheus: ${targets.length} targets discovered, ${loaded.groups.length} rule groups loaded\n`,
+    );
+  });
+
+  it('scraped series carry the labels the rules and the console read', async () => {
+    const query = (q: string) =>
+      api<{ result: { metric: Record<string, string> }[] }>(
+        `/api/v1/query?query=${encodeURIComponent(q)}`,
+      ).then((d) => d.result.map((r) => r.metric));
+    const series = (q: string) =>
+      waitUntil(
+        `series ${q}`,
+        async () => ((await query(q)).length > 0 ? query(q) : undefined),
+        60_000,
+        1000,
+      );
+    const node = (await listAll<Obj>(admin, '/api/v1/nodes')).items[0]!.metadata.name as string;
+    // kube-state-metrics: the object's own namespace kept (honorLabels), the target's pod, service,
+    // endpoint, namespace and container dropped, the workspace copied into `workspace`.
+    const [ns] = await series('kube_namespace_labels{job="kube-state-metrics"}');
+    expect(ns).toEqual({
+      __name__: 'kube_namespace_labels',
+      job: 'kube-state-metrics',
+      instance: expect.any(String),
+      namespace: 'ks-test-ns',
+      label_kubesphere_io_workspace: 'ks-test-ws',
+      workspace: 'ks-test-ws',
+    });
+    // node-exporter: instance is the node's name; namespace and pod of the exporter pod; kept series only.
+    const [cpu] = await series('node_cpu_seconds_total{job="node-exporter"}');
+    expect(cpu).toEqual({
+      __name__: 'node_cpu_seconds_total',
+      job: 'node-exporter',
+      instance: node,
+      namespace: MONITORING_NS,
+      pod: FAKE_POD,
+      cpu: '0',
+      mode: 'idle',
+    });
+    expect(await query('node_scrape_collector_success{job="node-exporter"}')).toEqual([]);
+    expect(await query('kube_namespace_labels{job="node-exporter"}')).toEqual([]);
   });
 
   it('the operator needed nothing our ClusterRole does not grant', () => {

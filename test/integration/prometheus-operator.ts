@@ -16,48 +16,20 @@ import { listAll } from '../../src/kube/list.js';
 import { clusterInfo } from './cluster.js';
 import { MONITORING_NS } from './fixtures.js';
 
-export interface PrometheusOperatorProcess {
+export interface ToolProcess {
   child: ChildProcess;
   lines: string[];
   stop(): Promise<void>;
 }
 
-/** A kubeconfig that authenticates as ServiceAccount namespace/name with a fresh bound token. */
-export async function serviceAccountKubeconfig(admin: KubeClient, namespace: string, name: string) {
-  const review = await admin.request<{ status: { token: string } }>(
-    'POST',
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    {
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 3600 },
-      },
-    },
-  );
-  const config = yaml.load(readFileSync(clusterInfo().kubeconfig, 'utf8')) as {
-    users: { name: string; user: Record<string, unknown> }[];
-  };
-  for (const u of config.users) u.user = { token: review.status.token };
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ks-po-')), 'kubeconfig');
-  writeFileSync(file, yaml.dump(config), { mode: 0o600 });
-  return file;
-}
-
-/**
- * Starts the operator with `args` (those of our Deployment's prometheus-operator container), its web
- * listener moved to a free loopback port. Stopped by stop(), and killed if the test process exits.
- */
-export async function startPrometheusOperator(
+/** Runs a test tool, collecting its output lines; stopped by stop(), killed if the test process exits. */
+export async function startTool(
+  name: 'prometheus-operator' | 'prometheus',
   args: string[],
-  kubeconfig: string,
-): Promise<PrometheusOperatorProcess> {
-  const bin = (await resolveTestTool('prometheus-operator')).path;
-  const child = spawn(
-    bin,
-    [...args.filter((a) => !a.startsWith('--web.listen-address=')), '--web.listen-address=127.0.0.1:0'],
-    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  env: NodeJS.ProcessEnv = {},
+): Promise<ToolProcess> {
+  const bin = (await resolveTestTool(name)).path;
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const collect = (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean));
   child.stdout!.on('data', collect);
@@ -77,6 +49,63 @@ export async function startPrometheusOperator(
       clearTimeout(timer);
     },
   };
+}
+
+/** A fresh bound token of ServiceAccount namespace/name. */
+export async function serviceAccountToken(
+  admin: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<string> {
+  const review = await admin.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  return review.status.token;
+}
+
+interface Kubeconfig {
+  clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+  users: { name: string; user: Record<string, unknown> }[];
+}
+
+const adminKubeconfig = () => yaml.load(readFileSync(clusterInfo().kubeconfig, 'utf8')) as Kubeconfig;
+
+/** The API server's CA certificate (PEM). */
+export function clusterCa(): string {
+  return Buffer.from(
+    adminKubeconfig().clusters[0]!.cluster['certificate-authority-data'],
+    'base64',
+  ).toString();
+}
+
+/** A kubeconfig that authenticates as ServiceAccount namespace/name with a fresh bound token. */
+export async function serviceAccountKubeconfig(admin: KubeClient, namespace: string, name: string) {
+  const token = await serviceAccountToken(admin, namespace, name);
+  const config = adminKubeconfig();
+  for (const u of config.users) u.user = { token };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ks-po-')), 'kubeconfig');
+  writeFileSync(file, yaml.dump(config), { mode: 0o600 });
+  return file;
+}
+
+/**
+ * Starts the operator with `args` (those of our Deployment's prometheus-operator container), its web
+ * listener moved to a free loopback port.
+ */
+export function startPrometheusOperator(args: string[], kubeconfig: string): Promise<ToolProcess> {
+  return startTool(
+    'prometheus-operator',
+    [...args.filter((a) => !a.startsWith('--web.listen-address=')), '--web.listen-address=127.0.0.1:0'],
+    { KUBECONFIG: kubeconfig },
+  );
 }
 
 const OWNED_BY_OPERATOR = new Set(['Prometheus', 'Alertmanager', 'ThanosRuler']);

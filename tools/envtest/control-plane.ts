@@ -46,7 +46,7 @@ export interface ControlPlaneInfo {
   binaries: Partial<Record<BinaryName, string>>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

@@ -2,6 +2,8 @@
  * The Prometheus tools the tests run for real, pinned to the releases the operator installs:
  * - promtool of Prometheus v2.39.1 (Go module github.com/prometheus/prometheus v0.39.1): `check rules`,
  *   `test rules`, `check config`;
+ * - prometheus of the same release: the integration test runs the configuration prometheus-operator
+ *   generates, to see the targets it discovers and the rule groups it loads;
  * - rules-eval (`test/tools/rules-eval`, ours): the same release's rules engine evaluating rule groups
  *   over a series file, every interval, each rule's output stored before the next one runs;
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
@@ -30,6 +32,14 @@ export const TEST_TOOLS = {
     assetEnv: 'TEST_ASSET_RULES_EVAL',
     localDir: 'test/tools/rules-eval',
     pkg: '.',
+  },
+  prometheus: {
+    name: 'prometheus',
+    assetEnv: 'TEST_ASSET_PROMETHEUS',
+    module: 'github.com/prometheus/prometheus',
+    version: PROMETHEUS_MODULE_VERSION,
+    pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
+    ldflags: '-X github.com/prometheus/common/version.Version=2.39.1',
   },
   'prometheus-operator': {
     name: 'prometheus-operator',
