@@ -4,7 +4,9 @@
  * content types (apply, merge patch, metadata-only lists), impersonation, errors that carry the API
  * server's reason, and streaming watches.
  */
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+// The kubeconfig and request modules only, not the package index (see slim-client-node.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch, type Dispatcher } from 'undici';
