@@ -208,6 +208,24 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** A GET answered in text, e.g. the API server's own `/metrics`. */
+  async getText(path: string): Promise<string> {
+    const { url, headers, dispatcher } = await this.prepare(HttpMethod.GET, path, undefined);
+    let res;
+    try {
+      res = await fetch(url, {
+        method: 'GET',
+        headers: this.headerList(headers, { Accept: 'text/plain' }),
+        dispatcher,
+      });
+    } catch (err) {
+      throw new ApiError(0, 'TransportError', `GET ${path}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status >= 400) throw toApiError(res.status, 'GET', path, text);
+    return text;
+  }
+
   get<T = KubeObject>(path: string, options?: RequestOptions): Promise<T> {
     return this.request<T>('GET', path, options);
   }
