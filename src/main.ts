@@ -3,12 +3,25 @@
  * ks-installer: `run` (the operator) and `render` (offline manifests). Exit codes: 0 success,
  * 1 failure, 2 bad input (usage, invalid ClusterConfiguration).
  */
-import { UsageError, usage } from './cli/flags.js';
-import { render, RENDER_FLAGS } from './cli/render.js';
-import { RUN_FLAGS, startOperator } from './cli/run.js';
-import { PlanError } from './installer/plan.js';
+import { UsageError, usage, type FlagSpec } from './cli/flags.js';
+import { registerSlimClientNode } from './kube/slim-client-node.js';
 
-const HELP = `ks-installer: installs the KubeSphere monitoring stack and keeps it configured
+// Before anything imports the Kubernetes client. Each command's modules load when it runs: render
+// never loads the client, run never loads render's file reading.
+registerSlimClientNode();
+
+async function help(): Promise<string> {
+  const [{ RUN_FLAGS }, { RENDER_FLAGS }] = await Promise.all([
+    import('./cli/run.js'),
+    import('./cli/render.js'),
+  ]);
+  return helpText(RUN_FLAGS, RENDER_FLAGS);
+}
+
+const helpText = (
+  RUN_FLAGS: Record<string, FlagSpec>,
+  RENDER_FLAGS: Record<string, FlagSpec>,
+) => `ks-installer: installs the KubeSphere monitoring stack and keeps it configured
 
 commands:
   run      the operator: watches the ClusterConfiguration and applies the monitoring roles
@@ -22,14 +35,15 @@ ${usage('render', RENDER_FLAGS)}
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command) {
-    process.stderr.write(HELP);
+    process.stderr.write(await help());
     return 2;
   }
   if (['help', '--help', '-h'].includes(command) || rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(HELP);
+    process.stdout.write(await help());
     return 0;
   }
   if (command === 'render') {
+    const { render } = await import('./cli/render.js');
     const manifests = await render(rest);
     // Writes to a pipe are asynchronous: exiting before they drain would cut `render | kubectl apply -f -` short.
     await new Promise<void>((resolve, reject) =>
@@ -38,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'run') {
+    const { startOperator } = await import('./cli/run.js');
     const op = await startOperator(rest);
     const onSignal = (signal: string) => {
       op.logger.info(`received ${signal}`);
@@ -52,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err: unknown) => {
+  async (err: unknown) => {
+    const { PlanError } = await import('./installer/plan.js');
     if (err instanceof UsageError || (err instanceof PlanError && err.reason === 'InvalidSpec')) {
       console.error(`ks-installer: ${err.message}`);
       process.exit(2);

@@ -1,11 +1,23 @@
 /**
- * `npm run bench`: measures the operator on the embedded control plane and prints figures (no
- * thresholds: numbers for people to compare). First install, a no-op run, a one-field edit, and the
- * operator process's peak memory, over a few repetitions.
+ * `npm run bench`: measures the operator on fresh embedded control planes and prints figures (no
+ * thresholds: numbers for people to compare), then writes them as JSON (BENCH_OUT, default
+ * bench-results.json). Each repetition starts a control plane with 3 Node objects and runs the
+ * operator through: first install, a resync with nothing to fix, drift repair (an owned Service
+ * deleted, repaired by the next resync), a one-field edit, a forced full run (status.monitoring
+ * removed); then grows the cluster to BENCH_NODES Node objects (default 5,000) and measures a resync
+ * there, the node count (requests, bytes) and the process's memory. Requests and writes are read from
+ * the API server's own `apiserver_request_total` (diffed around each scenario, split by verb). Beside
+ * it, on another fresh control plane, the floor: our rendered manifests applied by `kubectl apply
+ * --server-side` (CRDs, wait for Established, the rest).
+ *
+ * BENCH_REPEAT (default 3) repetitions, medians printed. BENCH_ENTRY=dist measures the compiled
+ * program (`npm run build` first), BENCH_ENTRY=<path of a main.js> another build (e.g. an older commit).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { projectRoot } from '../src/installer/manifests.js';
@@ -13,114 +25,495 @@ import { collectionPath, objectPath, type ClusterConfiguration } from '../src/ap
 import { applyObjects } from '../src/kube/apply.js';
 import { CONTENT_TYPE, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
+import { countItems, listAll } from '../src/kube/list.js';
 
+const run = promisify(execFile);
 const root = projectRoot();
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-/** BENCH_ENTRY=dist measures the compiled program (what the image runs; `npm run build` first). */
+const NODES = Number(process.env.BENCH_NODES ?? 5000);
+const RESYNC = '5s';
+const OUT = path.resolve(process.env.BENCH_OUT ?? 'bench-results.json');
 const ENTRY =
   process.env.BENCH_ENTRY === 'dist'
     ? [path.join(root, 'dist', 'main.js')]
-    : ['--import', 'tsx', path.join(root, 'src', 'main.ts')];
+    : process.env.BENCH_ENTRY
+      ? [path.resolve(process.env.BENCH_ENTRY)]
+      : ['--import', 'tsx', path.join(root, 'src', 'main.ts')];
+const NAMESPACE = 'kubesphere-system';
+const MONITORING = 'kubesphere-monitoring-system';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function stats(xs: number[]): string {
-  const s = [...xs].sort((a, b) => a - b);
-  const median = s[Math.floor(s.length / 2)]!;
-  return `median ${median.toFixed(2)}s (min ${s[0]!.toFixed(2)}s, max ${s[s.length - 1]!.toFixed(2)}s, n=${s.length})`;
+// ---- the API server's request counter -------------------------------------------------------
+
+type Counter = Map<string, number>;
+/** Server-side apply is counted as its own verb, APPLY (a PATCH on the wire). */
+const WRITE_VERBS = new Set(['APPLY', 'POST', 'PUT', 'PATCH', 'DELETE', 'DELETECOLLECTION']);
+
+/**
+ * Series only the API server's own loops write to (Lease renewals, the kubernetes Service's
+ * endpoints and IP addresses, APIService registration and the Established condition of new CRDs):
+ * counted apart, so requests and writes are the client's, the operator's or kubectl's.
+ */
+const SERVER_OWN =
+  /resource="(leases|endpoints|endpointslices|ipaddresses|apiservices)"|resource="customresourcedefinitions".*subresource="status"/;
+
+/** apiserver_request_total by series. */
+async function scrape(admin: KubeClient): Promise<Counter> {
+  const counter: Counter = new Map();
+  for (const line of (await admin.getText('/metrics')).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const i = line.lastIndexOf(' ');
+    counter.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return counter;
 }
 
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+interface Requests {
+  requests: number;
+  writes: number;
+  byVerb: Record<string, number>;
+  /** Writes by `VERB resource[/subresource]` (the bench's own included). */
+  writesByResource: Record<string, number>;
+  /** Requests of the API server's own loops meanwhile (SERVER_OWN), not in the figures above. */
+  serverOwn: number;
 }
 
-async function main(): Promise<void> {
-  const cp = await ControlPlane.start();
+/**
+ * What happened between two scrapes, by verb. `own` are the bench's requests in between (the scrape
+ * of `before` itself is counted after it, so one GET is always ours).
+ */
+function diff(before: Counter, after: Counter, own: Record<string, number> = {}): Requests {
+  const byVerb: Record<string, number> = {};
+  const writesByResource: Record<string, number> = {};
+  let serverOwn = 0;
+  for (const [series, value] of after) {
+    const d = value - (before.get(series) ?? 0);
+    if (d <= 0) continue;
+    if (SERVER_OWN.test(series)) {
+      if (!series.includes('verb="WATCH"')) serverOwn += d;
+      continue;
+    }
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(series)?.[1] ?? '';
+    const verb = label('verb') || '?';
+    byVerb[verb] = (byVerb[verb] ?? 0) + d;
+    if (WRITE_VERBS.has(verb)) {
+      const key = `${verb} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+      writesByResource[key] = (writesByResource[key] ?? 0) + d;
+    }
+  }
+  for (const [verb, n] of Object.entries({ ...own, GET: (own.GET ?? 0) + 1 })) {
+    byVerb[verb] = (byVerb[verb] ?? 0) - n;
+    if (byVerb[verb] === 0) delete byVerb[verb];
+  }
+  const requests = Object.entries(byVerb)
+    .filter(([v]) => v !== 'WATCH')
+    .reduce((a, [, n]) => a + n, 0);
+  const writes = Object.entries(byVerb)
+    .filter(([v]) => WRITE_VERBS.has(v))
+    .reduce((a, [, n]) => a + n, 0);
+  return {
+    requests,
+    writes,
+    byVerb: Object.fromEntries(Object.entries(byVerb).sort()),
+    writesByResource: Object.fromEntries(Object.entries(writesByResource).sort()),
+    serverOwn,
+  };
+}
+
+// ---- the operator process --------------------------------------------------------------------
+
+interface RunLine {
+  msg: string;
+  durationSeconds?: number;
+  changed?: number;
+  objects?: number;
+}
+
+class Operator {
+  private readonly lines: RunLine[] = [];
+  private readonly child: ChildProcess;
+
+  constructor(kubeconfig: string) {
+    this.child = spawn(
+      process.execPath,
+      [
+        ...ENTRY,
+        'run',
+        '--kubeconfig',
+        kubeconfig,
+        '--namespace',
+        NAMESPACE,
+        '--health-addr',
+        '0',
+        '--metrics-addr',
+        '0',
+        '--log-format',
+        'json',
+        '--resync-period',
+        RESYNC,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let rest = '';
+    this.child.stdout!.on('data', (b: Buffer) => {
+      const parts = (rest + b.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts.filter(Boolean)) this.lines.push(JSON.parse(l) as RunLine);
+    });
+  }
+
+  private succeeded(): RunLine[] {
+    return this.lines.filter((l) => l.msg.startsWith('run succeeded'));
+  }
+
+  get runs(): number {
+    return this.succeeded().length;
+  }
+
+  async waitFor(test: (l: RunLine) => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.lines.some(test)) {
+      if (Date.now() > end) throw new Error(`operator: no ${what} in ${timeoutMs / 1000}s`);
+      if (this.child.exitCode !== null) throw new Error(`operator exited with ${this.child.exitCode}`);
+      await sleep(20);
+    }
+  }
+
+  /** The next successful run after `after` runs. */
+  async nextRun(after: number): Promise<RunLine> {
+    await this.waitFor(() => this.runs > after, `run ${after + 1}`);
+    return this.succeeded()[after]!;
+  }
+
+  private status(field: 'VmRSS' | 'VmHWM'): number {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${this.child.pid}/status`, 'utf8'),
+    );
+    return m ? Number(m[1]) / 1024 : NaN;
+  }
+
+  get rssMiB(): number {
+    return this.status('VmRSS');
+  }
+
+  get peakMiB(): number {
+    return this.status('VmHWM');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await new Promise((res) => this.child.once('exit', res));
+  }
+}
+
+// ---- scenarios -------------------------------------------------------------------------------
+
+interface Scenario extends Requests {
+  seconds: number;
+  changed?: number;
+}
+
+interface Count {
+  requests: number;
+  bytes: number;
+  seconds: number;
+  count: number;
+}
+
+interface Repetition {
+  objects: number;
+  scenarios: Record<string, Scenario>;
+  memory: {
+    idleBeforeWorkMiB: number;
+    idleAfterInstallMiB: number;
+    peakAt3MiB: number;
+    peakAtLargeMiB: number;
+  };
+  nodeCount: Record<string, { countItems: Count; listAll500: Count }>;
+  floor: Scenario;
+}
+
+async function createNodes(admin: KubeClient, from: number, to: number): Promise<void> {
+  const BATCH = 100;
+  for (let b = from; b < to; b += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, to - b) }, (_, i) =>
+        admin.request('POST', '/api/v1/nodes', {
+          body: {
+            apiVersion: 'v1',
+            kind: 'Node',
+            metadata: { name: `bench-${b + i}`, labels: { 'kubernetes.io/os': 'linux' } },
+          },
+        }),
+      ),
+    );
+  }
+}
+
+/** A client that counts its GETs and the JSON bytes they answered. */
+function measured(client: KubeClient): { client: KubeClient; requests: () => number; bytes: () => number } {
+  let requests = 0;
+  let bytes = 0;
+  const proxy = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'get') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<KubeClient['get']>) => {
+        const answer = await target.get(...args);
+        requests++;
+        bytes += JSON.stringify(answer).length;
+        return answer;
+      };
+    },
+  });
+  return { client: proxy, requests: () => requests, bytes: () => bytes };
+}
+
+async function measureCount(admin: KubeClient): Promise<{ countItems: Count; listAll500: Count }> {
+  const a = measured(admin);
+  let t = performance.now();
+  const { count } = await countItems(a.client, '/api/v1/nodes');
+  const counted = {
+    requests: a.requests(),
+    bytes: a.bytes(),
+    seconds: (performance.now() - t) / 1000,
+    count,
+  };
+  const b = measured(admin);
+  t = performance.now();
+  const listed = await listAll(b.client, '/api/v1/nodes', { metadataOnly: true, limit: 500 });
+  return {
+    countItems: counted,
+    listAll500: {
+      requests: b.requests(),
+      bytes: b.bytes(),
+      seconds: (performance.now() - t) / 1000,
+      count: listed.items.length,
+    },
+  };
+}
+
+function sampleClusterConfiguration(): ClusterConfiguration {
+  const cc = yaml.load(
+    readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8'),
+  ) as ClusterConfiguration;
+  cc.metadata = { name: 'ks-installer', namespace: NAMESPACE };
+  return cc;
+}
+
+async function ours(): Promise<Omit<Repetition, 'floor'>> {
+  const cp = await ControlPlane.start({ progress: () => undefined });
+  const admin = KubeClient.fromKubeconfig(cp.kubeconfig);
+  let op: Operator | undefined;
   try {
-    const client = KubeClient.fromKubeconfig(cp.kubeconfig);
-    const mapper = new RestMapper(client);
     const crd = yaml.load(
       readFileSync(path.join(root, 'crds', 'installer.kubesphere.io_clusterconfigurations.yaml'), 'utf8'),
     ) as KubeObject;
-    await applyObjects(client, mapper, [crd], { fieldManager: 'bench' });
-    for (let i = 0; i < 5; i++) {
-      await client.request('POST', '/api/v1/nodes', {
-        body: { apiVersion: 'v1', kind: 'Node', metadata: { name: `bench-${i}` } },
-      });
-    }
-    const first: number[] = [];
-    const noop: number[] = [];
-    const edit: number[] = [];
-    const rss: number[] = [];
-    for (let r = 0; r < REPEAT; r++) {
-      const ns = `bench-${r}`;
-      await client.request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-      });
-      const cc = yaml.load(
-        readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8'),
-      ) as ClusterConfiguration;
-      cc.metadata = { name: 'ks-installer', namespace: ns };
-      await client.request('POST', collectionPath(ns), { body: cc });
-      const lines: string[] = [];
-      const child = spawn(
-        process.execPath,
-        [
-          ...ENTRY,
-          'run',
-          '--kubeconfig',
-          cp.kubeconfig,
-          '--namespace',
-          ns,
-          '--health-addr',
-          '0',
-          '--metrics-addr',
-          '0',
-          '--log-format',
-          'json',
-          '--resync-period',
-          '1h',
-        ],
-        { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      child.stdout.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
-      const runs = () =>
-        lines
-          .map((l) => JSON.parse(l) as { msg: string; durationSeconds?: number })
-          .filter((l) => l.msg.startsWith('run succeeded'));
-      const waitRuns = async (n: number) => {
-        while (runs().length < n) await new Promise((res) => setTimeout(res, 50));
-        return runs()[n - 1]!.durationSeconds!;
+    await applyObjects(admin, new RestMapper(admin), [crd], { fieldManager: 'bench' });
+    await createNodes(admin, 0, 3);
+    await admin.request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
+    });
+    const nodeCount: Repetition['nodeCount'] = { '3': await measureCount(admin) };
+
+    op = new Operator(cp.kubeconfig);
+    await op.waitFor((l) => l.msg.includes('not found; waiting for it'), 'start');
+    await sleep(1000);
+    const idleBeforeWorkMiB = op.rssMiB;
+
+    const scenarios: Record<string, Scenario> = {};
+    /** Runs `act` right after the previous run's scrape and measures the next run. */
+    const scenario = async (name: string, act: () => Promise<unknown>, own: Record<string, number> = {}) => {
+      const n = op!.runs;
+      const before = await scrape(admin);
+      await act();
+      const line = await op!.nextRun(n);
+      // The run's last write (status, Event) precedes its log line; the API server counts on reply.
+      await sleep(200);
+      scenarios[name] = {
+        seconds: line.durationSeconds!,
+        changed: line.changed,
+        ...diff(before, await scrape(admin), own),
       };
-      first.push(await waitRuns(1));
-      const p = objectPath({ namespace: ns, name: 'ks-installer' });
-      await client.request('PATCH', p, {
-        body: { status: { monitoring: null } },
-        contentType: CONTENT_TYPE.merge,
-      });
-      noop.push(await waitRuns(2));
-      await client.request('PATCH', p, {
-        body: { spec: { monitoring: { node_exporter: { port: 9200 + r } } } },
-        contentType: CONTENT_TYPE.merge,
-      });
-      edit.push(await waitRuns(3));
-      rss.push(peakRssMiB(child.pid!));
-      child.kill('SIGTERM');
-      await new Promise((res) => child.once('exit', res));
-    }
-    console.log(
-      `operator: node ${ENTRY.map((e) => path.relative(root, e) || e).join(' ')}` +
-        (process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : ''),
+      return line;
+    };
+    const cc = sampleClusterConfiguration();
+    const first = await scenario(
+      'first install',
+      () => admin.request('POST', collectionPath(NAMESPACE), { body: cc }),
+      {
+        POST: 1,
+      },
     );
-    console.log(`first install (101 objects, 5 nodes): ${first[0]!.toFixed(2)}s`);
-    if (first.length > 1) console.log(`startup run on an installed stack:   ${stats(first.slice(1))}`);
-    console.log(`no-op run (nothing changes):        ${stats(noop)}`);
-    console.log(`one-field edit (node-exporter port): ${stats(edit)}`);
-    console.log(
-      `operator peak RSS: ${Math.max(...rss).toFixed(0)} MiB (per run: ${rss.map((x) => x.toFixed(0)).join(', ')})`,
+    await scenario('resync, nothing to fix', async () => undefined);
+    await sleep(1000);
+    const idleAfterInstallMiB = op.rssMiB;
+    await scenario(
+      'drift repair (a Service deleted)',
+      () => admin.request('DELETE', `/api/v1/namespaces/${MONITORING}/services/prometheus-operator`),
+      { DELETE: 1 },
     );
+    const p = objectPath({ namespace: NAMESPACE, name: 'ks-installer' });
+    await scenario(
+      'one-field edit',
+      () =>
+        admin.request('PATCH', p, {
+          body: { spec: { monitoring: { node_exporter: { port: 9200 } } } },
+          contentType: CONTENT_TYPE.merge,
+        }),
+      { PATCH: 1 },
+    );
+    await scenario(
+      'no-op full run (status.monitoring removed)',
+      () =>
+        admin.request('PATCH', p, {
+          body: { status: { monitoring: null } },
+          contentType: CONTENT_TYPE.merge,
+        }),
+      { PATCH: 1 },
+    );
+    const peakAt3MiB = op.peakMiB;
+
+    await createNodes(admin, 3, NODES);
+    // The first run that starts after every Node exists.
+    await op.nextRun(op.runs);
+    await scenario(`resync at ${NODES} nodes`, async () => undefined);
+    const peakAtLargeMiB = op.peakMiB;
+    nodeCount[String(NODES)] = await measureCount(admin);
+    return {
+      objects: first.objects ?? NaN,
+      scenarios,
+      memory: { idleBeforeWorkMiB, idleAfterInstallMiB, peakAt3MiB, peakAtLargeMiB },
+      nodeCount,
+    };
   } finally {
+    await op?.stop();
+    await admin.close();
     await cp.stop();
   }
+}
+
+/** Our manifests applied by kubectl: CRDs, wait until Established, then the rest. */
+async function floor(): Promise<Scenario> {
+  const rendered = await run(
+    process.execPath,
+    [...ENTRY, 'render', '-f', path.join(root, 'examples', 'cluster-configuration.yaml'), '--nodes', '3'],
+    { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const docs = yaml.loadAll(rendered.stdout) as KubeObject[];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ks-bench-'));
+  const crds = path.join(dir, 'crds.yaml');
+  const rest = path.join(dir, 'rest.yaml');
+  const dump = (xs: KubeObject[]) => xs.map((x) => yaml.dump(x)).join('---\n');
+  writeFileSync(crds, dump(docs.filter((d) => d.kind === 'CustomResourceDefinition')));
+  writeFileSync(rest, dump(docs.filter((d) => d.kind !== 'CustomResourceDefinition')));
+  const cp = await ControlPlane.start({ withTools: true, progress: () => undefined });
+  const admin = KubeClient.fromKubeconfig(cp.kubeconfig);
+  try {
+    const kubectl = cp.info.binaries.kubectl!;
+    // A fresh discovery cache, as a first kubectl on a new machine.
+    const env = { ...process.env, KUBECONFIG: cp.kubeconfig, KUBECACHEDIR: path.join(dir, 'cache') };
+    const before = await scrape(admin);
+    const t = performance.now();
+    await run(kubectl, ['apply', '--server-side', '-f', crds], { env });
+    await run(kubectl, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { env });
+    await run(kubectl, ['apply', '--server-side', '-f', rest], { env, maxBuffer: 16 * 1024 * 1024 });
+    const seconds = (performance.now() - t) / 1000;
+    await sleep(200);
+    return { seconds, ...diff(before, await scrape(admin)) };
+  } finally {
+    await admin.close();
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+const pad = (s: string, n: number) => s.padEnd(n);
+
+function printScenario(name: string, xs: Scenario[]): void {
+  const secs = xs.map((x) => x.seconds);
+  const verbs = [...new Set(xs.flatMap((x) => Object.keys(x.byVerb)))].sort();
+  const byVerb = verbs.map((v) => `${v} ${median(xs.map((x) => x.byVerb[v] ?? 0))}`).join(', ');
+  console.log(
+    `${pad(name, 44)} ${median(secs).toFixed(2)}s (${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)})` +
+      `  requests ${median(xs.map((x) => x.requests))}  writes ${median(xs.map((x) => x.writes))}  [${byVerb}]` +
+      `  (API server itself: ${median(xs.map((x) => x.serverOwn))})`,
+  );
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const reps: Repetition[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    process.stderr.write(`bench: repetition ${r + 1}/${REPEAT}: operator…\n`);
+    const o = await ours();
+    process.stderr.write(`bench: repetition ${r + 1}/${REPEAT}: kubectl floor…\n`);
+    reps.push({ ...o, floor: await floor() });
+  }
+  const names = Object.keys(reps[0]!.scenarios);
+  console.log(
+    `operator: node ${ENTRY.map((e) => path.relative(root, e) || e).join(' ')}` +
+      (process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : '') +
+      `; ${reps[0]!.objects} objects; medians of ${reps.length} fresh control planes (min–max)`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  for (const name of names)
+    printScenario(
+      name,
+      reps.map((r) => r.scenarios[name]!),
+    );
+  printScenario(
+    'floor: kubectl apply --server-side',
+    reps.map((r) => r.floor),
+  );
+  const firstOf = (r: Repetition) => r.scenarios['first install']!;
+  const ratio = (f: (s: Scenario) => number) =>
+    median(reps.map((r) => f(firstOf(r)) / f(r.floor))).toFixed(2);
+  console.log(
+    `ours/floor (first install): time ${ratio((s) => s.seconds)}, requests ${ratio((s) => s.requests)}, writes ${ratio((s) => s.writes)}`,
+  );
+  for (const n of Object.keys(reps[0]!.nodeCount)) {
+    const line = (k: 'countItems' | 'listAll500') => {
+      const xs = reps.map((r) => r.nodeCount[n]![k]);
+      return (
+        `${median(xs.map((x) => x.requests))} request(s), ${(median(xs.map((x) => x.bytes)) / 1024).toFixed(1)} KiB, ` +
+        `${(median(xs.map((x) => x.seconds)) * 1000).toFixed(0)} ms`
+      );
+    };
+    console.log(
+      `node count at ${n} nodes: one-item list ${line('countItems')}; pages of 500 ${line('listAll500')}`,
+    );
+  }
+  const mem = (k: keyof Repetition['memory']) => median(reps.map((r) => r.memory[k])).toFixed(0);
+  console.log(
+    `operator memory (MiB, resident): idle before work ${mem('idleBeforeWorkMiB')}, idle after install ${mem('idleAfterInstallMiB')}, ` +
+      `peak at 3 nodes ${mem('peakAt3MiB')}, peak at ${NODES} nodes ${mem('peakAtLargeMiB')}`,
+  );
+  writeFileSync(
+    OUT,
+    `${JSON.stringify(
+      {
+        started: started.toISOString(),
+        entry: ENTRY,
+        nodeOptions: process.env.NODE_OPTIONS ?? '',
+        nodes: NODES,
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg() },
+        repetitions: reps,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`figures: ${OUT}`);
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 /**
- * Facts read from the cluster, once per run and in parallel: the node count (a paginated
- * metadata-only list), the server version and served APIs, and the live objects of live.ts, each read
+ * Facts read from the cluster, once per run and in parallel: the node count (one metadata-only
+ * request of one item and the list's remainingItemCount, see countItems), the server version and served APIs, and the live objects of live.ts, each read
  * by name (get is all the operator's RBAC allows on Secrets and GlobalRuleGroups).
  */
 import { ALERTING_API_VERSION, GLOBAL_RULE_GROUP } from '../alerts/builtin.js';
@@ -8,7 +8,7 @@ import type { ClusterFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
-import { listAll } from '../kube/list.js';
+import { countItems } from '../kube/list.js';
 import { extractLiveFacts, LIVE_OBJECTS, WEBHOOK_SECRET } from './live.js';
 import type { FactsSource } from './source.js';
 import { issueWebhookTls } from './webhook-tls.js';
@@ -39,7 +39,7 @@ export class ClusterFactsSource implements FactsSource {
 
   async gather(): Promise<ClusterFacts> {
     const [nodes, version, served] = await Promise.all([
-      listAll(this.client, '/api/v1/nodes', { metadataOnly: true, limit: 500 }),
+      countItems(this.client, '/api/v1/nodes'),
       this.client.get<{ gitVersion: string }>('/version'),
       this.mapper.servedGroupVersions(),
     ]);
@@ -52,7 +52,7 @@ export class ClusterFactsSource implements FactsSource {
       this.namespace,
     );
     return {
-      nodeCount: nodes.items.length,
+      nodeCount: nodes.count,
       kubernetesVersion: version.gitVersion,
       servedApiVersions: served,
       live,

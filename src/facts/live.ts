@@ -10,7 +10,7 @@ import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { liveSecurityContext } from '../config/prometheus-security.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { KubeObject } from '../kube/client.js';
-import { isUsableServingPair } from '../pki/index.js';
+import { isUsableServingPair } from '../pki/inspect.js';
 
 export const PROMETHEUS_PVC = 'prometheus-k8s-db-prometheus-k8s-0';
 export const WEBHOOK_SECRET = 'notification-manager-webhook-server-cert';

@@ -4,10 +4,11 @@
  * rendered from this one pair, so they always match.
  */
 import { MONITORING_NAMESPACE } from '../config/values.js';
-import { createServingBundle, serviceDnsNames } from '../pki/index.js';
 import type { WebhookTls } from './live.js';
 
-export function issueWebhookTls(): Promise<WebhookTls> {
+/** Loads the certificate code (@peculiar/x509, reflect-metadata) only when a pair is issued. */
+export async function issueWebhookTls(): Promise<WebhookTls> {
+  const { createServingBundle, serviceDnsNames } = await import('../pki/certificates.js');
   return createServingBundle({
     caCommonName: 'notification-manager-webhook-ca',
     commonName: 'notification-manager-webhook',

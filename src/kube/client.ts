@@ -4,7 +4,9 @@
  * content types (apply, merge patch, metadata-only lists), impersonation, errors that carry the API
  * server's reason, and streaming watches.
  */
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+// The kubeconfig and request modules only, not the package index (see slim-client-node.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch, type Dispatcher } from 'undici';
@@ -204,6 +206,24 @@ export class KubeClient {
     const text = await res.text();
     if (res.status >= 400) throw toApiError(res.status, m, path, text);
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** A GET answered in text, e.g. the API server's own `/metrics`. */
+  async getText(path: string): Promise<string> {
+    const { url, headers, dispatcher } = await this.prepare(HttpMethod.GET, path, undefined);
+    let res;
+    try {
+      res = await fetch(url, {
+        method: 'GET',
+        headers: this.headerList(headers, { Accept: 'text/plain' }),
+        dispatcher,
+      });
+    } catch (err) {
+      throw new ApiError(0, 'TransportError', `GET ${path}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status >= 400) throw toApiError(res.status, 'GET', path, text);
+    return text;
   }
 
   get<T = KubeObject>(path: string, options?: RequestOptions): Promise<T> {

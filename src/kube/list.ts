@@ -42,3 +42,45 @@ export async function listAll<T = PartialObjectMetadata>(
   } while (cont);
   return { items, pages, resourceVersion };
 }
+
+export interface CountOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size of the fallback, when the server does not tell how many items remain. */
+  pageLimit?: number;
+}
+
+/**
+ * How many items a collection holds, in one metadata-only request of one item whatever their number:
+ * the items of that page plus `metadata.remainingItemCount`. The API server leaves the count out when
+ * the list carries a label or field selector (and servers before v1.15 never send it); then the rest
+ * is paged through from the first page's `continue` token and counted. The API documents the count
+ * as an estimate; read at one resource version from etcd it is the exact number then.
+ */
+export async function countItems(
+  client: KubeClient,
+  path: string,
+  options: CountOptions = {},
+): Promise<{ count: number; requests: number }> {
+  const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+  const first: ObjectList<PartialObjectMetadata> = await client.get(path, {
+    query: { ...query, limit: 1 },
+    accept: ACCEPT_METADATA_LIST,
+  });
+  let count = first.items?.length ?? 0;
+  let cont = first.metadata.continue || undefined;
+  if (!cont) return { count, requests: 1 };
+  const remaining = first.metadata.remainingItemCount;
+  if (typeof remaining === 'number' && remaining >= 0) return { count: count + remaining, requests: 1 };
+  let requests = 1;
+  while (cont) {
+    const page: ObjectList<PartialObjectMetadata> = await client.get(path, {
+      query: { ...query, limit: options.pageLimit ?? 500, continue: cont },
+      accept: ACCEPT_METADATA_LIST,
+    });
+    requests++;
+    count += page.items?.length ?? 0;
+    cont = page.metadata.continue || undefined;
+  }
+  return { count, requests };
+}

@@ -1,6 +1,7 @@
 /**
  * Certificates: a throw-away CA and the certificates it issues (certificates.ts, on @peculiar/x509),
- * and the checks that decide whether a stored serving pair can be kept (inspect.ts, on node:crypto).
+ * and the checks that decide whether a stored serving pair can be kept (inspect.ts, on node:crypto
+ * alone). The operator imports inspect.ts directly and certificates.ts only when it issues a pair.
  */
 export type {
   Authority,

@@ -2,9 +2,7 @@
  * Reading certificates back: what a PEM certificate says, and whether a stored serving pair (e.g. the
  * live webhook Secret) can be kept — signed by its CA, key matching, covering the name, valid long enough.
  */
-import 'reflect-metadata';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
 import type { ServingBundle } from './certificates.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -41,15 +39,15 @@ function commonNameOf(distinguishedName: string): string | undefined {
 
 function describe(certificate: X509Certificate): CertificateInfo {
   const commonName = commonNameOf(certificate.subject);
-  // Exact validity dates (node's own Date fields need Node 22.10).
-  const parsed = new ParsedCertificate(certificate.raw);
+  // Node 22.10 and later give the validity as Dates; before, the same second as text (`Nov 25 23:00:00 2036 GMT`).
+  const dated: { validFromDate?: Date; validToDate?: Date } = certificate;
   return {
     subject: certificate.subject,
     issuer: certificate.issuer,
     ...(commonName === undefined ? {} : { commonName }),
     dnsNames: dnsNamesOf(certificate),
-    notBefore: parsed.notBefore,
-    notAfter: parsed.notAfter,
+    notBefore: dated.validFromDate ?? new Date(certificate.validFrom),
+    notAfter: dated.validToDate ?? new Date(certificate.validTo),
     isCa: certificate.ca,
     extendedKeyUsage: certificate.keyUsage ?? [],
     serialNumber: certificate.serialNumber,
