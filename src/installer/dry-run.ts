@@ -1,8 +1,10 @@
 /**
  * A server-side dry run of a whole plan (`dryRun=All` server-side apply), before the first write of a
  * run: an object the API server would refuse fails the run with nothing written. What it covers:
- * - CRDs and every object whose kind the server serves now (native kinds, and custom resources of
- *   CRDs already established) are dry-run as they would be applied;
+ * - every object whose kind the server serves now (native kinds, and custom resources of CRDs
+ *   already established) is dry-run as it would be applied, except CRDs: they hold no user value
+ *   (they are crds/ as generated, plus the conversion webhook we compute), are checked by the CRD
+ *   tests, and are the largest objects of a plan (dry-running them took 1.2 of 1.3 s of a dry run);
  * - custom resources whose CRD is not served yet (a first install) cannot be dry-run before their CRD
  *   exists: they are validated by our models only (plan.ts) and counted in `unserved`;
  * - an object in a namespace that does not exist yet (the plan creates it) is dry-run in the
@@ -12,7 +14,7 @@
  * Refusals (400, 413, 422: the object as sent) are returned; anything else (an
  * outage, 403, 429, 5xx) is thrown, as the real apply would have failed the same way.
  */
-import { applyObject } from '../kube/apply.js';
+import { applyObject, isCrd } from '../kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { mapConcurrent } from '../util/concurrency.js';
@@ -78,7 +80,8 @@ function fieldsOf(err: ApiError): string[] {
 export async function dryRunPlanDetailed(plan: Plan, ctx: DryRunContext): Promise<DryRunResult> {
   const objects = plan.roles
     .filter((rp) => !rp.skip)
-    .flatMap((rp) => rp.manifests.map((m) => ({ role: rp.role.name, object: m.object })));
+    .flatMap((rp) => rp.manifests.map((m) => ({ role: rp.role.name, object: m.object })))
+    .filter((x) => !isCrd(x.object));
   const namespaces = new Set(
     objects.map((x) => x.object.metadata.namespace).filter((n): n is string => n !== undefined),
   );
