@@ -115,6 +115,19 @@ describe('server-side dry run of the whole plan', () => {
     await op!.waitFor(/run succeeded/, 120_000, fixFrom);
   });
 
+  it('refuses common.monitoring.type: externel naming the field, without writing anything', async () => {
+    const before = await stackResourceVersions(admin);
+    const from = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: 'externel' } } } });
+    await op!.waitFor(/run failed/, 120_000, from);
+    expect(condition(await getCc(), 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(condition(await getCc(), 'Degraded')?.message).toContain('spec.common.monitoring.type');
+    expect(await stackResourceVersions(admin)).toEqual(before);
+    const fixFrom = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: null } } } });
+    await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+  });
+
   it('never carries over a live Prometheus nodeSelector the API server would refuse', async () => {
     // Applied by our field manager, as a version without these checks did (the Prometheus CRD does
     // not check label syntax; the StatefulSet prometheus-operator makes from it is refused).
