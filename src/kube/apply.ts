@@ -5,7 +5,7 @@
 import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch } from './client-side-apply.js';
-import { waitForCrdsEstablished } from './crd.js';
+import { waitForCrdsEstablished, type EstablishOptions } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
 export type ApplyResult = 'created' | 'changed' | 'unchanged';
@@ -21,7 +21,8 @@ export interface ApplyOptions {
   /** Server-side dry run: validates against the API server without persisting. */
   dryRun?: boolean;
   concurrency?: number;
-  crdTimeoutMs?: number;
+  /** Waiting for the CRDs applied: timeout, nudges of CRDs stuck un-Established (crd.ts). */
+  establish?: EstablishOptions;
 }
 
 /** Applies one object; `changed` means the API server stored a new resourceVersion. */
@@ -87,6 +88,9 @@ function nameOf(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 }
 
+export const isCrd = (o: KubeObject): boolean =>
+  o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
+
 /** Applies a set in dependency order; returns results in the input order. */
 export async function applyObjects(
   client: KubeClient,
@@ -96,8 +100,6 @@ export async function applyObjects(
 ): Promise<AppliedObject[]> {
   const results = new Array<AppliedObject>(objects.length);
   const indexed = objects.map((object, i) => ({ object, i }));
-  const isCrd = (o: KubeObject) =>
-    o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
   const isNs = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
   const stages = [
     indexed.filter((x) => isCrd(x.object)),
@@ -113,7 +115,7 @@ export async function applyObjects(
       await waitForCrdsEstablished(
         client,
         stage.map((x) => x.object.metadata.name),
-        options.crdTimeoutMs,
+        options.establish,
       );
     }
   }
