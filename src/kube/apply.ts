@@ -65,8 +65,9 @@ export async function applyObject(
 }
 
 /**
- * Hands fields a client-side `kubectl apply` owns over to the field manager, so the apply that follows
- * removes those it no longer sets. Best effort: if the object changed meanwhile, the next run does it.
+ * Hands fields the original installer's managers own (client-side `kubectl apply`, and on objects still
+ * carrying its marks Helm and kubectl patch/edit/annotate: client-side-apply.ts) over to the field manager,
+ * so the apply that follows removes those it no longer sets. Best effort: if the object changed meanwhile, the next run does it.
  */
 async function takeOverClientSideApply(
   client: KubeClient,
