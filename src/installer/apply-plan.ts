@@ -1,6 +1,7 @@
 /** Applies a plan role by role, in order, reporting one line per role with counts and duration. */
 import { applyObjects } from '../kube/apply.js';
 import type { KubeClient } from '../kube/client.js';
+import type { EstablishOptions } from '../kube/crd.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { Plan, RolePlan } from './plan.js';
@@ -21,6 +22,8 @@ export interface ApplyPlanContext {
   logger: Logger;
   fieldManager: string;
   concurrency?: number;
+  /** Timeout and nudge delay of the CRD wait (the nudge itself is logged as a warning). */
+  establish?: Omit<EstablishOptions, 'onNudge'>;
   /** Called before each role (for the progress field). */
   onRoleStart?: (index: number, total: number, role: RolePlan) => Promise<void> | void;
   onRoleDone?: (outcome: RoleOutcome) => void;
@@ -53,7 +56,19 @@ export async function applyPlan(plan: Plan, ctx: ApplyPlanContext): Promise<Role
         ctx.client,
         ctx.mapper,
         rolePlan.manifests.map((m) => m.object),
-        { fieldManager: ctx.fieldManager, force: true, concurrency: ctx.concurrency },
+        {
+          fieldManager: ctx.fieldManager,
+          force: true,
+          concurrency: ctx.concurrency,
+          establish: {
+            ...ctx.establish,
+            onNudge: (name, stuckMs) =>
+              ctx.logger.warn(
+                `CRD ${name} still not Established after ${(stuckMs / 1000).toFixed(1)}s (names accepted): nudged with an annotation update`,
+                { crd: name },
+              ),
+          },
+        },
       );
       outcome.objects = results.length;
       for (const r of results) outcome[r.result]++;

@@ -22,6 +22,7 @@ import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
 import { applyPlan, type RoleOutcome } from './apply-plan.js';
+import { describeDryRunProblems, dryRunPlanDetailed } from './dry-run.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
 import {
   failedConditions,
@@ -126,6 +127,8 @@ export class Installer implements Reconciler {
     let report: RunReport;
     try {
       const plan = await this.plan(cc);
+      at.role = 'dry-run';
+      await this.dryRun(plan, cc);
       const roles = await this.apply(plan, quiet, at);
       at.role = 'after-apply';
       const after = await this.afterApply(cc, plan, roles);
@@ -169,6 +172,34 @@ export class Installer implements Reconciler {
     if (plan.values.external)
       logger.info('common.monitoring.type is external: no in-cluster monitoring stack is installed');
     return plan;
+  }
+
+  /** The server-side dry run of the whole plan: a refused object fails the run before anything is written. */
+  private async dryRun(plan: Plan, cc: ClusterConfiguration): Promise<void> {
+    const started = performance.now();
+    const result = await dryRunPlanDetailed(plan, {
+      client: this.deps.client,
+      mapper: this.deps.mapper,
+      fieldManager: FIELD_MANAGER,
+      fallbackNamespace: cc.metadata.namespace ?? 'default',
+      concurrency: this.deps.concurrency,
+    });
+    const unserved = result.unserved.length
+      ? `; ${result.unserved.length} custom resources checked by our models only (their CRD is not served yet)`
+      : '';
+    this.deps.logger.info(
+      `dry run: ${result.checked} objects checked by the API server in ${seconds(performance.now() - started)}s${unserved}`,
+      {
+        [JSON_ONLY]: {
+          checked: result.checked,
+          unserved: result.unserved.length,
+          refused: result.problems.length,
+        },
+      },
+    );
+    if (result.problems.length > 0) {
+      throw new PlanError('RefusedByApiServer', describeDryRunProblems(result.problems));
+    }
   }
 
   private apply(plan: Plan, quiet: boolean, at: { index: number; role: string }): Promise<RoleOutcome[]> {
@@ -271,6 +302,7 @@ export class Installer implements Reconciler {
     });
     await status.event(cc, 'Warning', reason, message);
     logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
-    throw reason === 'InvalidSpec' ? new TerminalError(message) : new Error(`${reason}: ${message}`);
+    const terminal = reason === 'InvalidSpec' || reason === 'RefusedByApiServer';
+    throw terminal ? new TerminalError(message) : new Error(`${reason}: ${message}`);
   }
 }

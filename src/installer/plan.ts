@@ -27,7 +27,7 @@ export interface Plan {
   roles: RolePlan[];
 }
 
-export type PlanFailureReason = 'InvalidSpec' | 'RenderFailed' | 'ValidationFailed';
+export type PlanFailureReason = 'InvalidSpec' | 'RenderFailed' | 'ValidationFailed' | 'RefusedByApiServer';
 
 /** Why a plan could not be made, said so that a user can act: the field or template, and the fix. */
 export class PlanError extends Error {

@@ -5,7 +5,7 @@
 import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch } from './client-side-apply.js';
-import { waitForCrdsEstablished } from './crd.js';
+import { waitForCrdsEstablished, type EstablishOptions } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
 export type ApplyResult = 'created' | 'changed' | 'unchanged';
@@ -21,7 +21,8 @@ export interface ApplyOptions {
   /** Server-side dry run: validates against the API server without persisting. */
   dryRun?: boolean;
   concurrency?: number;
-  crdTimeoutMs?: number;
+  /** Waiting for the CRDs applied: timeout, nudges of CRDs stuck un-Established (crd.ts). */
+  establish?: EstablishOptions;
 }
 
 /** Applies one object; `changed` means the API server stored a new resourceVersion. */
@@ -114,7 +115,7 @@ export async function applyObjects(
       await waitForCrdsEstablished(
         client,
         stage.map((x) => x.object.metadata.name),
-        options.crdTimeoutMs,
+        options.establish,
       );
     }
   }

@@ -103,10 +103,19 @@ function kubeconfigYaml(server: string, caFile: string, user: Record<string, str
   });
 }
 
+/** How kube-apiserver was started, so it can be restarted alone with the same arguments and etcd. */
+interface ApiServerLaunch {
+  bin: string;
+  args: string[];
+  ready: () => Promise<boolean>;
+  timeoutMs: number;
+}
+
 export class ControlPlane {
   private constructor(
     private readonly group: ProcessGroup,
     readonly info: ControlPlaneInfo,
+    private readonly apiServerLaunch?: ApiServerLaunch,
   ) {}
 
   get kubeconfig(): string {
@@ -209,7 +218,7 @@ export class ControlPlane {
     await waitUntil('etcd', etcd, async () => (await get(`${etcdUrl}/health`)).status === 200, timeout);
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = group.start('kube-apiserver', binaries['kube-apiserver']!, [
+    const apiServerArgs = [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -228,18 +237,15 @@ export class ControlPlane {
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       ...(options.apiServerFlags ?? []),
-    ]);
+    ];
+    const apiserver = group.start('kube-apiserver', binaries['kube-apiserver']!, apiServerArgs);
     const tls = {
       ca: readFileSync(pki.ca.cert),
       cert: readFileSync(admin.cert),
       key: readFileSync(admin.key),
     };
-    await waitUntil(
-      'kube-apiserver',
-      apiserver,
-      async () => (await get(`${server}/readyz`, tls)).status === 200,
-      timeout,
-    );
+    const apiServerReady = async () => (await get(`${server}/readyz`, tls)).status === 200;
+    await waitUntil('kube-apiserver', apiserver, apiServerReady, timeout);
 
     const kubeconfig = path.join(dir, 'admin.kubeconfig');
     await writeFile(kubeconfig, kubeconfigYaml(server, pki.ca.cert, { name: 'envtest-admin', ...admin }), {
@@ -271,7 +277,41 @@ export class ControlPlane {
       `envtest: control plane up at ${server} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
         `(etcd pid ${etcd.pid}, kube-apiserver pid ${apiserver.pid})`,
     );
-    return new ControlPlane(group, info);
+    return new ControlPlane(group, info, {
+      bin: binaries['kube-apiserver']!,
+      args: apiServerArgs,
+      ready: apiServerReady,
+      timeoutMs: timeout,
+    });
+  }
+
+  /**
+   * Stops kube-apiserver alone (SIGKILL by default: a crash; SIGTERM: a graceful shutdown); etcd and
+   * its data stay. Resolves once the process has exited.
+   */
+  async stopApiServer(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    const running = this.group.processes.filter((p) => p.name === 'kube-apiserver' && p.running);
+    for (const p of running) {
+      if (signal === 'SIGKILL') {
+        p.killNow();
+        await p.stop();
+      } else await p.stop();
+    }
+  }
+
+  /** Starts kube-apiserver again with the arguments and etcd of the first start; resolves once it is ready. */
+  async startApiServer(): Promise<void> {
+    const launch = this.apiServerLaunch;
+    if (!launch) throw new Error('this control plane cannot restart kube-apiserver');
+    const p = this.group.start('kube-apiserver', launch.bin, launch.args);
+    await waitUntil('kube-apiserver (restarted)', p, launch.ready, launch.timeoutMs);
+  }
+
+  /** Restarts kube-apiserver alone: stopped, down for `downMs`, started with the same arguments and etcd. */
+  async restartApiServer(options: { downMs?: number; signal?: 'SIGKILL' | 'SIGTERM' } = {}): Promise<void> {
+    await this.stopApiServer(options.signal);
+    await new Promise((r) => setTimeout(r, options.downMs ?? 0));
+    await this.startApiServer();
   }
 
   /** Environment for a child process that should talk to this control plane. */

@@ -1,0 +1,125 @@
+/**
+ * No half-applied plans, on the real API server: the whole plan is dry-run server-side before the
+ * first write, so a value the API server refuses fails the run with nothing written (no
+ * resourceVersion of the stack moves), and the conditions name the object and field.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import type { ClusterFacts } from '../../src/config/facts.js';
+import { dryRunPlanDetailed } from '../../src/installer/dry-run.js';
+import { makePlan } from '../../src/installer/plan.js';
+import { ROLES } from '../../src/installer/roles.js';
+import type { KubeClient, KubeObject } from '../../src/kube/client.js';
+import { RestMapper } from '../../src/kube/discovery.js';
+import { createRenderer } from '../../src/render/renderer.js';
+import {
+  ccPath,
+  createClusterConfiguration,
+  mergePatch,
+  MONITORING_NS,
+  prepareOperatorTest,
+  ROOT,
+  sampleClusterConfiguration,
+  stackResourceVersions,
+  startOperatorFor,
+} from './fixtures.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
+
+type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
+
+const FACTS: ClusterFacts = {
+  nodeCount: 1,
+  kubernetesVersion: 'v1.34.0',
+  servedApiVersions: [],
+  live: { etcdClientCertsSecret: false },
+  webhookTls: { caCert: '', tlsCert: '', tlsKey: '' },
+};
+
+describe('server-side dry run of the whole plan', () => {
+  let admin: KubeClient;
+  let ns: string;
+  let op: OperatorProcess | undefined;
+  const getCc = () => admin.get<ClusterConfiguration>(ccPath(ns));
+  const condition = (cc: ClusterConfiguration, type: string) =>
+    cc.status?.conditions?.find((c) => c.type === type);
+
+  beforeAll(async () => {
+    ({ admin, ns } = await prepareOperatorTest('dry-run'));
+  });
+
+  afterAll(async () => {
+    if (op) expect(await op.stop()).toBe(0);
+  });
+
+  it('finds the object and field the API server refuses, and writes nothing', async () => {
+    const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, FACTS, {
+      renderer: createRenderer(path.join(ROOT, 'templates')),
+      crdsRoot: path.join(ROOT, 'crds'),
+      roles: ROLES,
+    });
+    const deployment = plan.roles
+      .flatMap((r) => r.manifests.map((m) => m.object as Obj))
+      .find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus-operator')!;
+    deployment.spec.template.spec.nodeSelector = { role: 'a\nb' };
+    const before = await stackResourceVersions(admin);
+    const result = await dryRunPlanDetailed(plan, {
+      client: admin,
+      mapper: new RestMapper(admin),
+      fieldManager: 'ks-installer',
+      fallbackNamespace: ns,
+    });
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        role: 'prometheus-stack',
+        object: `Deployment ${MONITORING_NS}/prometheus-operator`,
+        reason: 'Invalid',
+        fields: [expect.stringContaining('nodeSelector')],
+      }),
+    ]);
+    expect(result.checked).toBeGreaterThan(40);
+    expect(await stackResourceVersions(admin)).toEqual(before);
+  });
+
+  it('fails a run the API server would refuse before anything is written, and a fix applies cleanly', async () => {
+    op = await startOperatorFor(ns);
+    await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
+    await op.waitFor(/run succeeded/, 120_000);
+
+    const before = await stackResourceVersions(admin);
+    const from = op.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { nodeSelector: { role: 'a\nb' } } } });
+    await op.waitFor(/run failed/, 120_000, from);
+    const failed = await getCc();
+    expect(condition(failed, 'Ready')).toMatchObject({ status: 'False' });
+    expect(condition(failed, 'Degraded')?.message).toMatch(/nodeSelector/);
+    expect(await stackResourceVersions(admin)).toEqual(before);
+
+    const fixFrom = op.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { nodeSelector: null } } });
+    await op.waitFor(/run succeeded/, 120_000, fixFrom);
+    const prom = await admin.get<Obj>(PROMETHEUS);
+    expect(Object.values(prom.spec.nodeSelector ?? {})).not.toContain('a\nb');
+    const fixed = await waitUntil('Ready=True', async () => {
+      const c = await getCc();
+      return condition(c, 'Ready')?.status === 'True' ? c : undefined;
+    });
+    expect(condition(fixed, 'Degraded')).toMatchObject({ status: 'False' });
+  });
+
+  it('refuses a local_registry too long for the API server without writing anything', async () => {
+    const before = await stackResourceVersions(admin);
+    const from = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), {
+      spec: { local_registry: `r${'e'.repeat(1024 * 1024)}.example.com` },
+    });
+    await op!.waitFor(/run failed/, 120_000, from);
+    expect(condition(await getCc(), 'Degraded')?.message).toMatch(/local_registry|too large|too long/);
+    expect(await stackResourceVersions(admin)).toEqual(before);
+    const fixFrom = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { local_registry: '' } });
+    await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+  });
+});
