@@ -51,7 +51,7 @@ export async function applyObject(
     // A dry run checks the takeover too: the object as the takeover and this apply would leave it.
     const taken = options.dryRun ? afterTakeover(object) : undefined;
     if (taken) {
-      step = "apply after taking over the original installer's fields of";
+      step = "takeover not completed: apply after taking over the original installer's fields of";
       object = await client.request<KubeObject>('PUT', path, {
         query: { fieldManager: options.fieldManager, dryRun: 'All' },
         body: taken,

@@ -111,6 +111,7 @@ describe('a takeover the API server would refuse', () => {
     expect(ready?.message).toContain(
       `apply after taking over the original installer's fields of Deployment ${MONITORING_NS}/notification-manager-operator`,
     );
+    expect(ready?.message).toContain('takeover not completed');
     expect(ready?.message).toContain('volumeMounts');
     expect(ready?.message).toContain('nothing was written');
     // The original's status stays: the takeover has not completed.
