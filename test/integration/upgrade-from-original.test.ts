@@ -39,7 +39,9 @@ import {
   ccPath,
   clusterEvents,
   createClusterConfiguration,
+  createPrometheusPvc,
   deleteAndWait,
+  deletePvc,
   ensureMonitoringCrds,
   kubectlApply,
   mergePatch,
@@ -138,8 +140,7 @@ describe('upgrade from the original installer', () => {
     }
     for (const o of notificationCrds) await deleteAndWait(admin, await pathOf(o));
     for (const s of [...RELEASE_SECRETS, OTHER_RELEASE]) await deleteAndWait(admin, `${SECRETS}/${s}`);
-    await mergePatch(admin, PVC_PATH, { metadata: { finalizers: null } }).catch(() => undefined);
-    await deleteAndWait(admin, PVC_PATH);
+    await deletePvc(admin, PROMETHEUS_PVC);
 
     // notification-manager's CRDs: `kubectl apply -f crds/` with the chart's static CA, then the hook's patch.
     const staticCa = Buffer.from((await issueWebhookTls()).caCert).toString('base64');
@@ -245,21 +246,7 @@ describe('upgrade from the original installer', () => {
           rule.labels.rule_id = `${o.metadata.name.length.toString(16)}${i}`.padEnd(16, 'f');
     }
     kubectlApply(rest);
-    const pvc = await admin.request<Obj>(
-      'POST',
-      `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims`,
-      {
-        body: {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: {
-            name: PROMETHEUS_PVC,
-            labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' },
-          },
-          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
-        },
-      },
-    );
+    const pvc = await createPrometheusPvc(admin, PROMETHEUS_PVC, '20Gi');
     pvcUid = pvc.metadata.uid;
     await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
     enabledTime = '2024-05-01T10:20:30CST';
@@ -275,8 +262,7 @@ describe('upgrade from the original installer', () => {
   afterAll(async () => {
     if (op) expect(await op.stop()).toBe(0);
     // No volume, root Prometheus or alerting API left for the next file.
-    await mergePatch(admin, PVC_PATH, { metadata: { finalizers: null } }).catch(() => undefined);
-    await deleteAndWait(admin, PVC_PATH);
+    await deletePvc(admin, PROMETHEUS_PVC);
     await deleteAndWait(admin, `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`);
     await deleteAndWait(admin, `${SECRETS}/${OTHER_RELEASE}`);
     await removeGlobalRuleGroupCrd(admin);
