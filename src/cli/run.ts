@@ -12,7 +12,8 @@ import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
 import { createClusterConfigurationIfMissing } from '../installer/create-cluster-configuration.js';
-import { Installer } from '../installer/installer.js';
+import { FIELD_MANAGER, Installer } from '../installer/installer.js';
+import { MONITORING_NAMESPACE } from '../config/values.js';
 import { projectRoot } from '../installer/manifests.js';
 import { StatusWriter } from '../installer/status.js';
 import { KubeClient } from '../kube/client.js';
@@ -108,6 +109,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
       : { crontab: watch.resync },
     userHooks,
+    drift: { namespace: MONITORING_NAMESPACE, fieldManager: FIELD_MANAGER },
   });
 
   const leaderElect = flags['leader-elect'];

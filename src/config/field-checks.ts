@@ -91,10 +91,41 @@ export function endpointIpReason(address: string): string | undefined {
   return undefined;
 }
 
+/** A label value as the API server accepts it (IsValidLabelValue): at most 63 characters. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export function labelValueReason(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63) return 'is longer than 63 characters (the limit of a label value)';
+  return LABEL_NAME.test(value)
+    ? undefined
+    : 'is not a label value (letters, digits, "-", "_" and ".", starting and ending with a letter or digit)';
+}
+
+/** A label key (IsQualifiedName): `[prefix/]name`, the prefix a DNS subdomain, the name at most 63 characters. */
+export function labelKeyReason(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return 'is not a label key (at most one "/")';
+  const name = parts.pop()!;
+  const prefix = parts[0];
+  if (prefix !== undefined && dnsSubdomainReason(prefix) !== undefined)
+    return 'is not a label key (the prefix before "/" must be a DNS subdomain, lower case)';
+  if (name === '' || name.length > 63) return 'is not a label key (the name must have 1 to 63 characters)';
+  return LABEL_NAME.test(name)
+    ? undefined
+    : 'is not a label key (letters, digits, "-", "_" and ".", starting and ending with a letter or digit)';
+}
+
+/** An image reference is at most 255 characters; the registry keeps room for the path, name and tag. */
+export const MAX_REGISTRY_LENGTH = 200;
+export const MAX_IMAGE_REPOSITORY_LENGTH = 255 - 129;
+
 /** A repository without tag or digest: `[registry[:port]/]path/name`. */
 export function imageRepositoryReason(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
   if (/\s/.test(value) || value === '') return 'is not an image repository';
+  if (value.length > MAX_IMAGE_REPOSITORY_LENGTH)
+    return `is longer than ${MAX_IMAGE_REPOSITORY_LENGTH} characters (an image reference has at most 255, with the tag)`;
   if (value.includes('@')) return 'contains a digest; the tag has its own key';
   const lastSegment = value.split('/').pop() ?? '';
   if (lastSegment.includes(':')) return 'contains a tag; the tag has its own key';
@@ -107,9 +138,24 @@ export function imageTagReason(value: unknown): string | undefined {
   return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(value) ? undefined : 'is not an image tag';
 }
 
+/** host[:port][/path]: host components of letters, digits and "-"; path components lower case. */
+const REGISTRY =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*\/?$/;
+
 /** A registry host (with optional port and path), written without a scheme. */
 export function registryReason(value: string): string | undefined {
   if (/^[a-z]+:\/\//i.test(value)) return 'starts with a scheme';
   if (/\s/.test(value)) return 'contains white space';
+  if (value.length > MAX_REGISTRY_LENGTH)
+    return `is longer than ${MAX_REGISTRY_LENGTH} characters (an image reference has at most 255)`;
+  if (!REGISTRY.test(value)) return 'is not a registry host[:port][/path]';
   return undefined;
+}
+
+/** A registry namespace (organization): lower-case path components, e.g. kubesphereio. */
+export function registryNamespaceReason(value: string): string | undefined {
+  if (value.length > 128) return 'is longer than 128 characters';
+  return /^[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(value)
+    ? undefined
+    : 'is not a registry namespace (lower-case letters, digits, ".", "_" and "-")';
 }

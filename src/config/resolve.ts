@@ -12,8 +12,14 @@ import {
   SMALL_CLUSTER_NODES,
 } from './defaults.js';
 import { resolveEtcd } from './etcd.js';
-import type { ClusterFacts } from './facts.js';
-import { asNonNegativeInteger } from './field-checks.js';
+import type { ClusterFacts, LiveFacts } from './facts.js';
+import {
+  asNonNegativeInteger,
+  durationReason,
+  labelKeyReason,
+  labelValueReason,
+  quantityReason,
+} from './field-checks.js';
 import { resolveImages, resolveVersions } from './images.js';
 import { resolvePlacement } from './placement.js';
 import type { FieldProblem } from './problems.js';
@@ -63,11 +69,57 @@ function alertForm(facts: ClusterFacts): MonitoringValues['alerts']['form'] {
   return facts.servedApiVersions.includes(ALERTING_API_VERSION) ? 'GlobalRuleGroup' : 'PrometheusRule';
 }
 
+/** The warning condition of live values that are not carried over because the API server would refuse them. */
+export const LIVE_VALUE_DROPPED = 'LiveValueDropped';
+
+/**
+ * The live values carry-over may use: one the API server would refuse (a nodeSelector label, a
+ * retention or a size that does not parse) is dropped, with a warning naming it, so that a bad value
+ * once written on the live Prometheus never comes back after the spec is fixed.
+ */
+export function usableLiveFacts(live: LiveFacts): { live: LiveFacts; warning?: ValueWarning } {
+  const usable: LiveFacts = { ...live };
+  const dropped: string[] = [];
+  const selector = live.prometheusNodeSelector;
+  const badLabel =
+    selector &&
+    Object.entries(selector).find(
+      ([k, v]) =>
+        labelKeyReason(k) !== undefined || typeof v !== 'string' || labelValueReason(v) !== undefined,
+    );
+  if (badLabel) {
+    delete usable.prometheusNodeSelector;
+    dropped.push(`spec.nodeSelector ${JSON.stringify(selector)} (label ${JSON.stringify(badLabel[0])})`);
+  }
+  if (live.prometheusRetention !== undefined && durationReason(live.prometheusRetention) !== undefined) {
+    delete usable.prometheusRetention;
+    dropped.push(`spec.retention ${JSON.stringify(live.prometheusRetention)}`);
+  }
+  for (const key of ['prometheusPvcSize', 'prometheusStorageRequest'] as const) {
+    const value = live[key];
+    if (value !== undefined && quantityReason(value, { positive: true }) !== undefined) {
+      delete usable[key];
+      dropped.push(`the storage request ${JSON.stringify(value)}`);
+    }
+  }
+  if (dropped.length === 0) return { live: usable };
+  return {
+    live: usable,
+    warning: {
+      type: LIVE_VALUE_DROPPED,
+      reason: 'RefusedByApiServer',
+      message: `not carried over from the live Prometheus k8s, as the API server would refuse it: ${dropped.join('; ')}; the spec or the default applies`,
+    },
+  };
+}
+
 export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts): ResolvedValues {
   const problems = validateSpec(spec);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings: ValueWarning[] = [];
+  const carried = usableLiveFacts(facts.live);
+  if (carried.warning) warnings.push(carried.warning);
   const resourceProblems: FieldProblem[] = [];
   const resources = (container: keyof typeof CONTAINER_RESOURCES): Resources => {
     const resolved = resolveResources(spec, CONTAINER_RESOURCES[container]);
@@ -75,7 +127,8 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
     return resolved.resources;
   };
   const placement = (workload: PlacedWorkload) => resolvePlacement(spec, workload);
-  const { nodeCount, live } = facts;
+  const { nodeCount } = facts;
+  const { live } = carried;
 
   const storage = resolveStorageSize(spec, live);
   if (storage.warning) warnings.push(storage.warning);

@@ -12,8 +12,11 @@ import {
   endpointIpReason,
   imageRepositoryReason,
   imageTagReason,
+  labelKeyReason,
+  labelValueReason,
   portReason,
   quantityReason,
+  registryNamespaceReason,
   registryReason,
 } from './field-checks.js';
 import { IMAGE_NAMES } from './images.js';
@@ -152,6 +155,13 @@ function checkToleration(v: SpecChecker, path: string, item: unknown): void {
   const { key, operator, value, effect, tolerationSeconds } = item;
   if (key !== undefined && key !== null && typeof key !== 'string') {
     v.report(`${path}.key`, key, 'is not a string', `Quote the taint key in spec.${path}.key.`);
+  } else if (typeof key === 'string' && key !== '' && labelKeyReason(key) !== undefined) {
+    v.report(
+      `${path}.key`,
+      key,
+      labelKeyReason(key)!,
+      `Set spec.${path}.key to the taint key as kubectl describe node shows it, e.g. node-role.kubernetes.io/monitoring.`,
+    );
   }
   if (isSetScalar(operator) && !TOLERATION_OPERATORS.includes(operator as string)) {
     v.report(
@@ -163,6 +173,13 @@ function checkToleration(v: SpecChecker, path: string, item: unknown): void {
   }
   if (value !== undefined && value !== null && typeof value !== 'string') {
     v.report(`${path}.value`, value, 'is not a string', `Quote the taint value in spec.${path}.value.`);
+  } else if (typeof value === 'string' && labelValueReason(value) !== undefined) {
+    v.report(
+      `${path}.value`,
+      value,
+      labelValueReason(value)!,
+      `Set spec.${path}.value to the taint value as kubectl describe node shows it.`,
+    );
   }
   if (operator === 'Exists' && isSetScalar(value)) {
     v.report(
@@ -198,12 +215,28 @@ function checkPlacement(v: SpecChecker): void {
       `Write spec.${path} as a mapping of node labels, e.g. {kubernetes.io/os: linux}.`,
     );
     for (const [label, value] of Object.entries(selector ?? {})) {
+      const keyReason = labelKeyReason(label);
+      if (keyReason !== undefined) {
+        v.report(
+          `${path}["${label}"]`,
+          label,
+          keyReason,
+          `Use a node label key in spec.${path}, as kubectl get nodes --show-labels shows them, e.g. kubernetes.io/os.`,
+        );
+      }
       if (typeof value !== 'string') {
         v.report(
           `${path}["${label}"]`,
           value,
           'is not a string',
           `Quote the label value of ${label} in spec.${path}, e.g. "${String(value)}".`,
+        );
+      } else if (labelValueReason(value) !== undefined) {
+        v.report(
+          `${path}["${label}"]`,
+          value,
+          labelValueReason(value)!,
+          `Set the label value of ${label} in spec.${path} to a node label value (kubectl get nodes --show-labels), or set spec.${path} to null.`,
         );
       }
     }
@@ -282,16 +315,26 @@ function checkEtcd(v: SpecChecker): void {
   }
 }
 
+/** The values of common.monitoring.type: external, or the in-cluster stack (also when unset). */
+export const MONITORING_TYPES = ['external', 'internal'];
+
 function checkSwitches(v: SpecChecker): void {
   v.check(
     'monitoring.node_exporter.port',
     portReason,
     'Set spec.monitoring.node_exporter.port to a free host port (1-65535), or remove it for the default (9100).',
   );
+  // Correction: the original installed the in-cluster stack for any value but "external", so a typo
+  // such as "externel" silently installed a second Prometheus; any other value is refused.
   v.check(
     'common.monitoring.type',
-    (value) => (typeof value === 'string' ? undefined : 'is not a string'),
-    'Set spec.common.monitoring.type to "external" to use an external Prometheus, or remove it.',
+    (value) =>
+      typeof value !== 'string'
+        ? 'is not a string'
+        : MONITORING_TYPES.includes(value)
+          ? undefined
+          : `is not a monitoring type (${MONITORING_TYPES.join(' or ')})`,
+    'Set spec.common.monitoring.type to "external" to use an external Prometheus, or remove it (or set "internal") for the in-cluster stack.',
   );
 }
 
@@ -313,7 +356,7 @@ function checkRegistry(v: SpecChecker): void {
   );
   v.check(
     'namespace_override',
-    (value) => (typeof value === 'string' && /[\s:]/.test(value) ? 'is not a registry namespace' : undefined),
+    (value) => (typeof value === 'string' ? registryNamespaceReason(value) : undefined),
     stringFix.namespace_override as string,
   );
   for (const name of IMAGE_NAMES) {

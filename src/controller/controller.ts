@@ -9,13 +9,29 @@
 import { collectionPath, keyOf, specHash, type ClusterConfiguration } from '../api/cluster-configuration.js';
 import { nextRun } from '../hooks/cron.js';
 import { selectByJqPath } from '../hooks/bindings.js';
-import type { KubeClient } from '../kube/client.js';
+import { ApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
+import { DriftWatcher } from './drift.js';
 import { WorkQueue } from './queue.js';
-import { RESYNC_REASON, TerminalError, type ObjectCache, type Reconciler } from './reconciler.js';
+import {
+  RESYNC_REASON,
+  RETRY_REASON_PREFIX,
+  TerminalError,
+  type ObjectCache,
+  type Reconciler,
+} from './reconciler.js';
 import type { UserHooks } from './user-hooks.js';
 import { ObjectWatcher, type ObjectEvent } from './watch.js';
+
+/** Conflicts (409) in a row retried at once before backing off. */
+const MAX_IMMEDIATE_CONFLICT_RETRIES = 3;
+
+/** Whether the error, or one it was caused by, is the API server's 409 Conflict. */
+export function isConflict(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof ApiError && e.conflict) return true;
+  return false;
+}
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -32,17 +48,25 @@ export interface ControllerOptions {
   resync: { everyMs: number } | { crontab: string };
   userHooks?: UserHooks;
   watchdogMs?: number;
+  /** Watch the objects we own for deletions and foreign changes (drift.ts): where, and our field manager. */
+  drift?: { namespace: string; fieldManager: string };
 }
+
+/** Drift events within this long of each other make one run. */
+const DRIFT_COALESCE_MS = 500;
 
 export class Controller {
   private readonly queue = new WorkQueue<string>();
   private readonly watcher: ObjectWatcher<ClusterConfiguration>;
+  private readonly drift: DriftWatcher | undefined;
   private seenHash: string | undefined;
   private seenEnabled = false;
   private synced = false;
   private worker: Promise<void> | undefined;
   private running = false;
   private readonly key: string;
+  /** Conflicts retried at once in a row; beyond the bound, a conflict backs off as any error. */
+  private conflicts = 0;
 
   constructor(private readonly options: ControllerOptions) {
     this.key = keyOf(options);
@@ -57,6 +81,20 @@ export class Controller {
       },
       (e) => this.onEvent(e),
     );
+    this.drift =
+      options.drift &&
+      new DriftWatcher(options.client, {
+        ...options.drift,
+        logger: options.logger.child({ component: 'drift' }),
+        onDrift: (reason) => this.onDrift(reason),
+      });
+  }
+
+  /** A drift watch saw one of our objects deleted or changed by someone else: a quiet run, coalesced. */
+  private onDrift(reason: string): void {
+    if (!this.options.cache.get(this.key)) return;
+    this.options.logger.info(`${reason}; a drift check runs in ${DRIFT_COALESCE_MS / 1000}s`);
+    this.queue.addAfter(this.key, reason, DRIFT_COALESCE_MS);
   }
 
   /** True once the first list answered: the controller knows the object's state. */
@@ -71,12 +109,14 @@ export class Controller {
 
   start(): void {
     this.watcher.start();
+    this.drift?.start();
     this.worker ??= this.work();
   }
 
   async stop(): Promise<void> {
     this.queue.shutDown();
     await this.watcher.stop();
+    await this.drift?.stop();
     await this.worker;
     this.options.userHooks?.stop();
   }
@@ -141,6 +181,7 @@ export class Controller {
         const result = await reconciler.reconcile(item.key, item.reasons);
         metrics?.reconcileFinished('success', (performance.now() - started) / 1000);
         this.queue.forget(item.key);
+        this.conflicts = 0;
         this.seenEnabled = true;
         const resync = this.resyncDelay();
         if (result.requeueAfterMs !== undefined && result.requeueAfterMs < resync) {
@@ -153,12 +194,18 @@ export class Controller {
         metrics?.reconcileFinished('error', (performance.now() - started) / 1000);
         if (err instanceof TerminalError) {
           this.queue.forget(item.key);
+          this.conflicts = 0;
           logger.info(
             'waiting for the ClusterConfiguration to be edited (kubectl edit cc -n ' +
               `${this.options.namespace} ${this.options.name})`,
           );
+        } else if (isConflict(err) && this.conflicts < MAX_IMMEDIATE_CONFLICT_RETRIES) {
+          // Someone wrote the object between our read and our write: retrying at once sees their write.
+          this.conflicts++;
+          this.queue.addAfter(item.key, `${RETRY_REASON_PREFIX} a conflict`, 0);
+          logger.info('retrying at once after a conflict', { conflicts: this.conflicts });
         } else {
-          const delay = this.queue.addRateLimited(item.key, 'retry after a failed run');
+          const delay = this.queue.addRateLimited(item.key, `${RETRY_REASON_PREFIX} a failed run`);
           logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
             failures: this.queue.limiter.failuresOf(item.key),
           });

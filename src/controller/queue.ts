@@ -1,8 +1,9 @@
 /**
  * A work queue of keys, as client-go's: a key is processed by one worker at a time; adds while it is
  * queued coalesce, adds while it is processing mark it dirty so it runs exactly once more afterwards.
- * Failures requeue with per-key exponential backoff (controller-runtime's defaults: 5 ms doubling to
- * 1000 s) combined with an overall token bucket (10/s, burst 100).
+ * Failures requeue with per-key exponential backoff (1 s doubling to 5 minutes, plus up to 20% jitter so
+ * replicas and keys do not retry in step; controller-runtime's 5 ms start made a failing run retry
+ * about ten times in its first 8 s) combined with an overall token bucket (10/s, burst 100).
  * Kept in-house: npm queues (p-queue and the like) have no per-key coalescing or dirty-while-processing
  * rule, which is what makes a burst of edits one follow-up run.
  */
@@ -13,9 +14,17 @@ export interface BackoffOptions {
   /** Overall rate: tokens per second and burst. */
   qps: number;
   burst: number;
+  /** Up to this fraction of the delay is added at random (0: none). */
+  jitter?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 1_000_000, qps: 10, burst: 100 };
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  baseMs: 1000,
+  maxMs: 300_000,
+  qps: 10,
+  burst: 100,
+  jitter: 0.2,
+};
 
 export class RateLimiter {
   private readonly failures = new Map<string, number>();
@@ -31,7 +40,8 @@ export class RateLimiter {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const exp = Math.min(this.options.baseMs * 2 ** n, this.options.maxMs);
-    return Math.max(exp, this.bucketDelay());
+    const jittered = exp * (1 + (this.options.jitter ?? 0) * Math.random());
+    return Math.round(Math.max(jittered, this.bucketDelay()));
   }
 
   private bucketDelay(): number {

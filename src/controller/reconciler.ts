@@ -20,6 +20,9 @@ export class TerminalError extends Error {
   override readonly name = 'TerminalError';
 }
 
+/** Every reason the queue adds a key with to retry a failed run starts with this. */
+export const RETRY_REASON_PREFIX = 'retry after';
+
 /** The reason the periodic resync queues a key with; a run queued for nothing else is a quiet drift check. */
 export const RESYNC_REASON = 'periodic resync';
 

@@ -9,11 +9,13 @@ import type { ClusterConfiguration, Condition } from '../api/cluster-configurati
 import { hasCondition, rfc3339 } from '../api/cluster-configuration.js';
 import {
   RESYNC_REASON,
+  RETRY_REASON_PREFIX,
   TerminalError,
   type ObjectCache,
   type Reconciler,
   type ReconcileResult,
 } from '../controller/reconciler.js';
+import { DRIFT_REASON_PREFIX } from '../controller/drift.js';
 import type { FactsSource } from '../facts/source.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -62,6 +64,8 @@ interface RunOptions {
    * no status subresource), so a loud resync would rewrite the object many times an hour.
    */
   quiet?: boolean;
+  /** Queued only to retry a failed run (the controller's retry reasons). */
+  retry?: boolean;
 }
 
 /** Whether the status already shows a finished, successful run of the spec with this hash. */
@@ -88,6 +92,8 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 export class Installer implements Reconciler {
   private readonly roles: readonly Role[];
+  /** The reason and message of the last run's failure, and whether the status shows it; unset after a success. */
+  private lastFailure: { signature: string; written: boolean } | undefined;
 
   constructor(private readonly deps: InstallerDeps) {
     this.roles = deps.roles ?? ROLES;
@@ -98,7 +104,8 @@ export class Installer implements Reconciler {
     const entry = this.deps.cache.get(key);
     if (!entry) return {};
     const report = await this.run(entry.object, entry.hash, reasons.join('; '), {
-      quiet: reasons.every((r) => r === RESYNC_REASON),
+      quiet: reasons.every((r) => r === RESYNC_REASON || r.startsWith(DRIFT_REASON_PREFIX)),
+      retry: reasons.every((r) => r.startsWith(RETRY_REASON_PREFIX)),
     });
     return report.requeueAfterMs === undefined ? {} : { requeueAfterMs: report.requeueAfterMs };
   }
@@ -113,13 +120,22 @@ export class Installer implements Reconciler {
     const { logger, status } = this.deps;
     const started = performance.now();
     const generation = cc.metadata.generation;
-    const quiet = options.quiet === true && settled(cc, hash);
-    const before: Condition[] = cc.status?.conditions ?? [];
+    // Conditions come from the latest object (re-read, else our own last write), never from a cache
+    // that may predate the previous run's own failure write.
+    const current = await status.latest(cc);
+    const quiet = options.quiet === true && settled(current, hash);
+    // A retry of a run that failed writes nothing at its start: a run failing the same way again
+    // then writes nothing at all (see fail), so an outage or a persistent error does not churn the object.
+    const retry = this.lastFailure !== undefined && options.retry === true;
+    const before: Condition[] = current.status?.conditions ?? [];
     let conditions = before;
     logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
-    if (!quiet) {
+    let wrote = false;
+    if (!quiet && !retry) {
       conditions = startedConditions(conditions, trigger, generation);
-      await status.patch({ conditions, progress: `0/${this.roles.length} starting` });
+      const written = await status.patch({ conditions, progress: `0/${this.roles.length} starting` });
+      conditions = written?.status?.conditions ?? conditions;
+      wrote = true;
       await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
     }
 
@@ -142,9 +158,10 @@ export class Installer implements Reconciler {
         ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
       };
     } catch (err) {
-      return this.fail(cc, err, conditions, generation, at);
+      return this.fail(current, err, conditions, generation, at, wrote);
     }
-    await this.report(cc, hash, report, conditions, before, quiet);
+    this.lastFailure = undefined;
+    await this.report(current, hash, report, conditions, before, quiet);
     return report;
   }
 
@@ -292,17 +309,32 @@ export class Installer implements Reconciler {
     conditions: Condition[],
     generation: number | undefined,
     at: { index: number; role: string },
+    wroteThisRun: boolean,
   ): Promise<never> {
     const { logger, status } = this.deps;
     const reason = err instanceof PlanError ? err.reason : 'ApplyFailed';
     const message = (err as Error).message;
-    await status.patch({
-      conditions: failedConditions(conditions, reason, message, generation),
-      progress: `${at.index + 1}/${this.roles.length} ${at.role} failed`,
-    });
-    await status.event(cc, 'Warning', reason, message);
-    logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
+    const signature = `${reason}\n${message}`;
+    const last = this.lastFailure;
+    // The same failure as the last run's, already on the object, and nothing written since: write nothing.
+    const unchanged = !wroteThisRun && last?.signature === signature && last.written;
+    if (unchanged) {
+      logger.error(`run failed at ${at.role}: ${reason} (as the last run; status left as it was)`, {
+        reason,
+        role: at.role,
+        err: message,
+      });
+    } else {
+      const written = await status.patch({
+        conditions: failedConditions(conditions, reason, message, generation),
+        progress: `${at.index + 1}/${this.roles.length} ${at.role} failed`,
+      });
+      this.lastFailure = { signature, written: written !== undefined };
+      await status.event(cc, 'Warning', reason, message);
+      logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
+    }
+    if (!this.lastFailure) this.lastFailure = { signature, written: false };
     const terminal = reason === 'InvalidSpec' || reason === 'RefusedByApiServer';
-    throw terminal ? new TerminalError(message) : new Error(`${reason}: ${message}`);
+    throw terminal ? new TerminalError(message) : new Error(`${reason}: ${message}`, { cause: err });
   }
 }

@@ -5,6 +5,7 @@
  * the reason and message naming the field, template or object.
  */
 import { setCondition, type Condition } from '../api/cluster-configuration.js';
+import { LIVE_VALUE_DROPPED } from '../config/resolve.js';
 import type { ValueWarning } from '../config/values.js';
 import type { RoleOutcome } from './apply-plan.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from './builtin-alerts.js';
@@ -14,6 +15,7 @@ import { STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 /** The warning conditions a run may set, each turned False once it no longer applies. */
 export const WARNING_TYPES = new Set([
   'PrometheusStorageShrinkRefused',
+  LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
 ]);

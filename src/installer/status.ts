@@ -16,6 +16,9 @@ import type { Logger } from '../observe/logger.js';
 export type StatusTarget = ObjectKey;
 
 export class StatusWriter {
+  /** The object as our last successful write returned it. */
+  private lastWritten: ClusterConfiguration | undefined;
+
   constructor(
     private readonly client: KubeClient,
     private readonly target: StatusTarget,
@@ -31,15 +34,28 @@ export class StatusWriter {
     return this.client.getOrUndefined<ClusterConfiguration>(this.path);
   }
 
+  /**
+   * The latest object a run can compute conditions from: re-read; if that fails, our own last write
+   * when it is newer than `cached` (the watch's copy, which can be older than our last write).
+   */
+  async latest(cached: ClusterConfiguration): Promise<ClusterConfiguration> {
+    const read = await this.read().catch(() => undefined);
+    if (read) return read;
+    const written = this.lastWritten;
+    return written && newer(written, cached) ? written : cached;
+  }
+
   /** Merge-patches status; a failure is logged, never thrown (status is best effort, the run's result is not). */
   async patch(
     status: NonNullable<ClusterConfiguration['status']>,
   ): Promise<ClusterConfiguration | undefined> {
     try {
-      return await this.client.request<ClusterConfiguration>('PATCH', this.path, {
+      const written = await this.client.request<ClusterConfiguration>('PATCH', this.path, {
         body: { status },
         contentType: CONTENT_TYPE.merge,
       });
+      this.lastWritten = written;
+      return written;
     } catch (err) {
       this.logger.warn('could not update the ClusterConfiguration status', { err: (err as Error).message });
       return undefined;
@@ -83,4 +99,11 @@ export class StatusWriter {
       this.logger.warn('could not post an Event', { reason, err: (err as Error).message });
     }
   }
+}
+
+/** Whether `a` is a later version of the object than `b` (resourceVersions of one object compare as numbers in practice). */
+function newer(a: ClusterConfiguration, b: ClusterConfiguration): boolean {
+  if (a.metadata.uid !== b.metadata.uid) return false;
+  const [ra, rb] = [Number(a.metadata.resourceVersion), Number(b.metadata.resourceVersion)];
+  return Number.isFinite(ra) && Number.isFinite(rb) ? ra > rb : false;
 }

@@ -100,6 +100,9 @@ function nameOf(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 }
 
+export const isCrd = (o: KubeObject): boolean =>
+  o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
+
 /** Applies a set in dependency order; returns results in the input order. */
 export async function applyObjects(
   client: KubeClient,
@@ -109,8 +112,6 @@ export async function applyObjects(
 ): Promise<AppliedObject[]> {
   const results = new Array<AppliedObject>(objects.length);
   const indexed = objects.map((object, i) => ({ object, i }));
-  const isCrd = (o: KubeObject) =>
-    o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
   const isNs = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
   const stages = [
     indexed.filter((x) => isCrd(x.object)),

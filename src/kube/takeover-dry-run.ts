@@ -10,7 +10,7 @@
  * whether it would accept the object the takeover leaves, e.g. a CRD whose conversion strategy went while
  * its caBundle stayed.
  */
-import type { KubeObject } from './client.js';
+import type { KubeClient, KubeObject } from './client.js';
 import {
   LAST_APPLIED_ANNOTATION,
   takeoverManagers,
@@ -60,18 +60,37 @@ function prune(value: Json, removed: FieldSet, kept: FieldSet | undefined): bool
   return false;
 }
 
+/** Which managedFields entries of `o` a takeover hands over (client-side-apply.ts). */
+function originalEntryTest(o: KubeObject): (e: ManagedFieldsEntry) => boolean {
+  const managers = takeoverManagers(o);
+  return (e) => managers.includes(e.manager ?? '') && e.operation === 'Update' && !e.subresource;
+}
+
+/** Whether a takeover has anything to do on `o`: fields of the original's managers or the last-applied annotation. */
+export function hasOriginalFields(o: KubeObject): boolean {
+  const entries = (o.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  return (
+    entries.some(originalEntryTest(o)) || o.metadata.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined
+  );
+}
+
+const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+/** Whether the live object at `path` (read as metadata only) still has something of the original installer to take over. */
+export async function liveHasOriginalFields(client: KubeClient, path: string): Promise<boolean> {
+  const meta = await client.getOrUndefined<KubeObject>(path, { accept: ACCEPT_METADATA });
+  return meta !== undefined && hasOriginalFields(meta);
+}
+
 /**
  * The object a takeover and our apply would leave, from `dryRun` (the answer of a dry-run apply); undefined
  * when the object has nothing of the original's managers to take over.
  */
 export function afterTakeover(dryRun: KubeObject): KubeObject | undefined {
-  const managers = takeoverManagers(dryRun);
+  if (!hasOriginalFields(dryRun)) return undefined;
+  const isOriginal = originalEntryTest(dryRun);
   const entries = (dryRun.metadata.managedFields ?? []) as ManagedFieldsEntry[];
-  const isOriginal = (e: ManagedFieldsEntry) =>
-    managers.includes(e.manager ?? '') && e.operation === 'Update' && !e.subresource;
   const original = entries.filter(isOriginal);
-  const annotated = dryRun.metadata.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined;
-  if (original.length === 0 && !annotated) return undefined;
   const union = (list: ManagedFieldsEntry[]) =>
     list.reduce<FieldSet>((set, e) => unionFieldSets(set, e.fieldsV1 ?? {}), {});
   const removed = union(original);

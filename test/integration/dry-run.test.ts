@@ -10,7 +10,7 @@ import type { ClusterFacts } from '../../src/config/facts.js';
 import { dryRunPlanDetailed } from '../../src/installer/dry-run.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
-import type { KubeClient, KubeObject } from '../../src/kube/client.js';
+import { CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import {
@@ -121,5 +121,34 @@ describe('server-side dry run of the whole plan', () => {
     const fixFrom = op!.lines.length;
     await mergePatch(admin, ccPath(ns), { spec: { local_registry: '' } });
     await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+  });
+
+  it('never carries over a live Prometheus nodeSelector the API server would refuse', async () => {
+    // Applied by our field manager, as a version without these checks did (the Prometheus CRD does
+    // not check label syntax; the StatefulSet prometheus-operator makes from it is refused).
+    const live = await admin.get<Obj>(PROMETHEUS);
+    await admin.request('PATCH', PROMETHEUS, {
+      query: { fieldManager: 'ks-installer', force: true },
+      body: {
+        apiVersion: live.apiVersion,
+        kind: live.kind,
+        metadata: {
+          name: live.metadata.name,
+          namespace: live.metadata.namespace,
+          labels: live.metadata.labels,
+        },
+        spec: { ...live.spec, nodeSelector: { ...live.spec.nodeSelector, role: 'a\nb' } },
+      },
+      contentType: CONTENT_TYPE.apply,
+    });
+    const from = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { retention: '8d' } } } });
+    await op!.waitFor(/run succeeded/, 120_000, from);
+    const prom = await admin.get<Obj>(PROMETHEUS);
+    expect(Object.values(prom.spec.nodeSelector ?? {})).not.toContain('a\nb');
+    const cc = await getCc();
+    expect(condition(cc, 'LiveValueDropped')).toMatchObject({ status: 'True' });
+    expect(condition(cc, 'LiveValueDropped')?.message).toMatch(/spec.nodeSelector/);
+    expect(condition(cc, 'Ready')).toMatchObject({ status: 'True' });
   });
 });

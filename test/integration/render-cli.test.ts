@@ -242,3 +242,42 @@ describe('ks-installer render', () => {
     expect(invalid.stderr).toContain('localhost');
   });
 });
+
+type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('ks-installer render rejects what run rejects', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'render-parity-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cases: [string, string, (s: Spec) => void][] = [
+    [
+      'a newline in a nodeSelector value',
+      'spec.monitoring.nodeSelector["role"]',
+      (s) => (s.monitoring.nodeSelector = { role: 'a\nb' }),
+    ],
+    [
+      'common.monitoring.type: externel',
+      'spec.common.monitoring.type',
+      (s) => (s.common.monitoring.type = 'externel'),
+    ],
+    [
+      'a local_registry too long for an image reference',
+      'spec.local_registry',
+      (s) => (s.local_registry = `r${'e'.repeat(300)}.example.com`),
+    ],
+  ];
+
+  it.each(cases)('%s: exit 2, the field named, nothing printed', async (name, field, edit) => {
+    const cc = yaml.load(readFileSync(SAMPLE, 'utf8')) as Obj;
+    edit(cc.spec as Spec);
+    const file = path.join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
+    writeFileSync(file, yaml.dump(cc));
+    const r = await render(['-f', file]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(field);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
@@ -173,6 +174,15 @@ export function codeAccesses(
           },
         ]
       : []),
+    ...DRIFT_RESOURCES.flatMap(({ base, resource }) =>
+      (['list', 'watch'] as const).map((verb) => ({
+        verb,
+        group: base === '/api/v1' ? '' : base.split('/')[2]!,
+        resource,
+        namespace: mon,
+        why: 'src/controller/drift.ts: the kinds we own, watched by our label for drift',
+      })),
+    ),
     { ...cc, verb: 'list', why: 'src/controller/watch.ts: list by name' },
     { ...cc, verb: 'watch', why: 'src/controller/watch.ts: watch by name' },
     { ...cc, verb: 'get', why: 'src/controller: read of the ClusterConfiguration' },

@@ -266,6 +266,62 @@ describe('validateSpec', () => {
     });
   });
 
+  describe('what the API server would refuse', () => {
+    it('nodeSelector label keys and values are checked as the API server checks labels', () => {
+      const problem = only(validateSpec({ monitoring: { nodeSelector: { role: 'a\nb' } } }));
+      expect(problem.field).toBe('spec.monitoring.nodeSelector["role"]');
+      expect(problem.message).toMatch(/is not a label value/);
+      expect(problem.fix).toMatch(/null/);
+      expect(fields(validateSpec({ nodeSelector: { role: 'x'.repeat(64) } }))).toEqual([
+        'spec.nodeSelector["role"]',
+      ]);
+      expect(fields(validateSpec({ nodeSelector: { 'a/b/c': 'x' } }))).toEqual([
+        'spec.nodeSelector["a/b/c"]',
+      ]);
+      expect(fields(validateSpec({ nodeSelector: { 'Bad_Prefix/x': 'x' } }))).toEqual([
+        'spec.nodeSelector["Bad_Prefix/x"]',
+      ]);
+      expect(
+        validateSpec({
+          nodeSelector: { 'node-role.kubernetes.io/monitoring': '', 'kubernetes.io/os': 'linux' },
+        }),
+      ).toEqual([]);
+    });
+
+    it('toleration keys and values are label keys and values', () => {
+      expect(fields(validateSpec({ tolerations: [{ key: 'a b', operator: 'Exists' }] }))).toEqual([
+        'spec.tolerations[0].key',
+      ]);
+      expect(fields(validateSpec({ tolerations: [{ key: 'k', operator: 'Equal', value: 'a\nb' }] }))).toEqual(
+        ['spec.tolerations[0].value'],
+      );
+      expect(validateSpec({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'mon' }] })).toEqual(
+        [],
+      );
+    });
+
+    it('registry names and image repositories have the shape and length of an image reference', () => {
+      const long = only(validateSpec({ local_registry: `r${'e'.repeat(1024 * 1024)}.example.com` }));
+      expect(long.field).toBe('spec.local_registry');
+      expect(long.message).toMatch(/longer than 200 characters/);
+      expect(fields(validateSpec({ local_registry: 'registry_example' }))).toEqual(['spec.local_registry']);
+      expect(validateSpec({ local_registry: 'registry.example.com/' })).toEqual([]);
+      expect(validateSpec({ local_registry: 'reg.example.com:5000/mirror' })).toEqual([]);
+      expect(fields(validateSpec({ namespace_override: 'Mine' }))).toEqual(['spec.namespace_override']);
+      expect(fields(validateSpec({ prometheus_repo: `r/${'p'.repeat(200)}` }))).toEqual([
+        'spec.prometheus_repo',
+      ]);
+    });
+
+    it('common.monitoring.type is external or internal; a typo is refused, naming the field', () => {
+      const problem = only(validateSpec(specWith('common.monitoring.type', 'externel')));
+      expect(problem.field).toBe('spec.common.monitoring.type');
+      expect(problem.message).toMatch(/is not a monitoring type \(external or internal\)/);
+      expect(validateSpec(specWith('common.monitoring.type', 'internal'))).toEqual([]);
+      expect(validateSpec(specWith('common.monitoring.type', ''))).toEqual([]);
+    });
+  });
+
   it('never prints the value of a key that looks secret', () => {
     const problem = only(validateSpec({ tolerations: [{ key: 'a', operator: 'Exists', value: 'hunter2' }] }));
     expect(problem.message).toContain('hunter2');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { RateLimiter, WorkQueue } from '../../../src/controller/queue.js';
+import { isConflict } from '../../../src/controller/controller.js';
+import { DEFAULT_BACKOFF, RateLimiter, WorkQueue } from '../../../src/controller/queue.js';
+import { ApiError } from '../../../src/kube/client.js';
 
 describe('WorkQueue', () => {
   it('coalesces adds of a queued key and keeps every distinct reason in order', async () => {
@@ -58,5 +60,25 @@ describe('RateLimiter', () => {
     r.when('a');
     r.when('b');
     expect(r.when('c')).toBeGreaterThanOrEqual(90);
+  });
+
+  it('by default backs off from 1 s, doubling, with up to 20% jitter, capped at 5 minutes', () => {
+    const r = new RateLimiter(DEFAULT_BACKOFF);
+    const delays = Array.from({ length: 12 }, () => r.when('cc'));
+    for (const [n, d] of delays.entries()) {
+      const base = Math.min(1000 * 2 ** n, 300_000);
+      expect(d).toBeGreaterThanOrEqual(base);
+      expect(d).toBeLessThanOrEqual(base * 1.2 + 1);
+    }
+  });
+});
+
+describe('isConflict', () => {
+  it('finds a 409 in the error or its causes', () => {
+    const conflict = new ApiError(409, 'Conflict', 'the object has been modified');
+    expect(isConflict(conflict)).toBe(true);
+    expect(isConflict(new Error('ApplyFailed: x', { cause: conflict }))).toBe(true);
+    expect(isConflict(new Error('x', { cause: new ApiError(500, 'InternalError', 'x') }))).toBe(false);
+    expect(isConflict('409')).toBe(false);
   });
 });
