@@ -6,14 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import {
-  createClusterConfiguration,
-  mergePatch,
-  MONITORING_NS,
-  prepareOperatorTest,
-  sampleClusterConfiguration,
-  startOperatorFor,
-} from './fixtures.js';
+import { installedOperatorTest, mergePatch, MONITORING_NS } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const SERVICE = `/api/v1/namespaces/${MONITORING_NS}/services/kube-state-metrics`;
@@ -23,14 +16,10 @@ type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-
 
 describe('drift repair by watching what we own', () => {
   let admin: KubeClient;
-  let ns: string;
   let op: OperatorProcess;
 
   beforeAll(async () => {
-    ({ admin, ns } = await prepareOperatorTest('drift'));
-    op = await startOperatorFor(ns);
-    await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
-    await op.waitFor(/run succeeded/, 120_000);
+    ({ admin, op } = await installedOperatorTest('drift'));
   });
 
   afterAll(async () => {

@@ -6,7 +6,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import type { ClusterFacts } from '../../src/config/facts.js';
 import { dryRunPlanDetailed } from '../../src/installer/dry-run.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
@@ -18,6 +17,7 @@ import {
   createClusterConfiguration,
   mergePatch,
   MONITORING_NS,
+  ONE_NODE_FACTS,
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
@@ -29,14 +29,6 @@ import { waitUntil, type OperatorProcess } from './operator-process.js';
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
-
-const FACTS: ClusterFacts = {
-  nodeCount: 1,
-  kubernetesVersion: 'v1.34.0',
-  servedApiVersions: [],
-  live: { etcdClientCertsSecret: false },
-  webhookTls: { caCert: '', tlsCert: '', tlsKey: '' },
-};
 
 describe('server-side dry run of the whole plan', () => {
   let admin: KubeClient;
@@ -55,7 +47,7 @@ describe('server-side dry run of the whole plan', () => {
   });
 
   it('finds the object and field the API server refuses, and writes nothing', async () => {
-    const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, FACTS, {
+    const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, ONE_NODE_FACTS, {
       renderer: createRenderer(path.join(ROOT, 'templates')),
       crdsRoot: path.join(ROOT, 'crds'),
       roles: ROLES,
@@ -120,6 +112,19 @@ describe('server-side dry run of the whole plan', () => {
     expect(await stackResourceVersions(admin)).toEqual(before);
     const fixFrom = op!.lines.length;
     await mergePatch(admin, ccPath(ns), { spec: { local_registry: '' } });
+    await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+  });
+
+  it('refuses common.monitoring.type: externel naming the field, without writing anything', async () => {
+    const before = await stackResourceVersions(admin);
+    const from = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: 'externel' } } } });
+    await op!.waitFor(/run failed/, 120_000, from);
+    expect(condition(await getCc(), 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(condition(await getCc(), 'Degraded')?.message).toContain('spec.common.monitoring.type');
+    expect(await stackResourceVersions(admin)).toEqual(before);
+    const fixFrom = op!.lines.length;
+    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: null } } } });
     await op!.waitFor(/run succeeded/, 120_000, fixFrom);
   });
 

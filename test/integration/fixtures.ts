@@ -9,6 +9,7 @@ import { applyObjects } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import { objectPath, type ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import type { ClusterFacts } from '../../src/config/facts.js';
 import { loadCrds } from '../../src/installer/manifests.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
@@ -234,3 +235,23 @@ export async function deletePvc(admin: KubeClient, name: string): Promise<void> 
   await mergePatch(admin, p, { metadata: { finalizers: null } });
   await deleteAndWait(admin, p);
 }
+
+/** A fresh test namespace, the operator started for it, and the sample ClusterConfiguration installed by a first run. */
+export async function installedOperatorTest(
+  prefix: string,
+): Promise<{ admin: KubeClient; ns: string; op: OperatorProcess }> {
+  const { admin, ns } = await prepareOperatorTest(prefix);
+  const op = await startOperatorFor(ns);
+  await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
+  await op.waitFor(/run succeeded/, 120_000);
+  return { admin, ns, op };
+}
+
+/** Facts of a 1-node cluster with nothing live: what an offline plan of the sample is made from. */
+export const ONE_NODE_FACTS: ClusterFacts = {
+  nodeCount: 1,
+  kubernetesVersion: 'v1.34.0',
+  servedApiVersions: [],
+  live: { etcdClientCertsSecret: false },
+  webhookTls: { caCert: '', tlsCert: '', tlsKey: '' },
+};

@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ClusterFacts } from '../../src/config/facts.js';
 import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheus-security.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
@@ -25,6 +24,7 @@ import {
   ensureMonitoringCrds,
   mergePatch,
   MONITORING_NS,
+  ONE_NODE_FACTS,
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
@@ -55,14 +55,7 @@ interface Container {
 
 /** Our own rendering of a few roles, the base the "original" objects are shaped from. */
 async function rendered(): Promise<Map<string, Obj>> {
-  const facts: ClusterFacts = {
-    nodeCount: 1,
-    kubernetesVersion: 'v1.34.0',
-    servedApiVersions: [],
-    live: { etcdClientCertsSecret: false },
-    webhookTls: { caCert: '', tlsCert: '', tlsKey: '' },
-  };
-  const plan = await makePlan(sampleClusterConfiguration('x').spec ?? {}, facts, {
+  const plan = await makePlan(sampleClusterConfiguration('x').spec ?? {}, ONE_NODE_FACTS, {
     renderer: createRenderer(path.join(ROOT, 'templates')),
     crdsRoot: path.join(ROOT, 'crds'),
     roles: ROLES.filter((r) => r.name === 'prometheus-stack' || r.name === 'node-exporter'),

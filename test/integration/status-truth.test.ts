@@ -7,15 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
-import {
-  ccPath,
-  createClusterConfiguration,
-  mergePatch,
-  MONITORING_NS,
-  prepareOperatorTest,
-  sampleClusterConfiguration,
-  startOperatorFor,
-} from './fixtures.js';
+import { ccPath, installedOperatorTest, mergePatch, MONITORING_NS } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const POLICY = 'ks-installer-test-refuse-retention-9d';
@@ -75,11 +67,7 @@ describe('status from the truth while every run fails', () => {
   let op: OperatorProcess;
 
   beforeAll(async () => {
-    ({ admin, ns } = await prepareOperatorTest('status-truth'));
-    await deletePolicy(admin);
-    op = await startOperatorFor(ns);
-    await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
-    await op.waitFor(/run succeeded/, 120_000);
+    ({ admin, ns, op } = await installedOperatorTest('status-truth'));
   });
 
   afterAll(async () => {
@@ -88,6 +76,7 @@ describe('status from the truth while every run fails', () => {
   });
 
   it('never shows Ready=True before the fix, retries with backoff, and writes nothing for the same failure', async () => {
+    await deletePolicy(admin);
     await createPolicy(admin);
     const writes: { ready?: string; reason?: string; progress?: string }[] = [];
     const abort = new AbortController();

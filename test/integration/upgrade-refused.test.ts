@@ -9,8 +9,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import type { ClusterFacts } from '../../src/config/facts.js';
-import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import { HELM_RELEASE_ANNOTATION } from '../../src/kube/client-side-apply.js';
@@ -23,6 +21,7 @@ import {
   ensureMonitoringNamespace,
   mergePatch,
   MONITORING_NS,
+  ONE_NODE_FACTS,
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
@@ -46,14 +45,7 @@ describe('a takeover the API server would refuse', () => {
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('upgrade-refused'));
     await ensureMonitoringNamespace(admin);
-    const facts: ClusterFacts = {
-      nodeCount: 1,
-      kubernetesVersion: 'v1.34.0',
-      servedApiVersions: [],
-      live: { etcdClientCertsSecret: false },
-      webhookTls: await issueWebhookTls(),
-    };
-    const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, facts, {
+    const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, ONE_NODE_FACTS, {
       renderer: createRenderer(path.join(ROOT, 'templates')),
       crdsRoot: path.join(ROOT, 'crds'),
       roles: ROLES.filter((r) => r.name === 'notification-manager'),
