@@ -15,6 +15,8 @@ export interface AfterApplyContext {
   client: KubeClient;
   plan: Plan;
   logger: Logger;
+  /** Posts an Event on the ClusterConfiguration (best effort). */
+  event?: (type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>;
 }
 
 export interface AfterApplyResult {

@@ -147,7 +147,7 @@ export class Installer implements Reconciler {
       await this.dryRun(plan, cc);
       const roles = await this.apply(plan, quiet, at);
       at.role = 'after-apply';
-      const after = await this.afterApply(plan, roles);
+      const after = await this.afterApply(cc, plan, roles);
       report = {
         plan,
         roles,
@@ -240,12 +240,21 @@ export class Installer implements Reconciler {
   }
 
   /** Each applied role's after-apply steps, in role order; their results merged. */
-  private async afterApply(plan: Plan, roles: RoleOutcome[]): Promise<AfterApplyResult> {
+  private async afterApply(
+    cc: ClusterConfiguration,
+    plan: Plan,
+    roles: RoleOutcome[],
+  ): Promise<AfterApplyResult> {
     const merged: AfterApplyResult = { warnings: [], changed: 0 };
     for (const rp of plan.roles) {
       if (rp.skip || !roles.some((r) => r.name === rp.role.name && !r.skipped)) continue;
       for (const step of rp.role.afterApply ?? []) {
-        const r = await step({ client: this.deps.client, plan, logger: this.deps.logger });
+        const r = await step({
+          client: this.deps.client,
+          plan,
+          logger: this.deps.logger,
+          event: (type, reason, message) => this.deps.status.event(cc, type, reason, message),
+        });
         merged.warnings.push(...r.warnings);
         merged.changed += r.changed;
         if (r.requeueAfterMs !== undefined)

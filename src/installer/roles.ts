@@ -7,6 +7,7 @@
 import type { MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
+import { removeNotificationManagerRelease } from './helm-release.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
 
@@ -79,6 +80,8 @@ export const ROLES: readonly Role[] = [
       service: 'notification-manager-webhook',
       path: '/convert',
     },
+    // The original installed these objects with Helm: its release goes once they are ours.
+    afterApply: [removeNotificationManagerRelease],
   },
   {
     name: 'etcd-monitor',

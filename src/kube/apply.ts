@@ -5,6 +5,7 @@
 import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch } from './client-side-apply.js';
+import { afterTakeover } from './takeover-dry-run.js';
 import { waitForCrdsEstablished, type EstablishOptions } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
@@ -36,6 +37,7 @@ export async function applyObject(
   const before = options.dryRun ? undefined : await client.getOrUndefined<KubeObject>(path);
   if (before) await takeOverClientSideApply(client, path, before, options.fieldManager);
   let object: KubeObject;
+  let step = 'apply';
   try {
     object = await client.request<KubeObject>('PATCH', path, {
       query: {
@@ -46,12 +48,21 @@ export async function applyObject(
       body: obj,
       contentType: CONTENT_TYPE.apply,
     });
+    // A dry run checks the takeover too: the object as the takeover and this apply would leave it.
+    const taken = options.dryRun ? afterTakeover(object) : undefined;
+    if (taken) {
+      step = "takeover not completed: apply after taking over the original installer's fields of";
+      object = await client.request<KubeObject>('PUT', path, {
+        query: { fieldManager: options.fieldManager, dryRun: 'All' },
+        body: taken,
+      });
+    }
   } catch (err) {
     if (err instanceof ApiError) {
       throw new ApiError(
         err.status,
         err.reason,
-        `apply ${obj.kind} ${nameOf(obj)}: ${err.message}`,
+        `${step} ${obj.kind} ${nameOf(obj)}: ${err.message}`,
         err.details,
       );
     }
@@ -66,8 +77,9 @@ export async function applyObject(
 }
 
 /**
- * Hands fields a client-side `kubectl apply` owns over to the field manager, so the apply that follows
- * removes those it no longer sets. Best effort: if the object changed meanwhile, the next run does it.
+ * Hands fields the original installer's managers own (client-side `kubectl apply`, and on objects still
+ * carrying its marks Helm and kubectl patch/edit/annotate: client-side-apply.ts) over to the field manager,
+ * so the apply that follows removes those it no longer sets. Best effort: if the object changed meanwhile, the next run does it.
  */
 async function takeOverClientSideApply(
   client: KubeClient,

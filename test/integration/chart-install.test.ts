@@ -31,7 +31,14 @@ import {
 import { CHART_DIR, helm, ROOT, rulesOf, type HelmResult } from '../unit/chart/helm.js';
 import { installGlobalRuleGroupCrd, removeGlobalRuleGroupCrd } from './alerting-crd.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
-import { ccPath, clusterEvents, mergePatch, MONITORING_NS, sampleClusterConfiguration } from './fixtures.js';
+import {
+  ccPath,
+  clusterEvents,
+  ensureMonitoringNamespace,
+  mergePatch,
+  MONITORING_NS,
+  sampleClusterConfiguration,
+} from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
 const CRD_PATH =
@@ -221,6 +228,8 @@ describe('helm chart ks-installer on the API server', () => {
     release = `ks-installer-${ns.slice('chart-'.length)}`;
     tmp = mkdtempSync(path.join(tmpdir(), 'ks-installer-chart-'));
     await installGlobalRuleGroupCrd(admin);
+    // takeover.enabled=true below: its Role lives in the monitoring namespace, which must exist.
+    await ensureMonitoringNamespace(admin);
   });
 
   afterAll(async () => {
@@ -251,6 +260,8 @@ describe('helm chart ks-installer on the API server', () => {
       'leaderElection.enabled=true',
       '--set',
       'resyncPeriod=1h',
+      '--set',
+      'takeover.enabled=true',
     ]);
     expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: '' });
     installed = true;
@@ -281,7 +292,11 @@ describe('helm chart ks-installer on the API server', () => {
     const needed = [
       ...(await applyAccesses(manifests, mapper)),
       ...rbacAccesses(manifests),
-      ...codeAccesses(ns, 'ks-installer', { leaderElect: true, createClusterConfiguration: true }),
+      ...codeAccesses(ns, 'ks-installer', {
+        leaderElect: true,
+        createClusterConfiguration: true,
+        takeover: true,
+      }),
     ];
     expect(needed.length).toBeGreaterThan(100);
     expect(await denied(needed)).toEqual([]);
@@ -296,7 +311,25 @@ describe('helm chart ks-installer on the API server', () => {
     // Least privilege: every grant of the installed ClusterRole and Role is needed by some request.
     const clusterRole = await admin.get<KubeObject>(`${RBAC}/clusterroles/${release}`);
     const role = await admin.get<KubeObject>(`${RBAC}/namespaces/${ns}/roles/${release}`);
-    expect(unusedGrants([...rulesOf(clusterRole), ...rulesOf(role)], needed)).toEqual([]);
+    const takeover = await admin.get<KubeObject>(
+      `${RBAC}/namespaces/${MONITORING_NS}/roles/${release}-takeover`,
+    );
+    expect(unusedGrants([...rulesOf(clusterRole), ...rulesOf(role), ...rulesOf(takeover)], needed)).toEqual(
+      [],
+    );
+    // Secrets in the monitoring namespace are deleted as a collection only: never listed, read or deleted by name.
+    expect(
+      await denied(
+        ['list', 'get', 'delete'].map((verb) => ({
+          verb,
+          group: '',
+          resource: 'secrets',
+          namespace: MONITORING_NS,
+          name: verb === 'list' ? undefined : 'sh.helm.release.v1.notification-manager.v1',
+          why: 'probe',
+        })),
+      ),
+    ).toHaveLength(3);
   });
 
   it('names in escalate and bind exactly the roles the templates render and bind', async () => {

@@ -212,6 +212,30 @@ export function kubectlApply(objects: readonly KubeObject[]): string {
   );
 }
 
+/** A Prometheus volume as prometheus-operator makes it from the Prometheus's volumeClaimTemplate (no controller binds it here). */
+export async function createPrometheusPvc(
+  admin: KubeClient,
+  name: string,
+  size: string,
+): Promise<KubeObject> {
+  return admin.request<KubeObject>('POST', `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims`, {
+    body: {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+    },
+  });
+}
+
+/** A PVC cannot be deleted without a controller removing its protection finalizer: remove it first. */
+export async function deletePvc(admin: KubeClient, name: string): Promise<void> {
+  const p = `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${name}`;
+  if (!(await admin.getOrUndefined(p))) return;
+  await mergePatch(admin, p, { metadata: { finalizers: null } });
+  await deleteAndWait(admin, p);
+}
+
 /** A fresh test namespace, the operator started for it, and the sample ClusterConfiguration installed by a first run. */
 export async function installedOperatorTest(
   prefix: string,

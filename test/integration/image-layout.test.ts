@@ -175,7 +175,8 @@ describe('the image layout', () => {
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(op.lines.some((l) => /run succeeded/.test(l))).toBe(true);
+    // status.monitoring is written just before the run's last log line: wait for the line, not only look.
+    await op.waitFor(/run succeeded/, 10_000);
     expect(await op.stop()).toBe(0);
     op = undefined;
   }, 420_000);

@@ -16,7 +16,9 @@ import { createRenderer } from '../../src/render/renderer.js';
 import {
   ccPath,
   createClusterConfiguration,
+  createPrometheusPvc,
   deleteAndWait,
+  deletePvc,
   ensureMonitoringNamespace,
   kubectlApply,
   ensureMonitoringCrds,
@@ -93,14 +95,6 @@ function originals(objects: Map<string, Obj>): Obj[] {
   return [operator, ds, prom, svc, sm];
 }
 
-/** A PVC cannot be deleted without a controller removing its protection finalizer: remove it first. */
-async function deletePvc(admin: KubeClient, name: string): Promise<void> {
-  const p = `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${name}`;
-  if (!(await admin.getOrUndefined(p))) return;
-  await mergePatch(admin, p, { metadata: { finalizers: null } });
-  await deleteAndWait(admin, p);
-}
-
 describe('adopting a cluster set up by the original installer', () => {
   let admin: KubeClient;
   let ns: string;
@@ -118,18 +112,7 @@ describe('adopting a cluster set up by the original installer', () => {
     await deletePvc(admin, PVC);
     const out = kubectlApply(originals(await rendered()));
     expect(out.split('\n').filter((l) => / created$/.test(l))).toHaveLength(5);
-    const pvc = await admin.request<Obj>(
-      'POST',
-      `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims`,
-      {
-        body: {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: PVC, labels: { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' } },
-          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
-        },
-      },
-    );
+    const pvc = await createPrometheusPvc(admin, PVC, '50Gi');
     pvcUid = pvc.metadata.uid;
     const cc = await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
     expect(cc.metadata.uid).toBeDefined();

@@ -10,6 +10,7 @@ import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
+import { HELM_RELEASE_SELECTOR } from '../../../src/installer/helm-release.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
 import type { PolicyRule } from './helm.js';
 
@@ -97,7 +98,7 @@ export function rbacAccesses(manifests: ManifestSource[]): Access[] {
 export function codeAccesses(
   ccNamespace: string,
   ccName: string,
-  options: { leaderElect: boolean; createClusterConfiguration: boolean },
+  options: { leaderElect: boolean; createClusterConfiguration: boolean; takeover?: boolean },
 ): Access[] {
   const mon = MONITORING_NAMESPACE;
   const cc = {
@@ -162,6 +163,17 @@ export function codeAccesses(
       name,
       why: 'src/installer/builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
     })),
+    ...(options.takeover
+      ? [
+          {
+            verb: 'deletecollection',
+            group: '',
+            resource: 'secrets',
+            namespace: mon,
+            why: `src/installer/helm-release.ts: Helm's release Secrets (${HELM_RELEASE_SELECTOR})`,
+          },
+        ]
+      : []),
     ...DRIFT_RESOURCES.flatMap(({ base, resource }) =>
       (['list', 'watch'] as const).map((verb) => ({
         verb,

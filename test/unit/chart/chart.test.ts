@@ -138,4 +138,27 @@ describe('charts/ks-installer', () => {
       expect(leases).toHaveLength(2);
     });
   });
+
+  describe('takeover of the original installer', () => {
+    it('takeover.enabled=true: a Role in the monitoring namespace with deletecollection of Secrets, nothing else', async () => {
+      const objects = await helmTemplate(helm, { set: { 'takeover.enabled': 'true' } });
+      const roles = objects.filter(
+        (o) => o.kind === 'Role' && o.metadata.namespace === 'kubesphere-monitoring-system',
+      );
+      expect(roles.map((r) => r.metadata.name)).toEqual(['ks-installer-takeover']);
+      expect(rulesOf(roles[0])).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['deletecollection'] },
+      ]);
+      const binding = findObject(objects, 'RoleBinding', 'ks-installer-takeover') as KubeObject & {
+        roleRef: { kind: string; name: string };
+      };
+      expect(binding.metadata.namespace).toBe('kubesphere-monitoring-system');
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'ks-installer-takeover' });
+    });
+
+    it.each(['false', 'auto'])('takeover.enabled=%s renders no such Role offline', async (value) => {
+      const objects = await helmTemplate(helm, { set: { 'takeover.enabled': value } });
+      expect(objects.filter((o) => o.metadata.name === 'ks-installer-takeover')).toEqual([]);
+    });
+  });
 });

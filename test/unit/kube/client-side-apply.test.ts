@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   clientSideApplyUpgradePatch,
+  HELM_RELEASE_ANNOTATION,
   LAST_APPLIED_ANNOTATION,
   unionFieldSets,
   upgradeManagedFields,
@@ -150,5 +151,66 @@ describe('clientSideApplyUpgradePatch', () => {
       'ks-installer',
     );
     expect(patch?.map((op) => op.op)).toEqual(['test', 'remove']);
+  });
+
+  describe("the original's other managers", () => {
+    const entry = (manager: string, fieldsV1: ManagedFieldsEntry['fieldsV1']): ManagedFieldsEntry => ({
+      ...csa(fieldsV1, 'v1'),
+      manager,
+    });
+    const managers = [
+      entry('helm', { 'f:metadata': { 'f:annotations': { [`f:${HELM_RELEASE_ANNOTATION}`]: {} } } }),
+      entry('kubectl-patch', { 'f:spec': { 'f:caBundle': {} } }),
+      entry('kubectl-edit', { 'f:spec': { 'f:edited': {} } }),
+      entry('kubectl-annotate', { 'f:metadata': { 'f:annotations': { 'f:note': {} } } }),
+    ];
+    const status = { ...entry('helm', { 'f:status': {} }), subresource: 'status' };
+    const other = entry('kube-controller-manager', { 'f:spec': { 'f:other': {} } });
+    const replaced = (patch: ReturnType<typeof clientSideApplyUpgradePatch>) =>
+      (patch?.find((op) => op.op === 'replace') as { value: ManagedFieldsEntry[] } | undefined)?.value;
+
+    it("are taken over on an object with Helm's release annotation: helm, kubectl-patch, -edit, -annotate", () => {
+      const patch = clientSideApplyUpgradePatch(
+        live({
+          annotations: { [HELM_RELEASE_ANNOTATION]: 'notification-manager' },
+          managedFields: [...managers, status, other],
+        }),
+        'ks-installer',
+      );
+      expect(replaced(patch)).toEqual([
+        expect.objectContaining({
+          manager: 'ks-installer',
+          operation: 'Apply',
+          fieldsV1: {
+            'f:metadata': { 'f:annotations': { [`f:${HELM_RELEASE_ANNOTATION}`]: {}, 'f:note': {} } },
+            'f:spec': { 'f:caBundle': {}, 'f:edited': {} },
+          },
+        }),
+        status,
+        other,
+      ]);
+      // Helm's annotation goes with the apply (we do not render it), not with this patch.
+      expect(patch?.map((op) => op.op)).toEqual(['test', 'replace']);
+    });
+
+    it('are taken over with the client-side apply on an object with the last-applied annotation', () => {
+      const patch = clientSideApplyUpgradePatch(
+        live({
+          annotations: { [LAST_APPLIED_ANNOTATION]: '{}' },
+          managedFields: [csa({ 'f:spec': { 'f:a': {} } }, 'v1'), managers[1]!],
+        }),
+        'ks-installer',
+      );
+      expect(replaced(patch)).toEqual([
+        expect.objectContaining({ fieldsV1: { 'f:spec': { 'f:a': {}, 'f:caBundle': {} } } }),
+      ]);
+    });
+
+    it("stay the user's on an object without the original's marks (a later kubectl edit or patch)", () => {
+      const ours = { manager: 'ks-installer', operation: 'Apply', apiVersion: 'v1', fieldsV1: {} };
+      expect(
+        clientSideApplyUpgradePatch(live({ managedFields: [ours, ...managers] }), 'ks-installer'),
+      ).toBeUndefined();
+    });
   });
 });
