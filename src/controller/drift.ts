@@ -6,10 +6,9 @@
  * them into one quiet run a second later. The periodic resync stays as the safety net, and carry-over
  * (Prometheus, the PVCs) is untouched: those are not watched.
  */
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
+import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
-import { sleep } from '../util/sleep.js';
+import { ListWatcher } from './watch.js';
 
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=ks-installer';
 
@@ -51,8 +50,7 @@ function newestWriter(o: KubeObject): ManagedFieldsEntry | undefined {
 }
 
 export class DriftWatcher {
-  private readonly abort = new AbortController();
-  private loops: Promise<void>[] = [];
+  private watchers: ListWatcher[] = [];
   /** Per object, what was seen last: generation (or the newest writer) — a change of it is news. */
   private readonly seen = new Map<string, string>();
 
@@ -62,15 +60,34 @@ export class DriftWatcher {
   ) {}
 
   start(): void {
-    if (this.loops.length > 0) return;
-    this.loops = DRIFT_RESOURCES.map((r) =>
-      this.watch(`${r.base}/namespaces/${this.options.namespace}/${r.resource}`),
-    );
+    if (this.watchers.length > 0) return;
+    this.watchers = DRIFT_RESOURCES.map(({ base, resource }) => {
+      const w = new ListWatcher(
+        this.client,
+        {
+          collectionPath: `${base}/namespaces/${this.options.namespace}/${resource}`,
+          labelSelector: MANAGED_BY_SELECTOR,
+          logger: this.options.logger.child({ resource }),
+        },
+        (e) => {
+          if (e.type === 'SYNC') {
+            for (const o of e.items) this.seen.set(this.idOf(resource, o), this.signature(o));
+          } else {
+            this.onEvent(resource, e.type, e.object);
+          }
+        },
+      );
+      w.start();
+      return w;
+    });
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await Promise.all(this.loops);
+    await Promise.all(this.watchers.map((w) => w.stop()));
+  }
+
+  private idOf(kind: string, o: KubeObject): string {
+    return `${kind} ${o.metadata.namespace}/${o.metadata.name}`;
   }
 
   private signature(o: KubeObject): string {
@@ -81,7 +98,7 @@ export class DriftWatcher {
   }
 
   private onEvent(kind: string, type: string, o: KubeObject): void {
-    const id = `${kind} ${o.metadata.namespace}/${o.metadata.name}`;
+    const id = this.idOf(kind, o);
     if (type === 'DELETED') {
       this.seen.delete(id);
       this.options.onDrift(`${DRIFT_REASON_PREFIX} ${id} deleted`);
@@ -96,49 +113,5 @@ export class DriftWatcher {
     this.options.onDrift(
       `${DRIFT_REASON_PREFIX} ${id} changed by ${writer.manager ?? 'another field manager'}`,
     );
-  }
-
-  private async watch(path: string): Promise<void> {
-    const { logger } = this.options;
-    const kind = path.split('/').pop()!;
-    let failures = 0;
-    let resourceVersion: string | undefined;
-    while (!this.abort.signal.aborted) {
-      try {
-        if (!resourceVersion) {
-          const list = await listAll<KubeObject>(this.client, path, { labelSelector: MANAGED_BY_SELECTOR });
-          for (const o of list.items)
-            this.seen.set(`${kind} ${o.metadata.namespace}/${o.metadata.name}`, this.signature(o));
-          resourceVersion = list.resourceVersion;
-        }
-        await this.client.watch<KubeObject>(
-          path,
-          (e) => {
-            resourceVersion = e.object.metadata.resourceVersion ?? resourceVersion;
-            if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED')
-              this.onEvent(kind, e.type, e.object);
-          },
-          {
-            query: { labelSelector: MANAGED_BY_SELECTOR, resourceVersion, timeoutSeconds: 300 },
-            inactivityTimeoutMs: 180_000,
-            signal: this.abort.signal,
-          },
-        );
-        failures = 0;
-      } catch (err) {
-        if (this.abort.signal.aborted) break;
-        if (err instanceof ApiError && err.gone) {
-          resourceVersion = undefined;
-          continue;
-        }
-        const delay = Math.min(1000 * 2 ** failures, 30_000);
-        failures++;
-        logger.warn(`drift watch of ${kind} failed; retrying`, {
-          err: (err as Error).message,
-          retryInSeconds: delay / 1000,
-        });
-        await sleep(delay, this.abort.signal);
-      }
-    }
   }
 }

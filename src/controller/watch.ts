@@ -1,14 +1,19 @@
 /**
- * List+watch of one named object. Lists (with a field selector on the name) to learn the current
- * state and resourceVersion, then watches from there. A 410 Gone relists; any other failure
- * restarts with backoff (1 s doubling to 30 s); a stream silent for longer than the watchdog allows
- * (bookmarks arrive about once a minute) is dropped and reopened from the last resourceVersion.
- * Kept in-house: client-node's informer caches whole lists of a kind; this watches one object by
- * name, with a watchdog the informer lacks.
+ * List+watch of a selection of a collection (ListWatcher), and of one named object on top of it
+ * (ObjectWatcher). Lists (with the field and label selectors) to learn the current state and
+ * resourceVersion, then watches from there. A 410 Gone relists; any other failure restarts with
+ * backoff (1 s doubling to 30 s); a stream silent for longer than the watchdog allows (bookmarks
+ * arrive about once a minute) is dropped and reopened from the last resourceVersion.
+ * Kept in-house: client-node's informer caches whole lists of a kind; these watch one object by name
+ * or a few by label, with a watchdog the informer lacks.
  */
 import { ApiError, type KubeClient, type KubeObject, type ObjectList } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import { sleep } from '../util/sleep.js';
+
+/** What a ListWatcher reports: every item a (re)list found, then each change. */
+export type ListEvent<T> =
+  { type: 'SYNC'; items: T[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
 
 export type ObjectEvent<T> =
   /** The state found by a (re)list: the object, or undefined when it does not exist. */
@@ -16,10 +21,11 @@ export type ObjectEvent<T> =
   | { type: 'ADDED' | 'MODIFIED'; object: T }
   | { type: 'DELETED'; object: T };
 
-export interface ObjectWatcherOptions {
+export interface ListWatcherOptions {
   /** Collection path, e.g. /apis/installer.kubesphere.io/v1alpha1/namespaces/kubesphere-system/clusterconfigurations */
   collectionPath: string;
-  name: string;
+  fieldSelector?: string;
+  labelSelector?: string;
   logger: Logger;
   /** Reconnect when nothing (not even a bookmark) arrived for this long. Default 3 minutes. */
   watchdogMs?: number;
@@ -29,7 +35,12 @@ export interface ObjectWatcherOptions {
   onRestart?: (reason: 'gone' | 'error' | 'watchdog') => void;
 }
 
-export class ObjectWatcher<T extends KubeObject = KubeObject> {
+export interface ObjectWatcherOptions extends Omit<ListWatcherOptions, 'fieldSelector' | 'labelSelector'> {
+  name: string;
+}
+
+/** List+watch of the objects of a collection that its selectors pick. */
+export class ListWatcher<T extends KubeObject = KubeObject> {
   private resourceVersion: string | undefined;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -37,8 +48,8 @@ export class ObjectWatcher<T extends KubeObject = KubeObject> {
 
   constructor(
     private readonly client: KubeClient,
-    private readonly options: ObjectWatcherOptions,
-    private readonly handler: (event: ObjectEvent<T>) => void,
+    private readonly options: ListWatcherOptions,
+    private readonly handler: (event: ListEvent<T>) => void,
   ) {}
 
   start(): void {
@@ -50,17 +61,17 @@ export class ObjectWatcher<T extends KubeObject = KubeObject> {
     await this.loop;
   }
 
-  private get fieldSelector(): string {
-    return `metadata.name=${this.options.name}`;
+  private get selectors(): { fieldSelector?: string; labelSelector?: string } {
+    return { fieldSelector: this.options.fieldSelector, labelSelector: this.options.labelSelector };
   }
 
   private async relist(): Promise<void> {
     const list = await this.client.get<ObjectList<T>>(this.options.collectionPath, {
-      query: { fieldSelector: this.fieldSelector },
+      query: this.selectors,
       signal: this.abort.signal,
     });
     this.resourceVersion = list.metadata.resourceVersion;
-    this.handler({ type: 'SYNC', object: list.items[0] });
+    this.handler({ type: 'SYNC', items: list.items ?? [] });
   }
 
   private async run(): Promise<void> {
@@ -79,7 +90,7 @@ export class ObjectWatcher<T extends KubeObject = KubeObject> {
           },
           {
             query: {
-              fieldSelector: this.fieldSelector,
+              ...this.selectors,
               resourceVersion: this.resourceVersion,
               timeoutSeconds: this.options.serverTimeoutSeconds ?? 300,
             },
@@ -109,5 +120,28 @@ export class ObjectWatcher<T extends KubeObject = KubeObject> {
         await sleep(delay, this.abort.signal);
       }
     }
+  }
+}
+
+/** List+watch of one named object (a field selector on its name). */
+export class ObjectWatcher<T extends KubeObject = KubeObject> {
+  private readonly list: ListWatcher<T>;
+
+  constructor(
+    client: KubeClient,
+    { name, ...options }: ObjectWatcherOptions,
+    handler: (event: ObjectEvent<T>) => void,
+  ) {
+    this.list = new ListWatcher<T>(client, { ...options, fieldSelector: `metadata.name=${name}` }, (e) =>
+      handler(e.type === 'SYNC' ? { type: 'SYNC', object: e.items[0] } : e),
+    );
+  }
+
+  start(): void {
+    this.list.start();
+  }
+
+  stop(): Promise<void> {
+    return this.list.stop();
   }
 }
