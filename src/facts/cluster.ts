@@ -6,14 +6,12 @@
 import { ALERTING_API_VERSION, GLOBAL_RULE_GROUP } from '../alerts/builtin.js';
 import type { ClusterFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
-import type { KubeClient, KubeObject } from '../kube/client.js';
+import { ACCEPT_METADATA, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { countItems } from '../kube/list.js';
 import { extractLiveFacts, LIVE_OBJECTS, WEBHOOK_SECRET } from './live.js';
 import type { FactsSource } from './source.js';
 import { issueWebhookTls } from './webhook-tls.js';
-
-const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 function pathOf(kind: string, name: string, namespace: string): string {
   switch (kind) {
@@ -67,7 +65,7 @@ export class ClusterFactsSource implements FactsSource {
     const object = await this.client
       .getOrUndefined<KubeObject>(
         pathOf(kind, name, this.namespace),
-        metadataOnly ? { accept: METADATA_ONLY } : {},
+        metadataOnly ? { accept: ACCEPT_METADATA } : {},
       )
       .catch(() => undefined);
     return (

@@ -333,7 +333,6 @@ export class Installer implements Reconciler {
       await status.event(cc, 'Warning', reason, message);
       logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
     }
-    if (!this.lastFailure) this.lastFailure = { signature, written: false };
     const terminal = reason === 'InvalidSpec' || reason === 'RefusedByApiServer';
     throw terminal ? new TerminalError(message) : new Error(`${reason}: ${message}`, { cause: err });
   }

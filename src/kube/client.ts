@@ -43,6 +43,8 @@ export const CONTENT_TYPE = {
   jsonPatch: 'application/json-patch+json',
 } as const;
 
+/** Accept headers for metadata-only reads of one object and of a list (no spec, no status). */
+export const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 export const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 
 /** An error answered by the API server (or the transport), with its HTTP status and Status reason. */

@@ -10,7 +10,7 @@
  * whether it would accept the object the takeover leaves, e.g. a CRD whose conversion strategy went while
  * its caBundle stayed.
  */
-import type { KubeClient, KubeObject } from './client.js';
+import { ACCEPT_METADATA, type KubeClient, type KubeObject } from './client.js';
 import {
   LAST_APPLIED_ANNOTATION,
   takeoverManagers,
@@ -73,8 +73,6 @@ export function hasOriginalFields(o: KubeObject): boolean {
     entries.some(originalEntryTest(o)) || o.metadata.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined
   );
 }
-
-const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** Whether the live object at `path` (read as metadata only) still has something of the original installer to take over. */
 export async function liveHasOriginalFields(client: KubeClient, path: string): Promise<boolean> {

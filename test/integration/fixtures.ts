@@ -125,13 +125,7 @@ export async function clusterEvents(
  * leaves them: for tests that write monitoring objects before our operator runs.
  */
 export async function ensureMonitoringCrds(admin: KubeClient): Promise<void> {
-  await admin
-    .request('POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-    })
-    .catch((e: unknown) => {
-      if (!(e instanceof ApiError && e.conflict)) throw e;
-    });
+  await ensureMonitoringNamespace(admin);
   await applyObjects(
     admin,
     new RestMapper(admin),

@@ -18,6 +18,7 @@ import {
   prepareOperatorTest,
   sampleClusterConfiguration,
   startOperatorFor,
+  ensureMonitoringNamespace,
 } from './fixtures.js';
 import { type OperatorProcess } from './operator-process.js';
 
@@ -53,13 +54,7 @@ describe('built-in alerts', () => {
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('mon-alerts'));
     await removeGlobalRuleGroupCrd(admin);
-    await admin
-      .request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: MONITORING_NS } },
-      })
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError && e.conflict)) throw e;
-      });
+    await ensureMonitoringNamespace(admin);
     op = await startOperatorFor(ns);
   });
 
