@@ -380,6 +380,8 @@ describe('helm chart ks-installer on the API server', () => {
     const running = op;
     const cc = await untilMonitoringEnabled(running, ns, 240_000);
     expect(cc.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // The run writes the status, then posts RunSucceeded, then logs its success line: wait for the line.
+    await running.waitFor(/run succeeded/, 10_000);
     // Best-effort writes (status, Events) and the Lease went through too.
     expect(running.lines.filter((l) => /forbidden/i.test(l))).toEqual([]);
     const events = await clusterEvents(admin, ns, 'ks-installer');
