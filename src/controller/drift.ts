@@ -7,10 +7,9 @@
  * (Prometheus, the PVCs) is untouched: those are not watched.
  */
 import type { KubeClient, KubeObject } from '../kube/client.js';
+import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import type { Logger } from '../observe/logger.js';
 import { ListWatcher } from './watch.js';
-
-export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=ks-installer';
 
 /** The kinds watched: the native objects every install has in the monitoring namespace. */
 export const DRIFT_RESOURCES = [

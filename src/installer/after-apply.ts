@@ -8,6 +8,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import { JSON_ONLY } from '../observe/logger.js';
 import { builtinAlertsState, pruneFallbackRules } from './builtin-alerts.js';
+import type { PlannedObject } from './apply-plan.js';
 import type { Plan } from './plan.js';
 import { growPrometheusStorage } from './storage-growth.js';
 
@@ -15,6 +16,10 @@ export interface AfterApplyContext {
   client: KubeClient;
   plan: Plan;
   logger: Logger;
+  /** The role's objects, with their live state before this run's apply. */
+  objects: readonly PlannedObject[];
+  /** Whether this is the process's first run to get this far (a step left undone by a crash is done now). */
+  firstRun: boolean;
   /** Posts an Event on the ClusterConfiguration (best effort). */
   event?: (type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>;
 }

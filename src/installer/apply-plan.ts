@@ -1,10 +1,24 @@
-/** Applies a plan role by role, in order, reporting one line per role with counts and duration. */
-import { applyObjects } from '../kube/apply.js';
-import type { KubeClient } from '../kube/client.js';
-import type { EstablishOptions } from '../kube/crd.js';
+/**
+ * Applies what a plan changes, pipelined across roles: only the objects an apply would change (the
+ * run compared them with the live ones, src/kube/compare.ts), as soon as what they need is there —
+ * CRDs first and at once, a namespaced object once its namespace is applied, a custom resource once
+ * its own CRD is Established (learnt from one watch, crd.ts), everything else straight away — with
+ * one bound on the requests in flight. One line per role is logged when its last object is done,
+ * with counts and duration.
+ *
+ * An object the API server refuses (400, 413, 422) stops the apply: nothing more is sent, and the run
+ * fails naming it, as a dry-run refusal does. What a run sends was dry-run before wherever it carries a
+ * value of the user or the live cluster (see the installer), so this is the rare case of a custom
+ * resource whose CRD was not served yet at the dry run. Any other failure stops it too and is retried.
+ */
+import { applyAt, isCrd } from '../kube/apply.js';
+import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
+import { crdCondition, CrdEstablishment, type EstablishOptions } from '../kube/crd.js';
 import type { RestMapper } from '../kube/discovery.js';
+import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import { JSON_ONLY, type Logger } from '../observe/logger.js';
-import type { Plan, RolePlan } from './plan.js';
+import { describeDryRunProblems, describeObject, refusalOf, type DryRunProblem } from './dry-run.js';
+import { PlanError, type Plan } from './plan.js';
 
 export interface RoleOutcome {
   name: string;
@@ -16,18 +30,43 @@ export interface RoleOutcome {
   durationMs: number;
 }
 
+/** One object of the plan with what the run knows of it. */
+export interface PlannedObject {
+  role: string;
+  /** Where it comes from (manifests.ts): `crds/…`, `templates/…` or `alerts/…`. */
+  source: string;
+  object: KubeObject;
+  /** The live object, undefined when it does not exist. */
+  live: KubeObject | undefined;
+  /** Why an apply would change it; undefined when it would not, and it is not sent. */
+  change: string | undefined;
+}
+
 export interface ApplyPlanContext {
   client: KubeClient;
   mapper: RestMapper;
   logger: Logger;
   fieldManager: string;
+  /** Requests in flight at most. */
   concurrency?: number;
   /** Timeout and nudge delay of the CRD wait (the nudge itself is logged as a warning). */
   establish?: Omit<EstablishOptions, 'onNudge'>;
-  /** Called before each role (for the progress field). */
-  onRoleStart?: (index: number, total: number, role: RolePlan) => Promise<void> | void;
-  onRoleDone?: (outcome: RoleOutcome) => void;
+  /** Called as each role's last object is done, with how many roles are done. */
+  onRoleDone?: (outcome: RoleOutcome, done: number, total: number) => Promise<void> | void;
 }
+
+/** An apply failure, with the role of the object that failed. */
+export class ApplyError extends Error {
+  constructor(
+    readonly role: string,
+    readonly roleIndex: number,
+    cause: unknown,
+  ) {
+    super((cause as Error).message, { cause });
+  }
+}
+
+export const DEFAULT_APPLY_CONCURRENCY = 16;
 
 export function describeOutcome(o: RoleOutcome): string {
   if (o.skipped) return `skipped: ${o.skipped}`;
@@ -35,56 +74,186 @@ export function describeOutcome(o: RoleOutcome): string {
   return `${o.objects} objects (${changed} changed, ${o.unchanged} unchanged) in ${(o.durationMs / 1000).toFixed(2)}s`;
 }
 
-export async function applyPlan(plan: Plan, ctx: ApplyPlanContext): Promise<RoleOutcome[]> {
-  const outcomes: RoleOutcome[] = [];
+/** A counting semaphore: at most `limit` holders. */
+function semaphore(limit: number) {
+  let free = limit;
+  const queue: (() => void)[] = [];
+  return {
+    acquire: () =>
+      free > 0 ? (free--, Promise.resolve()) : new Promise<void>((resolve) => queue.push(resolve)),
+    release: () => {
+      const next = queue.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
+/** The group and kind a CRD defines, `group/Kind`; and the same for any object. */
+const crdKind = (crd: KubeObject) => {
+  const spec = (crd as unknown as { spec: { group: string; names: { kind: string } } }).spec;
+  return `${spec.group}/${spec.names.kind}`;
+};
+const groupKind = (o: KubeObject) =>
+  `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`;
+const isNamespace = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function applyPlan(
+  plan: Plan,
+  objects: readonly PlannedObject[],
+  ctx: ApplyPlanContext,
+): Promise<RoleOutcome[]> {
+  const started = performance.now();
   const total = plan.roles.length;
-  for (const [i, rolePlan] of plan.roles.entries()) {
-    await ctx.onRoleStart?.(i, total, rolePlan);
-    const started = performance.now();
-    const outcome: RoleOutcome = {
-      name: rolePlan.role.name,
-      objects: 0,
-      created: 0,
-      changed: 0,
-      unchanged: 0,
-      durationMs: 0,
-    };
-    if (rolePlan.skip) {
-      outcome.skipped = rolePlan.skip;
-    } else {
-      const results = await applyObjects(
-        ctx.client,
-        ctx.mapper,
-        rolePlan.manifests.map((m) => m.object),
-        {
-          fieldManager: ctx.fieldManager,
-          force: true,
-          concurrency: ctx.concurrency,
-          establish: {
-            ...ctx.establish,
-            onNudge: (name, stuckMs) =>
-              ctx.logger.warn(
-                `CRD ${name} still not Established after ${(stuckMs / 1000).toFixed(1)}s (names accepted): nudged with an annotation update`,
-                { crd: name },
-              ),
-          },
-        },
-      );
-      outcome.objects = results.length;
-      for (const r of results) outcome[r.result]++;
-    }
-    outcome.durationMs = performance.now() - started;
-    ctx.logger.info(`[${i + 1}/${total}] ${outcome.name}: ${describeOutcome(outcome)}`, {
+  const outcomes = plan.roles.map<RoleOutcome>((rp) => ({
+    name: rp.role.name,
+    ...(rp.skip ? { skipped: rp.skip } : {}),
+    objects: 0,
+    created: 0,
+    changed: 0,
+    unchanged: 0,
+    durationMs: 0,
+  }));
+  const roleIndex = new Map(plan.roles.map((rp, i) => [rp.role.name, i]));
+  const pending = outcomes.map(() => 0);
+  for (const p of objects) {
+    const i = roleIndex.get(p.role)!;
+    outcomes[i]!.objects++;
+    if (p.change === undefined) outcomes[i]!.unchanged++;
+    else pending[i]!++;
+  }
+  let done = 0;
+  const finish = async (i: number) => {
+    const o = outcomes[i]!;
+    o.durationMs = o.skipped ? 0 : performance.now() - started;
+    ctx.logger.info(`[${i + 1}/${total}] ${o.name}: ${describeOutcome(o)}`, {
       [JSON_ONLY]: {
-        role: outcome.name,
-        objects: outcome.objects,
-        changed: outcome.created + outcome.changed,
-        unchanged: outcome.unchanged,
-        durationSeconds: Number((outcome.durationMs / 1000).toFixed(3)),
+        role: o.name,
+        objects: o.objects,
+        changed: o.created + o.changed,
+        unchanged: o.unchanged,
+        durationSeconds: Number((o.durationMs / 1000).toFixed(3)),
       },
     });
-    ctx.onRoleDone?.(outcome);
-    outcomes.push(outcome);
+    done++;
+    await ctx.onRoleDone?.(o, done, total);
+  };
+  // Roles with nothing to send are done at once, in role order.
+  for (const [i] of outcomes.entries()) if (pending[i] === 0) await finish(i);
+  const writes = objects.filter((p) => p.change !== undefined);
+  if (writes.length === 0) return outcomes;
+
+  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
+    ...ctx.establish,
+    onNudge: (name, stuckMs) =>
+      ctx.logger.warn(
+        `CRD ${name} still not Established after ${(stuckMs / 1000).toFixed(1)}s (names accepted): nudged with an annotation update`,
+        { crd: name },
+      ),
+  });
+  const slots = semaphore(ctx.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
+  let stop = false;
+  const problems: DryRunProblem[] = [];
+  const failures: ApplyError[] = [];
+
+  // What each object waits for: its namespace's apply, its CRD's apply and establishment.
+  const crdsByKind = new Map(objects.filter((p) => isCrd(p.object)).map((p) => [crdKind(p.object), p]));
+  const ready = new Map<PlannedObject, Promise<boolean>>();
+  const nsReady = new Map<string, Promise<boolean>>();
+  const crdReady = new Map<string, Promise<boolean>>();
+
+  const send = async (p: PlannedObject): Promise<boolean> => {
+    await slots.acquire();
+    try {
+      if (stop) return false;
+      const path = await ctx.mapper.objectPath(p.object);
+      const learnt = ctx.mapper.isLearnt(p.object.apiVersion, p.object.kind);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const { object, created: wasCreated } = await applyAt(ctx.client, path, p.object, p.live, {
+            fieldManager: ctx.fieldManager,
+            force: true,
+          });
+          const o = outcomes[roleIndex.get(p.role)!]!;
+          if (wasCreated) o.created++;
+          else if (object.metadata.resourceVersion === p.live?.metadata.resourceVersion) o.unchanged++;
+          else o.changed++;
+          return true;
+        } catch (err) {
+          // A custom resource right after its CRD is Established may meet a handler not serving it yet.
+          if (learnt && err instanceof ApiError && err.notFound && attempt < 30 && !stop) {
+            await sleep(100);
+            continue;
+          }
+          throw err;
+        }
+      }
+    } catch (err) {
+      stop = true;
+      const refusal = refusalOf(err);
+      if (refusal) problems.push({ role: p.role, object: describeObject(p.object), ...refusal });
+      else failures.push(new ApplyError(p.role, roleIndex.get(p.role)!, err));
+      return false;
+    } finally {
+      slots.release();
+    }
+  };
+
+  const start = (p: PlannedObject): Promise<boolean> => {
+    let promise = ready.get(p);
+    if (promise) return promise;
+    promise = (async () => {
+      if (isCrd(p.object)) {
+        if (!(await send(p))) return false;
+        const wasEstablished = p.live && crdCondition(p.live as never, 'Established')?.status === 'True';
+        if (!wasEstablished) await establishment.wait(p.object.metadata.name);
+        return true;
+      }
+      const ns = p.object.metadata.namespace;
+      if (ns && nsReady.has(ns) && !(await nsReady.get(ns))) return false;
+      const crd = crdsByKind.get(groupKind(p.object));
+      if (crd && crdReady.has(crd.object.metadata.name)) {
+        if (!(await crdReady.get(crd.object.metadata.name))) return false;
+      } else if (crd && (!crd.live || crdCondition(crd.live as never, 'Established')?.status !== 'True')) {
+        await establishment.wait(crd.object.metadata.name);
+      }
+      return send(p);
+    })().catch((err: unknown) => {
+      stop = true;
+      failures.push(new ApplyError(p.role, roleIndex.get(p.role)!, err));
+      return false;
+    });
+    ready.set(p, promise);
+    return promise;
+  };
+
+  // CRDs first (they are the largest and what custom resources wait for), then namespaces, then the rest.
+  const ordered = [
+    ...writes.filter((p) => isCrd(p.object)),
+    ...writes.filter((p) => isNamespace(p.object)),
+    ...writes.filter((p) => !isCrd(p.object) && !isNamespace(p.object)),
+  ];
+  for (const p of ordered) {
+    const promise = start(p);
+    if (isCrd(p.object)) crdReady.set(p.object.metadata.name, promise);
+    if (isNamespace(p.object)) nsReady.set(p.object.metadata.name, promise);
   }
+  try {
+    await Promise.all(
+      writes.map(async (p) => {
+        await start(p);
+        const i = roleIndex.get(p.role)!;
+        if (--pending[i]! === 0 && !stop) await finish(i);
+      }),
+    );
+  } finally {
+    await establishment.stop();
+  }
+
+  if (problems.length > 0) {
+    throw new PlanError('RefusedByApiServer', describeDryRunProblems(problems, 'apply'));
+  }
+  if (failures.length > 0) throw failures[0];
   return outcomes;
 }

@@ -6,6 +6,8 @@
  */
 import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../alerts/builtin.js';
 import { ApiError, type KubeClient } from '../kube/client.js';
+import { listAll } from '../kube/list.js';
+import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import type { Plan } from './plan.js';
 
 export const BUILTIN_ALERTS_CONDITION = 'BuiltinAlerts';
@@ -46,11 +48,24 @@ export function builtinAlertsState(plan: Plan): BuiltinAlertsState {
   };
 }
 
-/** Deletes every fallback PrometheusRule that exists; returns the names deleted. */
+/**
+ * Deletes every fallback PrometheusRule that exists; returns the names deleted. Which exist is read
+ * first (one metadata-only list of our PrometheusRules), so a run with none left sends no delete; where
+ * that list is not allowed, each name is deleted blindly (a 404 is no error).
+ */
 export async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
   const base = `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules`;
+  let names: readonly string[] = FALLBACK_RULE_NAMES;
+  try {
+    const { items } = await listAll(client, base, { labelSelector: MANAGED_BY_SELECTOR, metadataOnly: true });
+    const present = new Set(items.map((i) => i.metadata.name));
+    names = FALLBACK_RULE_NAMES.filter((n) => present.has(n));
+  } catch (err) {
+    if (!(err instanceof ApiError) || (err.status !== 403 && !err.notFound)) throw err;
+    if (err.notFound) return [];
+  }
   const deleted = await Promise.all(
-    FALLBACK_RULE_NAMES.map(async (name) => {
+    names.map(async (name) => {
       try {
         await client.request('DELETE', `${base}/${name}`);
         return name;

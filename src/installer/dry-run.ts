@@ -53,7 +53,7 @@ export interface DryRunResult {
 }
 
 /** HTTP answers that mean "this object, as sent, is refused" (not: the server or our access failed). */
-const REFUSALS = new Set([400, 413, 422]);
+export const REFUSALS = new Set([400, 413, 422]);
 
 export function describeObject(o: KubeObject): string {
   const name = o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
@@ -79,6 +79,64 @@ function fieldsOf(err: ApiError): string[] {
   return [...new Set(causes.map((c) => c.field).filter((f): f is string => !!f))];
 }
 
+/** An object of a dry run: its role, and its live state when known (undefined: absent or not read). */
+export interface DryRunItem {
+  role: string;
+  object: KubeObject;
+}
+
+/** What a refusal of the API server says: reason, fields, message; undefined for any other failure. */
+export function refusalOf(err: unknown): Pick<DryRunProblem, 'reason' | 'fields' | 'message'> | undefined {
+  if (!(err instanceof ApiError) || !REFUSALS.has(err.status)) return undefined;
+  return { reason: err.reason, fields: fieldsOf(err), message: err.message };
+}
+
+/**
+ * Dry-runs the given objects (the caller chose which: see the module comment), each in the fallback
+ * namespace when its own is one of `missingNamespaces`; kinds not served (or in `unserved`, as
+ * `apiVersion kind`) are counted as unserved instead.
+ */
+export async function dryRunObjects(
+  items: readonly DryRunItem[],
+  ctx: DryRunContext & { missingNamespaces: ReadonlySet<string>; unserved?: ReadonlySet<string> },
+): Promise<DryRunResult> {
+  const unserved: string[] = [];
+  const problems: DryRunProblem[] = [];
+  let checked = 0;
+  await mapConcurrent(items, ctx.concurrency ?? 8, async ({ role, object }) => {
+    if (ctx.unserved?.has(`${object.apiVersion} ${object.kind}`) || !(await served(ctx.mapper, object))) {
+      unserved.push(describeObject(object));
+      return;
+    }
+    const ns = object.metadata.namespace;
+    const sent =
+      ns !== undefined && ctx.missingNamespaces.has(ns)
+        ? { ...object, metadata: { ...object.metadata, namespace: ctx.fallbackNamespace } }
+        : object;
+    try {
+      await applyObject(ctx.client, ctx.mapper, sent, {
+        fieldManager: ctx.fieldManager,
+        force: true,
+        dryRun: true,
+      });
+      checked++;
+    } catch (err) {
+      // A kind learnt from a CRD not established yet: like one not served.
+      if (err instanceof ApiError && err.notFound && ctx.mapper.isLearnt(object.apiVersion, object.kind)) {
+        unserved.push(describeObject(object));
+        return;
+      }
+      const refusal = refusalOf(err);
+      if (!refusal) throw err;
+      checked++;
+      problems.push({ role, object: describeObject(object), ...refusal });
+    }
+  });
+  const order = new Map(items.map((x, i) => [describeObject(x.object), i]));
+  problems.sort((a, b) => order.get(a.object)! - order.get(b.object)!);
+  return { problems, checked, unserved: unserved.sort() };
+}
+
 /** Dry-runs every object of the plan's roles that run; see the module comment for what is covered. */
 export async function dryRunPlanDetailed(plan: Plan, ctx: DryRunContext): Promise<DryRunResult> {
   const all = plan.roles
@@ -96,42 +154,7 @@ export async function dryRunPlanDetailed(plan: Plan, ctx: DryRunContext): Promis
   );
   const missing = new Set<string>();
   for (const ns of namespaces) if (!(await namespaceExists(ctx.client, ns))) missing.add(ns);
-
-  const unserved: string[] = [];
-  const problems: DryRunProblem[] = [];
-  let checked = 0;
-  await mapConcurrent(objects, ctx.concurrency ?? 8, async ({ role, object }) => {
-    if (!(await served(ctx.mapper, object))) {
-      unserved.push(describeObject(object));
-      return;
-    }
-    const ns = object.metadata.namespace;
-    const sent =
-      ns !== undefined && missing.has(ns)
-        ? { ...object, metadata: { ...object.metadata, namespace: ctx.fallbackNamespace } }
-        : object;
-    try {
-      await applyObject(ctx.client, ctx.mapper, sent, {
-        fieldManager: ctx.fieldManager,
-        force: true,
-        dryRun: true,
-      });
-      checked++;
-    } catch (err) {
-      if (!(err instanceof ApiError) || !REFUSALS.has(err.status)) throw err;
-      checked++;
-      problems.push({
-        role,
-        object: describeObject(object),
-        reason: err.reason,
-        fields: fieldsOf(err),
-        message: err.message,
-      });
-    }
-  });
-  const order = new Map(objects.map((x, i) => [describeObject(x.object), i]));
-  problems.sort((a, b) => order.get(a.object)! - order.get(b.object)!);
-  return { problems, checked, unserved: unserved.sort() };
+  return dryRunObjects(objects, { ...ctx, missingNamespaces: missing });
 }
 
 /** The problems the API server finds with the plan; empty when it accepts every object it can check. */
@@ -140,10 +163,15 @@ export async function dryRunPlan(plan: Plan, ctx: DryRunContext): Promise<DryRun
 }
 
 /** One message for the conditions and the log, naming each refused object and field. */
-export function describeDryRunProblems(problems: DryRunProblem[]): string {
+export function describeDryRunProblems(
+  problems: DryRunProblem[],
+  by: 'dry run' | 'apply' = 'dry run',
+): string {
   const lines = problems.map(
     (p) =>
       `  - role ${p.role}: ${p.object}${p.fields.length ? ` (${p.fields.join(', ')})` : ''}: ${p.reason}: ${p.message}`,
   );
-  return `the API server refuses ${problems.length} object(s) of the plan (server-side dry run; nothing was written):\n${lines.join('\n')}`;
+  const how =
+    by === 'dry run' ? 'server-side dry run; nothing was written' : 'on apply; nothing more was sent';
+  return `the API server refuses ${problems.length} object(s) of the plan (${how}):\n${lines.join('\n')}`;
 }

@@ -4,13 +4,16 @@
  * must go: `helm list` would still show the release, and `helm uninstall notification-manager` would delete
  * the objects this operator manages, since it deletes what the stored release manifest names.
  *
- * One request does it: a deletecollection of the Secrets of type `helm.sh/release.v1` labelled
+ * It runs when the role's objects carried Helm's release annotation (the takeover removes it), and on
+ * the process's first run. One
+ * request does it: a deletecollection of the Secrets of type `helm.sh/release.v1` labelled
  * `owner=helm,name=notification-manager` in the monitoring namespace. The operator may not list Secrets (a list
  * reads every Secret's data); deletecollection needs no list, reads only what it deletes, and returns the names.
  * The grant is a Role of the chart in the monitoring namespace (docs/install.md); without it (a fresh install:
  * no monitoring namespace when the chart was installed, so no Role and no release to remove) the step is a no-op.
  */
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
+import { HELM_RELEASE_ANNOTATION } from '../kube/client-side-apply.js';
 import type { AfterApplyStep } from './after-apply.js';
 
 export const HELM_RELEASE_NAME = 'notification-manager';
@@ -38,7 +41,14 @@ export async function removeHelmReleaseSecrets(
 }
 
 /** After notification-manager's objects were applied (so taken over): Helm's release of them goes. */
-export const removeNotificationManagerRelease: AfterApplyStep = async ({ client, plan, logger, event }) => {
+export const removeNotificationManagerRelease: AfterApplyStep = async (ctx) => {
+  const { client, plan, logger, event, objects, firstRun } = ctx;
+  // Only a run that took Helm's objects over (they carried its release annotation) has a release to
+  // remove, or the process's first run (a takeover whose removal a stopped process left undone).
+  const helmOwned = objects.some(
+    (o) => o.live?.metadata.annotations?.[HELM_RELEASE_ANNOTATION] === HELM_RELEASE_NAME,
+  );
+  if (!firstRun && !helmOwned) return { warnings: [], changed: 0 };
   const ns = plan.values.namespace;
   const deleted = await removeHelmReleaseSecrets(client, ns);
   if (deleted === undefined) {

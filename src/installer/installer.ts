@@ -16,6 +16,7 @@ import {
   type ReconcileResult,
 } from '../controller/reconciler.js';
 import { DRIFT_REASON_PREFIX } from '../controller/drift.js';
+import type { ClusterFacts } from '../config/facts.js';
 import type { FactsSource } from '../facts/source.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -23,9 +24,13 @@ import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
-import { applyPlan, type RoleOutcome } from './apply-plan.js';
-import { describeDryRunProblems, dryRunPlanDetailed } from './dry-run.js';
-import { makePlan, PlanError, type Plan } from './plan.js';
+import { isCrd } from '../kube/apply.js';
+import { applyWouldChange } from '../kube/compare.js';
+import { identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
+import { hasOriginalFields } from '../kube/takeover-dry-run.js';
+import { ApplyError, applyPlan, type PlannedObject, type RoleOutcome } from './apply-plan.js';
+import { describeDryRunProblems, dryRunObjects } from './dry-run.js';
+import { makePlan, PlanError, validateRoleObjects, type Plan } from './plan.js';
 import {
   failedConditions,
   findingConditions,
@@ -90,10 +95,15 @@ function sameConditions(a: Condition[], b: Condition[]): boolean {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
+/** The least time between a run's first status write and its one progress write. */
+const PROGRESS_INTERVAL_MS = 1000;
+
 export class Installer implements Reconciler {
   private readonly roles: readonly Role[];
   /** The reason and message of the last run's failure, and whether the status shows it; unset after a success. */
   private lastFailure: { signature: string; written: boolean } | undefined;
+  /** Whether a run of this process got through its apply and after-apply steps. */
+  private succeededOnce = false;
 
   constructor(private readonly deps: InstallerDeps) {
     this.roles = deps.roles ?? ROLES;
@@ -140,14 +150,20 @@ export class Installer implements Reconciler {
     }
 
     const at = { index: 0, role: 'facts' };
+    const progress = { lastWriteAt: wrote ? performance.now() : -Infinity, written: false, quiet };
     let report: RunReport;
     try {
-      const plan = await this.plan(cc);
+      const { plan, facts } = await this.plan(cc);
+      at.role = 'compare';
+      const { objects, live } = await this.compare(plan);
+      at.role = 'validate';
+      await this.validate(plan, objects);
       at.role = 'dry-run';
-      await this.dryRun(plan, cc);
-      const roles = await this.apply(plan, quiet, at);
+      await this.dryRun(objects, live, cc, facts);
+      at.role = 'apply';
+      const roles = await this.apply(plan, objects, progress, at);
       at.role = 'after-apply';
-      const after = await this.afterApply(cc, plan, roles);
+      const after = await this.afterApply(cc, plan, roles, objects);
       report = {
         plan,
         roles,
@@ -158,15 +174,24 @@ export class Installer implements Reconciler {
         ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
       };
     } catch (err) {
-      return this.fail(current, err, conditions, generation, at, wrote);
+      if (err instanceof ApplyError) Object.assign(at, { index: err.roleIndex, role: err.role });
+      return this.fail(
+        current,
+        err instanceof ApplyError ? err.cause : err,
+        conditions,
+        generation,
+        at,
+        wrote || progress.written,
+      );
     }
     this.lastFailure = undefined;
+    this.succeededOnce = true;
     await this.report(current, hash, report, conditions, before, quiet);
     return report;
   }
 
   /** Facts, then the plan: values, rendered and validated objects of every role. Writes nothing. */
-  private async plan(cc: ClusterConfiguration): Promise<Plan> {
+  private async plan(cc: ClusterConfiguration): Promise<{ plan: Plan; facts: ClusterFacts }> {
     const { logger } = this.deps;
     const factsStarted = performance.now();
     const facts = await this.deps.facts.gather();
@@ -179,27 +204,104 @@ export class Installer implements Reconciler {
       renderer: this.deps.renderer,
       crdsRoot: this.deps.crdsRoot,
       roles: this.roles,
+      validate: false,
     });
     const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
-    logger.info(
-      `plan: ${planned} objects rendered and validated in ${seconds(performance.now() - planStarted)}s`,
-    );
+    logger.info(`plan: ${planned} objects rendered in ${seconds(performance.now() - planStarted)}s`);
+    // Custom resources of the plan's CRDs map without discovery, also right after their CRD is created.
+    for (const rp of plan.roles)
+      for (const m of rp.manifests) if (isCrd(m.object)) this.deps.mapper.learn(m.object);
     for (const w of plan.warnings)
       logger.warn(`${w.type}: ${w.message}`, { condition: w.type, reason: w.reason });
     if (plan.values.external)
       logger.info('common.monitoring.type is external: no in-cluster monitoring stack is installed');
-    return plan;
+    return { plan, facts };
   }
 
-  /** The server-side dry run of the whole plan: a refused object fails the run before anything is written. */
-  private async dryRun(plan: Plan, cc: ClusterConfiguration): Promise<void> {
+  /**
+   * Reads the live objects of the plan (a list per kind, live-objects.ts) and decides for each whether
+   * an apply would change it (compare.ts): only those are validated, dry-run and sent.
+   */
+  private async compare(plan: Plan): Promise<{ objects: PlannedObject[]; live: LiveObjects }> {
     const started = performance.now();
-    const result = await dryRunPlanDetailed(plan, {
+    const items = plan.roles
+      .filter((rp) => !rp.skip)
+      .flatMap((rp) => rp.manifests.map((m) => ({ role: rp.role.name, source: m.source, object: m.object })));
+    const live = await readLiveObjects(
+      this.deps.client,
+      this.deps.mapper,
+      items.map((x) => x.object),
+    );
+    const objects = items.map<PlannedObject>((x) => {
+      const found = live.objects.get(identity(x.object));
+      return {
+        ...x,
+        live: found,
+        change: found ? applyWouldChange(x.object, found, FIELD_MANAGER) : 'absent',
+      };
+    });
+    const absent = objects.filter((o) => !o.live).length;
+    const differ = objects.filter((o) => o.live && o.change).length;
+    this.deps.logger.info(
+      `compare: ${objects.length} objects with the live ones (${live.requests} requests) in ${seconds(performance.now() - started)}s: ${absent} to create, ${differ} to change, ${objects.length - absent - differ} unchanged`,
+      { [JSON_ONLY]: { objects: objects.length, requests: live.requests, create: absent, change: differ } },
+    );
+    for (const o of objects)
+      if (o.live && o.change)
+        this.deps.logger.debug(`${o.object.kind} ${o.object.metadata.name}: ${o.change}`, { role: o.role });
+    return { objects, live };
+  }
+
+  /** The objects to send, validated against their models, role by role (CRDs are checked by crds:check). */
+  private async validate(plan: Plan, objects: PlannedObject[]): Promise<void> {
+    const started = performance.now();
+    let count = 0;
+    for (const rp of plan.roles) {
+      const sent = objects.filter(
+        (o) => o.role === rp.role.name && o.change && !o.source.startsWith('crds/'),
+      );
+      count += sent.length;
+      if (sent.length) await validateRoleObjects(rp.role.name, sent);
+    }
+    if (count)
+      this.deps.logger.info(
+        `validate: ${count} objects to send checked by their models in ${seconds(performance.now() - started)}s`,
+      );
+  }
+
+  /**
+   * The server-side dry run of what a run sends, before its first write: a refused object fails the
+   * run with nothing written. A run that changes objects that exist dry-runs everything it sends. A run
+   * that only creates objects (a first install, deleted objects put back) dry-runs those that carry a
+   * value of the ClusterConfiguration or of the live cluster: the ones that differ from the plan of an
+   * empty spec without live carry-over, with the same facts; the others are the defaults rendering,
+   * which the tests apply on a real API server. So a first install costs one request per object, not
+   * two. CRDs are not dry-run (see dry-run.ts), except those with the original installer's fields.
+   */
+  private async dryRun(
+    objects: PlannedObject[],
+    live: LiveObjects,
+    cc: ClusterConfiguration,
+    facts: ClusterFacts,
+  ): Promise<void> {
+    const started = performance.now();
+    const sent = objects.filter(
+      (o) => o.change && (!isCrd(o.object) || (o.live && hasOriginalFields(o.live))),
+    );
+    const updates = sent.some((o) => o.live);
+    const defaults = updates || sent.length === 0 ? undefined : await this.defaultsRendering(facts);
+    const items = defaults
+      ? sent.filter((o) => defaults.get(identity(o.object)) !== JSON.stringify(o.object))
+      : sent;
+    if (items.length === 0) return;
+    const result = await dryRunObjects(items, {
       client: this.deps.client,
       mapper: this.deps.mapper,
       fieldManager: FIELD_MANAGER,
       fallbackNamespace: cc.metadata.namespace ?? 'default',
       concurrency: this.deps.concurrency,
+      missingNamespaces: live.missingNamespaces,
+      unserved: live.unserved,
     });
     const unserved = result.unserved.length
       ? `; ${result.unserved.length} custom resources checked by our models only (their CRD is not served yet)`
@@ -219,22 +321,47 @@ export class Installer implements Reconciler {
     }
   }
 
-  private apply(plan: Plan, quiet: boolean, at: { index: number; role: string }): Promise<RoleOutcome[]> {
+  /** The objects of an empty spec's plan with these facts, less live carry-over: identity → JSON. */
+  private async defaultsRendering(facts: ClusterFacts): Promise<Map<string, string>> {
+    const plan = await makePlan(
+      {},
+      { ...facts, live: { etcdClientCertsSecret: facts.live.etcdClientCertsSecret } },
+      { renderer: this.deps.renderer, crdsRoot: this.deps.crdsRoot, roles: this.roles, validate: false },
+    ).catch(() => undefined);
+    if (!plan) return new Map();
+    return new Map(
+      plan.roles.flatMap((rp) => rp.manifests).map((m) => [identity(m.object), JSON.stringify(m.object)]),
+    );
+  }
+
+  /**
+   * Applies what differs, pipelined (apply-plan.ts). Progress goes on the status at most once a run,
+   * at a role boundary a second or more after the run's first write: with the start and the end, a run
+   * writes the object at most three times (each write bumps metadata.generation: no status subresource).
+   */
+  private apply(
+    plan: Plan,
+    objects: PlannedObject[],
+    progress: { lastWriteAt: number; written: boolean; quiet: boolean },
+    at: { index: number; role: string },
+  ): Promise<RoleOutcome[]> {
     const { metrics } = this.deps;
-    return applyPlan(plan, {
+    return applyPlan(plan, objects, {
       client: this.deps.client,
       mapper: this.deps.mapper,
       logger: this.deps.logger,
       fieldManager: FIELD_MANAGER,
       concurrency: this.deps.concurrency,
-      onRoleStart: async (i, total, rp) => {
-        Object.assign(at, { index: i, role: rp.role.name });
-        if (!quiet) await this.deps.status.patch({ progress: `${i + 1}/${total} ${rp.role.name}` });
-      },
-      onRoleDone: (o) => {
+      onRoleDone: async (o, done, total) => {
+        Object.assign(at, { index: done, role: o.name });
         metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
         metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
         metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
+        if (progress.quiet || progress.written || done === total) return;
+        if (performance.now() - progress.lastWriteAt < PROGRESS_INTERVAL_MS) return;
+        progress.written = true;
+        progress.lastWriteAt = performance.now();
+        await this.deps.status.patch({ progress: `${done}/${total} ${o.name} applied` });
       },
     });
   }
@@ -244,6 +371,7 @@ export class Installer implements Reconciler {
     cc: ClusterConfiguration,
     plan: Plan,
     roles: RoleOutcome[],
+    objects: PlannedObject[],
   ): Promise<AfterApplyResult> {
     const merged: AfterApplyResult = { warnings: [], changed: 0 };
     for (const rp of plan.roles) {
@@ -253,6 +381,8 @@ export class Installer implements Reconciler {
           client: this.deps.client,
           plan,
           logger: this.deps.logger,
+          objects: objects.filter((o) => o.role === rp.role.name),
+          firstRun: !this.succeededOnce,
           event: (type, reason, message) => this.deps.status.event(cc, type, reason, message),
         });
         merged.warnings.push(...r.warnings);

@@ -11,6 +11,7 @@ import yaml from 'js-yaml';
 import { builtinAlertObjects } from '../alerts/builtin.js';
 import type { MonitoringValues } from '../config/values.js';
 import type { KubeObject } from '../kube/client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
 import type { Renderer } from '../render/renderer.js';
 import { withConversionWebhook } from './crd-conversion.js';
 import type { Role } from './roles.js';
@@ -54,6 +55,21 @@ export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
   return result;
 }
 
+/**
+ * A CRD as we apply it: with the label every object we apply carries, so that a run reads the live
+ * ones with one labelled list and learns they are Established from one labelled watch.
+ */
+function withManagedByLabel(m: ManifestSource): ManifestSource {
+  const { metadata } = m.object;
+  return {
+    ...m,
+    object: {
+      ...m.object,
+      metadata: { ...metadata, labels: { ...metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+    },
+  };
+}
+
 /** Every object a role applies, CRDs first, then its templates', then its built-in alert groups. */
 export function roleManifests(
   role: Role,
@@ -61,7 +77,7 @@ export function roleManifests(
   renderer: Renderer,
   crdsRoot: string,
 ): ManifestSource[] {
-  const loaded = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder));
+  const loaded = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder)).map(withManagedByLabel);
   const crds = role.conversionWebhook
     ? withConversionWebhook(loaded, role.conversionWebhook, values)
     : loaded;

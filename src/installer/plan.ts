@@ -46,6 +46,19 @@ export interface PlanOptions {
   renderer: Renderer;
   crdsRoot: string;
   roles?: readonly Role[];
+  /**
+   * Validate every rendered object against its model (default true). A run validates only the objects
+   * it will send (validateRoleObjects), as an object equal to its live one was accepted already.
+   */
+  validate?: boolean;
+}
+
+/** Validates objects of one role; a PlanError (ValidationFailed) naming each invalid object and why. */
+export async function validateRoleObjects(role: string, manifests: ManifestSource[]): Promise<void> {
+  const problems = await validateManifests(manifests);
+  if (problems.length === 0) return;
+  const lines = problems.map((p) => `  - ${p.source}: ${p.object}: ${p.message}`).join('\n');
+  throw new PlanError('ValidationFailed', `role ${role}: rendered objects are invalid:\n${lines}`, [], role);
 }
 
 export async function makePlan(
@@ -77,16 +90,7 @@ export async function makePlan(
       }
       throw err;
     }
-    const problems = await validateManifests(manifests);
-    if (problems.length > 0) {
-      const lines = problems.map((p) => `  - ${p.source}: ${p.object}: ${p.message}`).join('\n');
-      throw new PlanError(
-        'ValidationFailed',
-        `role ${role.name}: rendered objects are invalid:\n${lines}`,
-        [],
-        role.name,
-      );
-    }
+    if (options.validate !== false) await validateRoleObjects(role.name, manifests);
     roles.push({ role, manifests });
   }
   return { values, warnings, roles };

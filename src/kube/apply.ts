@@ -35,11 +35,33 @@ export async function applyObject(
 ): Promise<AppliedObject> {
   const path = await mapper.objectPath(obj);
   const before = options.dryRun ? undefined : await client.getOrUndefined<KubeObject>(path);
-  if (before) await takeOverClientSideApply(client, path, before, options.fieldManager);
+  const applied = await applyAt(client, path, obj, before, options);
+  const result: ApplyResult = !before
+    ? 'created'
+    : before.metadata.resourceVersion === applied.object.metadata.resourceVersion
+      ? 'unchanged'
+      : 'changed';
+  return { object: applied.object, result };
+}
+
+/**
+ * Applies one object at `path` whose live state the caller knows (`live`, undefined when absent):
+ * takes over the original installer's fields first when it has any, then applies. `created` is the API
+ * server's own answer (201), so it holds even when `live` was out of date.
+ */
+export async function applyAt(
+  client: KubeClient,
+  path: string,
+  obj: KubeObject,
+  live: KubeObject | undefined,
+  options: ApplyOptions,
+): Promise<{ object: KubeObject; created: boolean }> {
+  if (live && !options.dryRun) await takeOverClientSideApply(client, path, live, options.fieldManager);
   let object: KubeObject;
+  let created = false;
   let step = 'apply';
   try {
-    object = await client.request<KubeObject>('PATCH', path, {
+    const res = await client.requestWithStatus<KubeObject>('PATCH', path, {
       query: {
         fieldManager: options.fieldManager,
         force: options.force ?? true,
@@ -48,6 +70,8 @@ export async function applyObject(
       body: obj,
       contentType: CONTENT_TYPE.apply,
     });
+    object = res.body;
+    created = res.status === 201;
     // A dry run checks the takeover too: the object as the takeover and this apply would leave it.
     const taken = options.dryRun ? afterTakeover(object) : undefined;
     if (taken) {
@@ -68,12 +92,7 @@ export async function applyObject(
     }
     throw err;
   }
-  const result: ApplyResult = !before
-    ? 'created'
-    : before.metadata.resourceVersion === object.metadata.resourceVersion
-      ? 'unchanged'
-      : 'changed';
-  return { object, result };
+  return { object, created };
 }
 
 /**

@@ -185,6 +185,15 @@ export class KubeClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<T> {
+    return (await this.requestWithStatus<T>(method, path, options)).body;
+  }
+
+  /** A request answered with its HTTP status too (e.g. 201 when an apply created the object). */
+  async requestWithStatus<T = unknown>(
+    method: keyof typeof HttpMethod | string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; body: T }> {
     const m = method.toUpperCase() as HttpMethod;
     const { url, headers, dispatcher } = await this.prepare(m, path, options.query);
     const extra: Record<string, string> = { Accept: options.accept ?? CONTENT_TYPE.json };
@@ -207,7 +216,7 @@ export class KubeClient {
     }
     const text = await res.text();
     if (res.status >= 400) throw toApiError(res.status, m, path, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
   /** A GET answered in text, e.g. the API server's own `/metrics`. */

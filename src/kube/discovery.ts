@@ -4,6 +4,13 @@
  */
 import { ApiError, type KubeClient, type KubeObject } from './client.js';
 
+interface CrdSpec {
+  group?: string;
+  scope?: string;
+  names?: { plural?: string; kind?: string };
+  versions?: { name: string; served?: boolean }[];
+}
+
 interface ApiResource {
   name: string;
   kind: string;
@@ -39,13 +46,49 @@ export class RestMapper {
     return p;
   }
 
-  async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
-    for (const refresh of [false, true]) {
+  /** Resources learnt from CustomResourceDefinitions (learn), by `apiVersion kind`: no discovery needed. */
+  private readonly learnt = new Map<string, ResourceInfo>();
+
+  /**
+   * Records the resources a CustomResourceDefinition serves (plural and scope of each served version),
+   * so that its custom resources map without a discovery request, also right after it is established.
+   */
+  learn(crd: KubeObject): void {
+    const spec = (crd as unknown as { spec?: CrdSpec }).spec;
+    if (!spec?.group || !spec.names?.plural || !spec.names.kind) return;
+    for (const v of spec.versions ?? []) {
+      if (v.served === false) continue;
+      const apiVersion = `${spec.group}/${v.name}`;
+      this.learnt.set(`${apiVersion} ${spec.names.kind}`, {
+        base: RestMapper.base(apiVersion),
+        resource: spec.names.plural,
+        namespaced: spec.scope !== 'Cluster',
+      });
+    }
+  }
+
+  /** Whether the kind was learnt from a CRD (learn) rather than from discovery. */
+  isLearnt(apiVersion: string, kind: string): boolean {
+    return this.learnt.has(`${apiVersion} ${kind}`);
+  }
+
+  /**
+   * The resource of a kind; a kind missing from a cached discovery document is looked up again (a CRD
+   * established since), unless `refresh: false`.
+   */
+  async resource(
+    apiVersion: string,
+    kind: string,
+    options: { refresh?: boolean } = {},
+  ): Promise<ResourceInfo> {
+    const learnt = this.learnt.get(`${apiVersion} ${kind}`);
+    if (learnt) return learnt;
+    for (const refresh of options.refresh === false ? [false] : [false, true]) {
       let resources: ApiResource[];
       try {
         resources = await this.load(apiVersion, refresh);
       } catch (err) {
-        if (err instanceof ApiError && err.notFound && !refresh) continue;
+        if (err instanceof ApiError && err.notFound && !refresh && options.refresh !== false) continue;
         if (err instanceof ApiError && err.notFound) {
           throw new ApiError(
             404,
