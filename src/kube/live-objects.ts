@@ -35,7 +35,8 @@ export interface LiveObjects {
   requests: number;
 }
 
-const NEVER_LISTED = new Set(['v1/Secret']);
+/** Kinds (`apiVersion/kind`) always read by name: the operator may not list Secrets. */
+export const NEVER_LISTED: ReadonlySet<string> = new Set(['v1/Secret']);
 
 export async function readLiveObjects(
   client: KubeClient,

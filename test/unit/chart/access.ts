@@ -12,6 +12,7 @@ import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { HELM_RELEASE_SELECTOR } from '../../../src/installer/helm-release.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
+import { NEVER_LISTED } from '../../../src/kube/live-objects.js';
 import type { PolicyRule } from './helm.js';
 
 export interface Access {
@@ -30,11 +31,34 @@ export const describeAccess = (a: Access): string =>
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
 
 /**
- * Server-side apply of each object (src/kube/apply.ts): a GET of the object, then a PATCH that
- * creates it when missing (authorized as create and as patch), resources mapped by discovery.
+ * What a run does with each object: reads it (src/kube/live-objects.ts: one labelled list per kind and
+ * namespace holding more than one object, Secrets and Namespaces aside; a get by name otherwise, and
+ * for what a list does not return), then a server-side apply when it differs, a PATCH that creates it
+ * when missing (authorized as create and as patch); CRDs are watched until Established (crd.ts).
+ * Resources mapped by discovery.
  */
 export async function applyAccesses(manifests: ManifestSource[], mapper: RestMapper): Promise<Access[]> {
   const out: Access[] = [];
+  const perCollection = new Map<string, ManifestSource[]>();
+  for (const m of manifests) {
+    const key = `${m.object.apiVersion} ${m.object.kind} ${m.object.metadata.namespace ?? ''}`;
+    perCollection.set(key, [...(perCollection.get(key) ?? []), m]);
+  }
+  for (const list of perCollection.values()) {
+    const { apiVersion, kind, metadata } = list[0]!.object;
+    if (list.length < 2 || NEVER_LISTED.has(`${apiVersion}/${kind}`) || kind === 'Namespace') continue;
+    const r = await mapper.resource(apiVersion, kind);
+    const why = `src/kube/live-objects.ts: ${list.length} ${kind} objects read with one list`;
+    const namespace = r.namespaced ? metadata.namespace : undefined;
+    out.push({ verb: 'list', group: groupOf(apiVersion), resource: r.resource, namespace, why });
+    if (kind === 'CustomResourceDefinition')
+      out.push({
+        verb: 'watch',
+        group: groupOf(apiVersion),
+        resource: r.resource,
+        why: 'src/kube/crd.ts: Established',
+      });
+  }
   for (const { source, object } of manifests) {
     const r = await mapper.resource(object.apiVersion, object.kind);
     const base = {
@@ -154,6 +178,13 @@ export function codeAccesses(
       namespace: mon,
       name: WEBHOOK_SECRET,
       why: 'src/installer/webhook-tls.ts: reuse of the webhook certificate',
+    },
+    {
+      verb: 'list',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      namespace: mon,
+      why: 'src/installer/builtin-alerts.ts: which fallback PrometheusRules are left (metadata only)',
     },
     ...FALLBACK_RULE_NAMES.map((name) => ({
       verb: 'delete',
