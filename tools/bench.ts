@@ -26,7 +26,7 @@ import { applyObjects } from '../src/kube/apply.js';
 import { CONTENT_TYPE, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
 import { countItems, listAll } from '../src/kube/list.js';
-import { diff, scrape, type Counter, type Requests } from './envtest/request-metrics.js';
+import { diff, scrape, type Requests } from './envtest/request-metrics.js';
 
 const run = promisify(execFile);
 const root = projectRoot();

@@ -46,7 +46,7 @@ export const RUN_FLAGS = {
     type: 'string',
     help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
   },
-  concurrency: { type: 'string', default: '8', help: 'objects applied in parallel within a role' },
+  concurrency: { type: 'string', default: '16', help: 'requests in flight while applying' },
   'create-cluster-configuration': {
     type: 'string',
     help: 'create the ClusterConfiguration from this YAML file when it does not exist',

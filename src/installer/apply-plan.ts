@@ -40,6 +40,8 @@ export interface PlannedObject {
   live: KubeObject | undefined;
   /** Why an apply would change it; undefined when it would not, and it is not sent. */
   change: string | undefined;
+  /** Set when it was applied already this run, ahead of the rest (applyFirst). */
+  applied?: 'created' | 'changed' | 'unchanged';
 }
 
 export interface ApplyPlanContext {
@@ -120,7 +122,8 @@ export async function applyPlan(
   for (const p of objects) {
     const i = roleIndex.get(p.role)!;
     outcomes[i]!.objects++;
-    if (p.change === undefined) outcomes[i]!.unchanged++;
+    if (p.applied) outcomes[i]![p.applied]++;
+    else if (p.change === undefined) outcomes[i]!.unchanged++;
     else pending[i]!++;
   }
   let done = 0;
@@ -141,7 +144,7 @@ export async function applyPlan(
   };
   // Roles with nothing to send are done at once, in role order.
   for (const [i] of outcomes.entries()) if (pending[i] === 0) await finish(i);
-  const writes = objects.filter((p) => p.change !== undefined);
+  const writes = objects.filter((p) => p.change !== undefined && !p.applied);
   if (writes.length === 0) return outcomes;
 
   const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
@@ -213,7 +216,9 @@ export async function applyPlan(
       const ns = p.object.metadata.namespace;
       if (ns && nsReady.has(ns) && !(await nsReady.get(ns))) return false;
       const crd = crdsByKind.get(groupKind(p.object));
-      if (crd && crdReady.has(crd.object.metadata.name)) {
+      if (crd?.applied) {
+        // Applied and Established ahead of the rest (applyFirst).
+      } else if (crd && crdReady.has(crd.object.metadata.name)) {
         if (!(await crdReady.get(crd.object.metadata.name))) return false;
       } else if (crd && (!crd.live || crdCondition(crd.live as never, 'Established')?.status !== 'True')) {
         await establishment.wait(crd.object.metadata.name);
@@ -228,10 +233,14 @@ export async function applyPlan(
     return promise;
   };
 
-  // CRDs first (they are the largest and what custom resources wait for), then namespaces, then the rest.
+  // Namespaces first (small, and most objects wait for them), then CRDs (the largest, and what custom
+  // resources wait for), then the rest.
+  // CRDs by how many objects of the plan wait for them (most first): those nothing waits for go last.
+  const waitingOn = (crd: PlannedObject) =>
+    writes.filter((p) => groupKind(p.object) === crdKind(crd.object)).length;
   const ordered = [
-    ...writes.filter((p) => isCrd(p.object)),
     ...writes.filter((p) => isNamespace(p.object)),
+    ...writes.filter((p) => isCrd(p.object)).sort((a, b) => waitingOn(b) - waitingOn(a)),
     ...writes.filter((p) => !isCrd(p.object) && !isNamespace(p.object)),
   ];
   for (const p of ordered) {
@@ -256,4 +265,41 @@ export async function applyPlan(
   }
   if (failures.length > 0) throw failures[0];
   return outcomes;
+}
+
+/**
+ * Applies the CRDs of the given custom resources ahead of everything else and waits until they are
+ * Established, so that those custom resources can be dry-run before the rest is sent (the installer's
+ * check). Marks each CRD sent as applied; returns how many were sent.
+ */
+export async function applyCrdsFirst(
+  objects: readonly PlannedObject[],
+  resources: readonly PlannedObject[],
+  ctx: ApplyPlanContext,
+): Promise<number> {
+  const kinds = new Set(resources.map((p) => groupKind(p.object)));
+  const crds = objects.filter(
+    (p) => isCrd(p.object) && p.change && !p.applied && kinds.has(crdKind(p.object)),
+  );
+  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, ctx.establish);
+  try {
+    await Promise.all(
+      crds.map(async (p) => {
+        const path = await ctx.mapper.objectPath(p.object);
+        const { object, created } = await applyAt(ctx.client, path, p.object, p.live, {
+          fieldManager: ctx.fieldManager,
+          force: true,
+        });
+        p.applied = created
+          ? 'created'
+          : object.metadata.resourceVersion === p.live?.metadata.resourceVersion
+            ? 'unchanged'
+            : 'changed';
+        await establishment.wait(p.object.metadata.name);
+      }),
+    );
+  } finally {
+    await establishment.stop();
+  }
+  return crds.length;
 }

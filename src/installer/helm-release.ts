@@ -5,7 +5,7 @@
  * the objects this operator manages, since it deletes what the stored release manifest names.
  *
  * It runs when the role's objects carried Helm's release annotation (the takeover removes it), and on
- * the process's first run. One
+ * the process's first run unless the objects did not exist before it. One
  * request does it: a deletecollection of the Secrets of type `helm.sh/release.v1` labelled
  * `owner=helm,name=notification-manager` in the monitoring namespace. The operator may not list Secrets (a list
  * reads every Secret's data); deletecollection needs no list, reads only what it deletes, and returns the names.
@@ -44,11 +44,12 @@ export async function removeHelmReleaseSecrets(
 export const removeNotificationManagerRelease: AfterApplyStep = async (ctx) => {
   const { client, plan, logger, event, objects, firstRun } = ctx;
   // Only a run that took Helm's objects over (they carried its release annotation) has a release to
-  // remove, or the process's first run (a takeover whose removal a stopped process left undone).
+  // remove; or the process's first run where the objects existed (a takeover whose removal a stopped
+  // process left undone). Not a fresh install.
   const helmOwned = objects.some(
     (o) => o.live?.metadata.annotations?.[HELM_RELEASE_ANNOTATION] === HELM_RELEASE_NAME,
   );
-  if (!firstRun && !helmOwned) return { warnings: [], changed: 0 };
+  if (!helmOwned && !(firstRun && objects.some((o) => o.live))) return { warnings: [], changed: 0 };
   const ns = plan.values.namespace;
   const deleted = await removeHelmReleaseSecrets(client, ns);
   if (deleted === undefined) {

@@ -1,8 +1,9 @@
 /**
- * The reconciler of a ClusterConfiguration, a pipeline of steps: facts → plan (resolve, render,
- * validate) → apply role by role → after-apply (each role's steps: volume growth, the built-in alerts'
- * switch-over) → report (status, conditions, Events). A plan failure writes nothing but status; an
- * apply failure stops at the failing role. A failure is thrown after it is on the status: a
+ * The reconciler of a ClusterConfiguration, a pipeline of steps: facts → plan (resolve, render) →
+ * compare with the live objects → check what differs (a server-side dry run) → apply what differs,
+ * pipelined → after-apply (each role's steps: volume growth, the built-in alerts' switch-over) → report
+ * (status, conditions, Events). A plan or check failure writes nothing but status; an apply failure
+ * stops sending. A failure is thrown after it is on the status: a
  * TerminalError for an invalid spec (it needs an edit), any other error to be retried by the queue.
  */
 import type { ClusterConfiguration, Condition } from '../api/cluster-configuration.js';
@@ -28,9 +29,16 @@ import { isCrd } from '../kube/apply.js';
 import { applyWouldChange } from '../kube/compare.js';
 import { identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
 import { hasOriginalFields } from '../kube/takeover-dry-run.js';
-import { ApplyError, applyPlan, type PlannedObject, type RoleOutcome } from './apply-plan.js';
+import {
+  applyCrdsFirst,
+  ApplyError,
+  applyPlan,
+  type ApplyPlanContext,
+  type PlannedObject,
+  type RoleOutcome,
+} from './apply-plan.js';
 import { describeDryRunProblems, dryRunObjects } from './dry-run.js';
-import { makePlan, PlanError, validateRoleObjects, type Plan } from './plan.js';
+import { makePlan, PlanError, type Plan } from './plan.js';
 import {
   failedConditions,
   findingConditions,
@@ -156,10 +164,8 @@ export class Installer implements Reconciler {
       const { plan, facts } = await this.plan(cc);
       at.role = 'compare';
       const { objects, live } = await this.compare(plan);
-      at.role = 'validate';
-      await this.validate(plan, objects);
       at.role = 'dry-run';
-      await this.dryRun(objects, live, cc, facts);
+      await this.check(objects, live, cc, facts);
       at.role = 'apply';
       const roles = await this.apply(plan, objects, progress, at);
       at.role = 'after-apply';
@@ -190,7 +196,7 @@ export class Installer implements Reconciler {
     return report;
   }
 
-  /** Facts, then the plan: values, rendered and validated objects of every role. Writes nothing. */
+  /** Facts, then the plan: values and rendered objects of every role. Writes nothing. */
   private async plan(cc: ClusterConfiguration): Promise<{ plan: Plan; facts: ClusterFacts }> {
     const { logger } = this.deps;
     const factsStarted = performance.now();
@@ -220,7 +226,7 @@ export class Installer implements Reconciler {
 
   /**
    * Reads the live objects of the plan (a list per kind, live-objects.ts) and decides for each whether
-   * an apply would change it (compare.ts): only those are validated, dry-run and sent.
+   * an apply would change it (compare.ts): only those are checked and sent.
    */
   private async compare(plan: Plan): Promise<{ objects: PlannedObject[]; live: LiveObjects }> {
     const started = performance.now();
@@ -252,33 +258,22 @@ export class Installer implements Reconciler {
     return { objects, live };
   }
 
-  /** The objects to send, validated against their models, role by role (CRDs are checked by crds:check). */
-  private async validate(plan: Plan, objects: PlannedObject[]): Promise<void> {
-    const started = performance.now();
-    let count = 0;
-    for (const rp of plan.roles) {
-      const sent = objects.filter(
-        (o) => o.role === rp.role.name && o.change && !o.source.startsWith('crds/'),
-      );
-      count += sent.length;
-      if (sent.length) await validateRoleObjects(rp.role.name, sent);
-    }
-    if (count)
-      this.deps.logger.info(
-        `validate: ${count} objects to send checked by their models in ${seconds(performance.now() - started)}s`,
-      );
-  }
-
   /**
-   * The server-side dry run of what a run sends, before its first write: a refused object fails the
-   * run with nothing written. A run that changes objects that exist dry-runs everything it sends. A run
-   * that only creates objects (a first install, deleted objects put back) dry-runs those that carry a
-   * value of the ClusterConfiguration or of the live cluster: the ones that differ from the plan of an
-   * empty spec without live carry-over, with the same facts; the others are the defaults rendering,
-   * which the tests apply on a real API server. So a first install costs one request per object, not
-   * two. CRDs are not dry-run (see dry-run.ts), except those with the original installer's fields.
+   * Checks what a run sends on the API server before its first write (a server-side dry run): a
+   * refused object fails the run with nothing written, naming the object and field.
+   * - A run that changes objects that exist dry-runs everything it sends.
+   * - A run that only creates objects (a first install, deleted objects put back) dry-runs those that
+   *   carry a value of the ClusterConfiguration or of the live cluster: the ones that differ from the
+   *   plan of an empty spec without live carry-over, with the same facts. The others are the defaults
+   *   rendering, which the tests apply on a real API server. So a first install costs one request per
+   *   object, not two.
+   * - A custom resource to check whose CRD is not served yet gets its CRD applied first (CRDs hold no
+   *   user value), then is dry-run like the rest.
+   * - CRDs are not dry-run (see dry-run.ts), except those with the original installer's fields.
+   * The API server is the one validator of a run: the client-side models (validate.ts) serve `render`,
+   * which has no server, and would cost the process 35 MiB for good once loaded.
    */
-  private async dryRun(
+  private async check(
     objects: PlannedObject[],
     live: LiveObjects,
     cc: ClusterConfiguration,
@@ -294,6 +289,15 @@ export class Installer implements Reconciler {
       ? sent.filter((o) => defaults.get(identity(o.object)) !== JSON.stringify(o.object))
       : sent;
     if (items.length === 0) return;
+    const unservedKind = (o: PlannedObject) => live.unserved.has(`${o.object.apiVersion} ${o.object.kind}`);
+    const waiting = items.filter(unservedKind);
+    if (waiting.length > 0) {
+      const crds = await applyCrdsFirst(objects, waiting, this.applyContext());
+      this.deps.logger.info(
+        `dry run: ${crds} CRDs applied first, for ${waiting.length} custom resources to check that carry values of the spec`,
+      );
+      for (const o of waiting) live.unserved.delete(`${o.object.apiVersion} ${o.object.kind}`);
+    }
     const result = await dryRunObjects(items, {
       client: this.deps.client,
       mapper: this.deps.mapper,
@@ -319,6 +323,16 @@ export class Installer implements Reconciler {
     if (result.problems.length > 0) {
       throw new PlanError('RefusedByApiServer', describeDryRunProblems(result.problems));
     }
+  }
+
+  private applyContext(): ApplyPlanContext {
+    return {
+      client: this.deps.client,
+      mapper: this.deps.mapper,
+      logger: this.deps.logger,
+      fieldManager: FIELD_MANAGER,
+      concurrency: this.deps.concurrency,
+    };
   }
 
   /** The objects of an empty spec's plan with these facts, less live carry-over: identity → JSON. */
@@ -347,11 +361,7 @@ export class Installer implements Reconciler {
   ): Promise<RoleOutcome[]> {
     const { metrics } = this.deps;
     return applyPlan(plan, objects, {
-      client: this.deps.client,
-      mapper: this.deps.mapper,
-      logger: this.deps.logger,
-      fieldManager: FIELD_MANAGER,
-      concurrency: this.deps.concurrency,
+      ...this.applyContext(),
       onRoleDone: async (o, done, total) => {
         Object.assign(at, { index: done, role: o.name });
         metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);

@@ -11,6 +11,29 @@ interface CrdSpec {
   versions?: { name: string; served?: boolean }[];
 }
 
+/** Aggregated discovery (v2, else v2beta1), else the plain APIVersions / APIGroupList. */
+const ACCEPT_AGGREGATED = [
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
+  'application/json',
+].join(',');
+
+interface DiscoveryAnswer {
+  kind?: string;
+  /** APIGroupDiscoveryList */
+  items?: {
+    metadata?: { name?: string };
+    versions?: {
+      version: string;
+      resources?: { resource: string; responseKind?: { kind: string }; scope?: string }[];
+    }[];
+  }[];
+  /** APIVersions (/api) */
+  versions?: string[];
+  /** APIGroupList (/apis) */
+  groups?: { versions: { groupVersion: string }[] }[];
+}
+
 interface ApiResource {
   name: string;
   kind: string;
@@ -127,10 +150,36 @@ export class RestMapper {
     return (await this.resource(apiVersion, kind)).namespaced;
   }
 
-  /** Every group version the server serves, e.g. ['v1', 'apps/v1', 'policy/v1', …]. */
+  /**
+   * Every group version the server serves, e.g. ['v1', 'apps/v1', 'policy/v1', …]. Asked as aggregated
+   * discovery (apidiscovery.k8s.io, Kubernetes 1.26+), whose two answers also hold every resource of
+   * every group version: the cache is filled from them, so mapping a kind needs no request of its own.
+   * A server without it answers the plain lists.
+   */
   async servedGroupVersions(): Promise<string[]> {
-    const core = await this.client.get<{ versions: string[] }>('/api');
-    const groups = await this.client.get<{ groups: { versions: { groupVersion: string }[] }[] }>('/apis');
-    return [...core.versions, ...groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
+    const [core, groups] = await Promise.all(
+      ['/api', '/apis'].map((p) => this.client.get<DiscoveryAnswer>(p, { accept: ACCEPT_AGGREGATED })),
+    );
+    const out: string[] = [];
+    for (const answer of [core!, groups!]) {
+      if (answer.kind === 'APIGroupDiscoveryList') {
+        for (const group of answer.items ?? [])
+          for (const v of group.versions ?? []) {
+            const apiVersion = group.metadata?.name ? `${group.metadata.name}/${v.version}` : v.version;
+            out.push(apiVersion);
+            const resources = (v.resources ?? []).map((r) => ({
+              name: r.resource,
+              kind: r.responseKind?.kind ?? '',
+              namespaced: r.scope === 'Namespaced',
+            }));
+            this.cache.set(apiVersion, Promise.resolve(resources));
+          }
+      } else if (answer.versions) {
+        out.push(...answer.versions);
+      } else {
+        out.push(...(answer.groups ?? []).flatMap((g) => g.versions.map((v) => v.groupVersion)));
+      }
+    }
+    return out;
   }
 }

@@ -4,9 +4,10 @@
  * every object we apply carries (`app.kubernetes.io/managed-by=ks-installer`). No request at all for a
  * kind the server does not serve yet or a namespace that does not exist: nothing of it can exist.
  * An object a labelled list does not return (its label removed, or written by someone else: the
- * original installer's objects) is read by name, except on a fresh install (none of the namespaces
- * exists), where cluster-scoped objects count as absent: an apply that creates them says so (201),
- * which is what the run's rollback relies on, not this read. Secrets are always read by name (the
+ * original installer's objects, which a run takes over) is read by name, except on a fresh install
+ * (none of the namespaces the set creates exists, so neither did the original installer's stack): there
+ * it counts as absent, and the apply says whether it created it (201). A custom resource of one of the
+ * set's CRDs is not read while that CRD is missing or not Established: its kind is not served. Secrets are always read by name (the
  * operator may not list Secrets), and so is a kind whose list the operator may not (403).
  */
 import { ApiError, type KubeClient, type KubeObject } from './client.js';
@@ -55,8 +56,12 @@ export async function readLiveObjects(
   };
 
   // Namespaces first: nothing exists in one that does not.
+  const isNamespace = (o: KubeObject) => o.apiVersion === 'v1' && o.kind === 'Namespace';
   const namespaces = [
-    ...new Set(desired.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined)),
+    ...new Set([
+      ...desired.filter(isNamespace).map((o) => o.metadata.name),
+      ...desired.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined),
+    ]),
   ];
   const nsObjects = await Promise.all(
     namespaces.map((n) => get(`/api/v1/namespaces/${encodeURIComponent(n)}`)),
@@ -66,21 +71,42 @@ export async function readLiveObjects(
     if (ns) objects.set(identity({ ...ns, apiVersion: 'v1', kind: 'Namespace' }), ns);
     else missingNamespaces.add(n);
   }
-  const fresh = namespaces.length > 0 && missingNamespaces.size === namespaces.length;
+  // A fresh install: none of the namespaces the set itself creates exists (kube-system always does).
+  const created = desired.filter(isNamespace);
+  const fresh = created.length > 0 && created.every((o) => missingNamespaces.has(o.metadata.name));
 
-  // Then one read per kind and namespace.
+  // Then one read per kind and namespace: CRDs first, as they tell whether their kinds are served.
   const groups = new Map<string, KubeObject[]>();
   for (const o of desired) {
-    if (o.apiVersion === 'v1' && o.kind === 'Namespace' && namespaces.includes(o.metadata.name)) continue;
+    if (isNamespace(o)) continue;
     if (o.metadata.namespace && missingNamespaces.has(o.metadata.namespace)) continue;
     const key = `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), o]);
   }
-  await mapConcurrent([...groups.values()], options.concurrency ?? 8, async (items) => {
+  const isCrdGroup = (items: KubeObject[]) => items[0]!.kind === 'CustomResourceDefinition';
+  const crdOfKind = new Map<string, KubeObject>(
+    desired
+      .filter((o) => o.kind === 'CustomResourceDefinition')
+      .map((o) => {
+        const spec = (o as unknown as { spec: { group: string; names: { kind: string } } }).spec;
+        return [`${spec.group}/${spec.names.kind}`, o] as const;
+      }),
+  );
+  /** A kind of one of the set's CRDs is served once that CRD exists and is Established. */
+  const servedByCrd = (o: KubeObject): boolean | undefined => {
+    const crd = crdOfKind.get(identity(o).split('/').slice(0, 2).join('/'));
+    if (!crd) return undefined;
+    const live = objects.get(identity(crd)) as {
+      status?: { conditions?: { type: string; status: string }[] };
+    };
+    return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+  };
+  const read = async (items: KubeObject[]) => {
     const { apiVersion, kind } = items[0]!;
     const namespace = items[0]!.metadata.namespace;
     let info: ResourceInfo;
     try {
+      if (servedByCrd(items[0]!) === false) throw new ApiError(404, 'NotFound', `${kind} not served yet`);
       info = await mapper.resource(apiVersion, kind, { refresh: false });
     } catch (err) {
       if (err instanceof ApiError && err.notFound) {
@@ -94,13 +120,11 @@ export async function readLiveObjects(
         ? `${info.base}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
         : `${info.base}/${info.resource}`;
     let found = new Map<string, KubeObject>();
-    let listed = false;
     if (!NEVER_LISTED.has(`${apiVersion}/${kind}`) && items.length > 1) {
       try {
         requests++;
         const list = await listAll<KubeObject>(client, collection, { labelSelector: selector });
         found = new Map(list.items.map((o) => [o.metadata.name, o]));
-        listed = true;
       } catch (err) {
         if (!(err instanceof ApiError) || err.status !== 403) throw err;
       }
@@ -109,13 +133,19 @@ export async function readLiveObjects(
       const hit = found.get(o.metadata.name);
       if (hit) objects.set(identity(o), { ...hit, apiVersion: o.apiVersion, kind: o.kind });
     }
-    const unfound = items.filter((o) => !found.has(o.metadata.name));
-    // A cluster-scoped object of a fresh install, not in our labelled list: absent (see the module comment).
-    const toRead = listed && fresh && !info.namespaced ? [] : unfound;
+    // On a fresh install what our list does not return is absent (see the module comment).
+    const toRead = fresh ? [] : items.filter((o) => !found.has(o.metadata.name));
     await mapConcurrent(toRead, 4, async (o) => {
       const live = await get(`${collection}/${encodeURIComponent(o.metadata.name)}`);
       if (live) objects.set(identity(o), { ...live, apiVersion: o.apiVersion, kind: o.kind });
     });
-  });
+  };
+  const all = [...groups.values()];
+  await mapConcurrent(all.filter(isCrdGroup), 1, read);
+  await mapConcurrent(
+    all.filter((g) => !isCrdGroup(g)),
+    options.concurrency ?? 8,
+    read,
+  );
   return { objects, missingNamespaces, unserved, requests };
 }
