@@ -36,7 +36,13 @@ function scalarsEqual(d: Json, l: unknown): boolean {
   if ((typeof d === 'string' || typeof d === 'number') && (typeof l === 'string' || typeof l === 'number')) {
     const a = tryParseQuantity(d);
     const b = tryParseQuantity(l);
-    return a !== undefined && b !== undefined && typeof l === 'string' && a === b;
+    // Relative tolerance: 300m is 300 × 0.001, not exactly 0.3 in binary floating point.
+    return (
+      a !== undefined &&
+      b !== undefined &&
+      typeof l === 'string' &&
+      Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+    );
   }
   return false;
 }
