@@ -308,7 +308,7 @@ export class Installer implements Reconciler {
       unserved: live.unserved,
     });
     const unserved = result.unserved.length
-      ? `; ${result.unserved.length} custom resources checked by our models only (their CRD is not served yet)`
+      ? `; ${result.unserved.length} custom resources not checked (their kind is not served)`
       : '';
     this.deps.logger.info(
       `dry run: ${result.checked} objects checked by the API server in ${seconds(performance.now() - started)}s${unserved}`,

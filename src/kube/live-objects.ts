@@ -142,6 +142,8 @@ export async function readLiveObjects(
   };
   const all = [...groups.values()];
   await mapConcurrent(all.filter(isCrdGroup), 1, read);
+  // Kinds of the set's CRDs not served yet, also those whose objects live in a missing namespace.
+  for (const o of desired) if (servedByCrd(o) === false) unserved.add(`${o.apiVersion} ${o.kind}`);
   await mapConcurrent(
     all.filter((g) => !isCrdGroup(g)),
     options.concurrency ?? 8,
