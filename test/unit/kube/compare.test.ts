@@ -118,7 +118,7 @@ describe('applyWouldChange', () => {
 
   it('sees a removed label and a changed quantity', () => {
     const l = live() as KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    delete l.metadata.labels.app;
+    delete l.metadata.labels!.app;
     expect(applyWouldChange(desired(), l, MANAGER)).toMatch(/^metadata.labels.app: "x" wanted, absent live/);
     const q = live() as KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     q.spec.template.spec.containers[0].resources.limits.memory = '2Gi';
