@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { ControlPlane } from '../../tools/envtest/control-plane.js';
+import { createRetentionPolicy } from './admission-policy.js';
 import {
   ccPath,
   createClusterConfiguration,
@@ -21,47 +22,7 @@ import {
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
 const POLICY = 'ks-installer-test-refuse-retention-13d';
-const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
 const NS = 'kubesphere-system';
-
-/** Refuses a Prometheus with retention 13d as Invalid (422): to the operator, a refusal of the object. */
-async function createPolicy(admin: KubeClient): Promise<void> {
-  await admin.request('POST', `${ADMISSION}/validatingadmissionpolicies`, {
-    body: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: POLICY },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: ['monitoring.coreos.com'],
-              apiVersions: ['*'],
-              operations: ['CREATE', 'UPDATE'],
-              resources: ['prometheuses'],
-            },
-          ],
-        },
-        validations: [
-          {
-            expression: "!has(object.spec.retention) || object.spec.retention != '13d'",
-            message: 'retention 13d is refused by a test policy',
-            reason: 'Invalid',
-          },
-        ],
-      },
-    },
-  });
-  await admin.request('POST', `${ADMISSION}/validatingadmissionpolicybindings`, {
-    body: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: POLICY },
-      spec: { policyName: POLICY, validationActions: ['Deny'] },
-    },
-  });
-}
 
 describe('the check of a first install', () => {
   let cp: ControlPlane;
@@ -77,7 +38,8 @@ describe('the check of a first install', () => {
     await admin.request('POST', '/api/v1/namespaces', {
       body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
     });
-    await createPolicy(admin);
+    // Refused as Invalid (422): to the operator a refusal of the object.
+    await createRetentionPolicy(admin, { name: POLICY, retention: '13d', reason: 'Invalid' });
   }, 120_000);
 
   afterAll(async () => {

@@ -7,59 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
+import { createRetentionPolicy, deleteRetentionPolicy } from './admission-policy.js';
 import { ccPath, installedOperatorTest, mergePatch, MONITORING_NS } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const POLICY = 'ks-installer-test-refuse-retention-9d';
-const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
-
 /** Refuses a Prometheus with retention 9d, as Forbidden (403): to the operator an API error, not bad input. */
-async function createPolicy(admin: KubeClient): Promise<void> {
-  await admin.request('POST', `${ADMISSION}/validatingadmissionpolicies`, {
-    body: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: POLICY },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: ['monitoring.coreos.com'],
-              apiVersions: ['*'],
-              operations: ['CREATE', 'UPDATE'],
-              resources: ['prometheuses'],
-            },
-          ],
-        },
-        validations: [
-          {
-            expression: "!has(object.spec.retention) || object.spec.retention != '9d'",
-            message: 'retention 9d is refused by a test policy',
-            reason: 'Forbidden',
-          },
-        ],
-      },
-    },
-  });
-  await admin.request('POST', `${ADMISSION}/validatingadmissionpolicybindings`, {
-    body: {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: POLICY },
-      spec: { policyName: POLICY, validationActions: ['Deny'] },
-    },
-  });
-}
-
-async function deletePolicy(admin: KubeClient): Promise<void> {
-  for (const kind of ['validatingadmissionpolicybindings', 'validatingadmissionpolicies']) {
-    await admin.request('DELETE', `${ADMISSION}/${kind}/${POLICY}`).catch((e: unknown) => {
-      if (!(e instanceof ApiError && e.notFound)) throw e;
-    });
-  }
-}
+const createPolicy = (admin: KubeClient) =>
+  createRetentionPolicy(admin, { name: POLICY, retention: '9d', reason: 'Forbidden' });
+const deletePolicy = (admin: KubeClient) => deleteRetentionPolicy(admin, POLICY);
 
 describe('status from the truth while every run fails', () => {
   let admin: KubeClient;
