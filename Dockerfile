@@ -41,5 +41,8 @@ COPY watches.yaml ./watches.yaml
 # The chart runs it as the same numeric user (runAsNonRoot needs a number to verify).
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/main.js"]
+# V8's lite mode (no optimizing compiler, lazy feedback vectors) trades speed the operator does not
+# need (its runs wait on the API server) for memory: resident 89 MiB instead of 113 idle after an
+# install, a peak of 94 MiB instead of 119 (npm run bench). Not allowed in NODE_OPTIONS, hence here.
+ENTRYPOINT ["node", "--lite-mode", "dist/main.js"]
 CMD ["run"]

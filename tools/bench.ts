@@ -12,6 +12,8 @@
  *
  * BENCH_REPEAT (default 3) repetitions, medians printed. BENCH_ENTRY=dist measures the compiled
  * program (`npm run build` first), BENCH_ENTRY=<path of a main.js> another build (e.g. an older commit).
+ * The operator runs with the Node flags of the image's ENTRYPOINT (BENCH_NODE_ARGS overrides them) and
+ * the caller's NODE_OPTIONS (the image sets --max-semi-space-size=2).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,12 +36,23 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const RESYNC = '5s';
 const OUT = path.resolve(process.env.BENCH_OUT ?? 'bench-results.json');
-const ENTRY =
-  process.env.BENCH_ENTRY === 'dist'
+/** The Node flags the image's ENTRYPOINT gives (`node <flags> dist/main.js`), or BENCH_NODE_ARGS. */
+function imageNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_ARGS !== undefined)
+    return process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean);
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+  const argv = line ? (JSON.parse(line[1]!) as string[]) : [];
+  return argv.slice(1).filter((a) => a.startsWith('--'));
+}
+const NODE_FLAGS = imageNodeFlags();
+const ENTRY = [
+  ...NODE_FLAGS,
+  ...(process.env.BENCH_ENTRY === 'dist'
     ? [path.join(root, 'dist', 'main.js')]
     : process.env.BENCH_ENTRY
       ? [path.resolve(process.env.BENCH_ENTRY)]
-      : ['--import', 'tsx', path.join(root, 'src', 'main.ts')];
+      : ['--import', 'tsx', path.join(root, 'src', 'main.ts')]),
+];
 const NAMESPACE = 'kubesphere-system';
 const MONITORING = 'kubesphere-monitoring-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,6 +151,8 @@ interface Scenario extends Requests {
   changed?: number;
   /** The run's writes of the ClusterConfiguration (the bench's own edit taken off). */
   statusWrites?: number;
+  /** The floor only: until every CRD is Established (kubectl apply of the CRDs, then kubectl wait). */
+  crdSeconds?: number;
 }
 
 interface Count {
@@ -339,10 +354,11 @@ async function floor(): Promise<Scenario> {
     const t = performance.now();
     await run(kubectl, ['apply', '--server-side', '-f', crds], { env });
     await run(kubectl, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { env });
+    const crdSeconds = (performance.now() - t) / 1000;
     await run(kubectl, ['apply', '--server-side', '-f', rest], { env, maxBuffer: 16 * 1024 * 1024 });
     const seconds = (performance.now() - t) / 1000;
     await sleep(200);
-    return { seconds, ...diff(before, await scrape(admin)) };
+    return { seconds, crdSeconds, ...diff(before, await scrape(admin)) };
   } finally {
     await admin.close();
     await cp.stop();
@@ -380,7 +396,7 @@ function printTargets(reps: Repetition[]): void {
   const first = 'first install';
   lines.push([
     `${first} ≤ 1.1 s`,
-    `${at(first, (s) => s.seconds).toFixed(2)} s`,
+    `${at(first, (s) => s.seconds).toFixed(2)} s (kubectl needs ${floorAt((s) => s.crdSeconds ?? NaN).toFixed(2)} s for the CRDs alone)`,
     at(first, (s) => s.seconds) <= 1.1,
   ]);
   const perObject = at(first, (s) => s.requests) / objects;
@@ -467,6 +483,9 @@ async function main(): Promise<void> {
   printScenario(
     'floor: kubectl apply --server-side',
     reps.map((r) => r.floor),
+  );
+  console.log(
+    `floor: the CRDs applied and Established after ${median(reps.map((r) => r.floor.crdSeconds ?? NaN)).toFixed(2)}s of it`,
   );
   const firstOf = (r: Repetition) => r.scenarios['first install']!;
   const ratio = (f: (s: Scenario) => number) =>

@@ -27,7 +27,7 @@ import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
 import { isCrd } from '../kube/apply.js';
 import { applyWouldChange } from '../kube/compare.js';
-import { identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
+import { CrdFingerprints, identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
 import { hasOriginalFields } from '../kube/takeover-dry-run.js';
 import {
   applyCrdsFirst,
@@ -110,6 +110,8 @@ export class Installer implements Reconciler {
   private readonly roles: readonly Role[];
   /** The reason and message of the last run's failure, and whether the status shows it; unset after a success. */
   private lastFailure: { signature: string; written: boolean } | undefined;
+  /** CRDs found equal to ours: later runs read their metadata only (live-objects.ts). */
+  private readonly crdFingerprints = new CrdFingerprints();
   /** Whether a run of this process got through its apply and after-apply steps. */
   private succeededOnce = false;
 
@@ -237,6 +239,7 @@ export class Installer implements Reconciler {
       this.deps.client,
       this.deps.mapper,
       items.map((x) => x.object),
+      { crds: this.crdFingerprints },
     );
     const objects = items.map<PlannedObject>((x) => {
       const found = live.objects.get(identity(x.object));
@@ -246,6 +249,11 @@ export class Installer implements Reconciler {
         change: found ? applyWouldChange(x.object, found, FIELD_MANAGER) : 'absent',
       };
     });
+    for (const o of objects) {
+      if (!isCrd(o.object)) continue;
+      if (o.live && !o.change) this.crdFingerprints.remember(o.object, o.live);
+      else this.crdFingerprints.forget(o.object.metadata.name);
+    }
     const absent = objects.filter((o) => !o.live).length;
     const differ = objects.filter((o) => o.live && o.change).length;
     this.deps.logger.info(

@@ -105,7 +105,7 @@ describe('the image layout', () => {
       { from: undefined, source: 'watches.yaml', target: './watches.yaml' },
     ]);
     expect(stage.runs.some((r) => r.startsWith('npm ci --omit=dev --ignore-scripts'))).toBe(true);
-    expect(stage.entrypoint).toEqual(['node', 'dist/main.js']);
+    expect(stage.entrypoint).toEqual(['node', '--lite-mode', 'dist/main.js']);
     expect(stage.cmd).toEqual(['run']);
     expect(stage.user).toBe('65532:65532');
     expect(stage.env).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=2' });

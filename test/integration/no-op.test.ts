@@ -22,6 +22,7 @@ const NO_DRIFT = /run succeeded: .*; no drift, status left as it was/;
 const DEPLOYMENT = `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments/kube-state-metrics`;
 const MONITOR = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/servicemonitors/kube-state-metrics`;
 const CONFIG_MAPS = `/api/v1/namespaces/${MONITORING_NS}/configmaps`;
+const CRD = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicemonitors.monitoring.coreos.com';
 
 type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -78,8 +79,13 @@ describe('writes only what differs from the live objects', () => {
     const monitor = await admin.get<Obj>(MONITOR);
     const interval = monitor.spec.endpoints[0].interval as string;
     const from = op.lines.length;
-    const requests = await between({ PATCH: 2, DELETE: 1 }, async () => {
-      // Three kinds of drift: a scaled Deployment, an edited ServiceMonitor, a deleted ConfigMap.
+    const crd = await admin.get<Obj>(CRD);
+    const requests = await between({ PATCH: 3, DELETE: 1 }, async () => {
+      // Four kinds of drift: a scaled Deployment, an edited ServiceMonitor, a deleted ConfigMap, and a
+      // CRD's spec edited (its generation moves: a run that read it metadata only reads it in full).
+      await mergePatch(admin, CRD, {
+        spec: { names: { categories: ['prometheus-operator', 'drift-test'] } },
+      });
       await admin.request('PATCH', DEPLOYMENT, {
         query: { fieldManager: 'kubectl-scale' },
         body: { spec: { replicas: deployment.spec.replicas + 2 } },
@@ -91,12 +97,18 @@ describe('writes only what differs from the live objects', () => {
       await mergePatch(admin, MONITOR, { spec: { endpoints } });
       await admin.request('DELETE', `${CONFIG_MAPS}/${configMap.metadata.name}`);
       await waitUntil('the drift repaired', async () => {
-        const [d, m, c] = await Promise.all([
+        const [d, m, c, k] = await Promise.all([
           admin.get<Obj>(DEPLOYMENT),
           admin.get<Obj>(MONITOR),
           admin.getOrUndefined(`${CONFIG_MAPS}/${configMap.metadata.name}`),
+          admin.get<Obj>(CRD),
         ]);
-        return d.spec.replicas === deployment.spec.replicas && m.spec.endpoints[0].interval === interval && c;
+        return (
+          d.spec.replicas === deployment.spec.replicas &&
+          m.spec.endpoints[0].interval === interval &&
+          c &&
+          JSON.stringify(k.spec.names.categories) === JSON.stringify(crd.spec.names.categories)
+        );
       });
       await quietResyncs(1);
     });
@@ -106,13 +118,19 @@ describe('writes only what differs from the live objects', () => {
     );
     expect(applies).toEqual({
       'APPLY configmaps': 1,
+      'APPLY customresourcedefinitions': 1,
       'APPLY deployments': 1,
       'APPLY servicemonitors': 1,
     });
     const others = Object.entries(requests.writesByResource).filter(
       ([k]) =>
         !k.startsWith('APPLY ') &&
-        !['PATCH deployments', 'PATCH servicemonitors', 'DELETE configmaps'].includes(k),
+        ![
+          'PATCH deployments',
+          'PATCH servicemonitors',
+          'PATCH customresourcedefinitions',
+          'DELETE configmaps',
+        ].includes(k),
     );
     // Besides: the status of the runs that repaired it (one write each) and their RunSucceeded Events.
     for (const [k] of others) expect(['PATCH clusterconfigurations', 'POST events']).toContain(k);
