@@ -17,6 +17,7 @@ import { crdCondition, CrdEstablishment, type EstablishOptions } from '../kube/c
 import type { RestMapper } from '../kube/discovery.js';
 import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import { JSON_ONLY, type Logger } from '../observe/logger.js';
+import { sleep } from '../util/sleep.js';
 import { describeDryRunProblems, describeObject, refusalOf, type DryRunProblem } from './dry-run.js';
 import { PlanError, type Plan } from './plan.js';
 
@@ -99,7 +100,6 @@ const crdKind = (crd: KubeObject) => {
 const groupKind = (o: KubeObject) =>
   `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`;
 const isNamespace = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function applyPlan(
   plan: Plan,
