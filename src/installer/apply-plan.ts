@@ -54,6 +54,8 @@ export interface ApplyPlanContext {
   concurrency?: number;
   /** Timeout and nudge delay of the CRD wait (the nudge itself is logged as a warning). */
   establish?: Omit<EstablishOptions, 'onNudge'>;
+  /** Called with each object as the API server stored it (a CRD once it is Established too). */
+  onApplied?: (p: PlannedObject, stored: KubeObject, established: boolean) => void;
   /** Called as each role's last object is done, with how many roles are done. */
   onRoleDone?: (outcome: RoleOutcome, done: number, total: number) => Promise<void> | void;
 }
@@ -166,6 +168,8 @@ export async function applyPlan(
   const nsReady = new Map<string, Promise<boolean>>();
   const crdReady = new Map<string, Promise<boolean>>();
 
+  /** The object as stored, by planned object: what send() got back. */
+  const stored = new Map<PlannedObject, KubeObject>();
   const send = async (p: PlannedObject): Promise<boolean> => {
     await slots.acquire();
     try {
@@ -179,6 +183,8 @@ export async function applyPlan(
             force: true,
           });
           const o = outcomes[roleIndex.get(p.role)!]!;
+          stored.set(p, object);
+          if (!isCrd(p.object)) ctx.onApplied?.(p, object, false);
           if (wasCreated) o.created++;
           else if (object.metadata.resourceVersion === p.live?.metadata.resourceVersion) o.unchanged++;
           else o.changed++;
@@ -211,6 +217,7 @@ export async function applyPlan(
         if (!(await send(p))) return false;
         const wasEstablished = p.live && crdCondition(p.live as never, 'Established')?.status === 'True';
         if (!wasEstablished) await establishment.wait(p.object.metadata.name);
+        ctx.onApplied?.(p, stored.get(p)!, true);
         return true;
       }
       const ns = p.object.metadata.namespace;

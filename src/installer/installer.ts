@@ -6,6 +6,7 @@
  * stops sending. A failure is thrown after it is on the status: a
  * TerminalError for an invalid spec (it needs an edit), any other error to be retried by the queue.
  */
+import { createHash } from 'node:crypto';
 import type { ClusterConfiguration, Condition } from '../api/cluster-configuration.js';
 import { hasCondition, rfc3339 } from '../api/cluster-configuration.js';
 import {
@@ -27,7 +28,8 @@ import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
 import { isCrd } from '../kube/apply.js';
 import { applyWouldChange } from '../kube/compare.js';
-import { CrdFingerprints, identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
+import { Fingerprints } from '../kube/fingerprints.js';
+import { identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
 import { hasOriginalFields } from '../kube/takeover-dry-run.js';
 import {
   applyCrdsFirst,
@@ -110,8 +112,10 @@ export class Installer implements Reconciler {
   private readonly roles: readonly Role[];
   /** The reason and message of the last run's failure, and whether the status shows it; unset after a success. */
   private lastFailure: { signature: string; written: boolean } | undefined;
-  /** CRDs found equal to ours: later runs read their metadata only (live-objects.ts). */
-  private readonly crdFingerprints = new CrdFingerprints();
+  /** Live objects found equal to ours: later runs read their metadata only (fingerprints.ts). */
+  private readonly fingerprints = new Fingerprints();
+  /** The last plan and the hash of the spec and facts it was made from. */
+  private lastPlan: { key: string; plan: Plan } | undefined;
   /** Whether a run of this process got through its apply and after-apply steps. */
   private succeededOnce = false;
 
@@ -208,14 +212,24 @@ export class Installer implements Reconciler {
       { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },
     );
     const planStarted = performance.now();
-    const plan = await makePlan(cc.spec ?? {}, facts, {
-      renderer: this.deps.renderer,
-      crdsRoot: this.deps.crdsRoot,
-      roles: this.roles,
-      validate: false,
-    });
+    // A plan is a pure function of the spec and the facts: the same inputs as the last run's reuse its plan.
+    const key = createHash('sha256')
+      .update(JSON.stringify([cc.spec ?? {}, facts]))
+      .digest('hex');
+    const reused = this.lastPlan?.key === key;
+    const plan = reused
+      ? this.lastPlan!.plan
+      : await makePlan(cc.spec ?? {}, facts, {
+          renderer: this.deps.renderer,
+          crdsRoot: this.deps.crdsRoot,
+          roles: this.roles,
+          validate: false,
+        });
+    this.lastPlan = { key, plan };
     const planned = plan.roles.reduce((n, r) => n + r.manifests.length, 0);
-    logger.info(`plan: ${planned} objects rendered in ${seconds(performance.now() - planStarted)}s`);
+    logger.info(
+      `plan: ${planned} objects ${reused ? 'as the last run rendered them (same spec and facts)' : 'rendered'} in ${seconds(performance.now() - planStarted)}s`,
+    );
     // Custom resources of the plan's CRDs map without discovery, also right after their CRD is created.
     for (const rp of plan.roles)
       for (const m of rp.manifests) if (isCrd(m.object)) this.deps.mapper.learn(m.object);
@@ -239,7 +253,7 @@ export class Installer implements Reconciler {
       this.deps.client,
       this.deps.mapper,
       items.map((x) => x.object),
-      { crds: this.crdFingerprints },
+      { fingerprints: this.fingerprints },
     );
     const objects = items.map<PlannedObject>((x) => {
       const found = live.objects.get(identity(x.object));
@@ -250,9 +264,8 @@ export class Installer implements Reconciler {
       };
     });
     for (const o of objects) {
-      if (!isCrd(o.object)) continue;
-      if (o.live && !o.change) this.crdFingerprints.remember(o.object, o.live);
-      else this.crdFingerprints.forget(o.object.metadata.name);
+      if (o.live && !o.change) this.fingerprints.remember(o.object, o.live);
+      else this.fingerprints.forget(o.object);
     }
     const absent = objects.filter((o) => !o.live).length;
     const differ = objects.filter((o) => o.live && o.change).length;
@@ -370,6 +383,11 @@ export class Installer implements Reconciler {
     const { metrics } = this.deps;
     return applyPlan(plan, objects, {
       ...this.applyContext(),
+      // What the API server stored is what the next run would read: remembered when equal to ours.
+      onApplied: (p, stored, established) => {
+        if (!applyWouldChange(p.object, stored, FIELD_MANAGER))
+          this.fingerprints.remember(p.object, stored, established);
+      },
       onRoleDone: async (o, done, total) => {
         Object.assign(at, { index: done, role: o.name });
         metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);

@@ -10,9 +10,9 @@
  * set's CRDs is not read while that CRD is missing or not Established: its kind is not served. Secrets are always read by name (the
  * operator may not list Secrets), and so is a kind whose list the operator may not (403).
  */
-import { createHash } from 'node:crypto';
-import { ApiError, type KubeClient, type KubeObject } from './client.js';
+import { ACCEPT_METADATA, ApiError, type KubeClient, type KubeObject } from './client.js';
 import type { RestMapper, ResourceInfo } from './discovery.js';
+import type { Fingerprints } from './fingerprints.js';
 import { listAll } from './list.js';
 import { mapConcurrent } from '../util/concurrency.js';
 
@@ -37,60 +37,6 @@ export interface LiveObjects {
   requests: number;
 }
 
-/**
- * What the process learnt of CRDs found equal to what it applies: uid, generation and a hash of our
- * CRD. A CRD's generation moves with every change of its spec, so while uid and generation are as
- * remembered and our CRD is the same, the live spec is still the one found equal: a run then lists
- * the CRDs metadata only (their labels, annotations and managed fields still compared) instead of
- * reading their full schemas, about 2.5 MB for our 13 CRDs.
- */
-export class CrdFingerprints {
-  private readonly seen = new Map<string, { uid: string; generation: number; hash: string }>();
-  private readonly hashes = new WeakMap<object, string>();
-
-  /** A hash of our CRD's spec (cached per spec object: the CRD files are parsed once). */
-  private hash(crd: KubeObject): string {
-    const spec = (crd as unknown as { spec: object }).spec;
-    let h = this.hashes.get(spec);
-    if (!h) {
-      h = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
-      this.hashes.set(spec, h);
-    }
-    return h;
-  }
-
-  /** Records a live CRD found equal to ours and Established. */
-  remember(desired: KubeObject, live: KubeObject): void {
-    const { uid, generation } = live.metadata;
-    const established = (
-      live as { status?: { conditions?: { type: string; status: string }[] } }
-    ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    if (uid && generation !== undefined && established)
-      this.seen.set(desired.metadata.name, { uid, generation, hash: this.hash(desired) });
-    else this.seen.delete(desired.metadata.name);
-  }
-
-  forget(name: string): void {
-    this.seen.delete(name);
-  }
-
-  knows(desired: KubeObject): boolean {
-    return this.seen.has(desired.metadata.name);
-  }
-
-  /** The live CRD as the last full read found it, from its metadata now; undefined when it may have changed. */
-  restore(desired: KubeObject, metadata: KubeObject['metadata']): KubeObject | undefined {
-    const s = this.seen.get(desired.metadata.name);
-    if (!s || s.uid !== metadata.uid || s.generation !== metadata.generation || s.hash !== this.hash(desired))
-      return undefined;
-    return {
-      ...desired,
-      metadata,
-      status: { conditions: [{ type: 'Established', status: 'True' }] },
-    } as KubeObject;
-  }
-}
-
 /** Kinds (`apiVersion/kind`) always read by name: the operator may not list Secrets. */
 export const NEVER_LISTED: ReadonlySet<string> = new Set(['v1/Secret']);
 
@@ -98,7 +44,7 @@ export async function readLiveObjects(
   client: KubeClient,
   mapper: RestMapper,
   desired: readonly KubeObject[],
-  options: { labelSelector?: string; concurrency?: number; crds?: CrdFingerprints } = {},
+  options: { labelSelector?: string; concurrency?: number; fingerprints?: Fingerprints } = {},
 ): Promise<LiveObjects> {
   const selector = options.labelSelector ?? MANAGED_BY_SELECTOR;
   const objects = new Map<string, KubeObject>();
@@ -118,27 +64,30 @@ export async function readLiveObjects(
       ...desired.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined),
     ]),
   ];
-  const nsObjects = await Promise.all(
-    namespaces.map((n) => get(`/api/v1/namespaces/${encodeURIComponent(n)}`)),
-  );
-  for (const [i, n] of namespaces.entries()) {
-    const ns = nsObjects[i];
-    if (ns) objects.set(identity({ ...ns, apiVersion: 'v1', kind: 'Namespace' }), ns);
-    else missingNamespaces.add(n);
-  }
   // A fresh install: none of the namespaces the set itself creates exists (kube-system always does).
   const created = desired.filter(isNamespace);
-  const fresh = created.length > 0 && created.every((o) => missingNamespaces.has(o.metadata.name));
+  const namespacesRead = Promise.all(
+    namespaces.map((n) => get(`/api/v1/namespaces/${encodeURIComponent(n)}`)),
+  ).then((nsObjects) => {
+    for (const [i, n] of namespaces.entries()) {
+      const ns = nsObjects[i];
+      if (ns) objects.set(identity({ ...ns, apiVersion: 'v1', kind: 'Namespace' }), ns);
+      else missingNamespaces.add(n);
+    }
+    return created.length > 0 && created.every((o) => missingNamespaces.has(o.metadata.name));
+  });
 
-  // Then one read per kind and namespace: CRDs first, as they tell whether their kinds are served.
-  const groups = new Map<string, KubeObject[]>();
-  for (const o of desired) {
-    if (isNamespace(o)) continue;
-    if (o.metadata.namespace && missingNamespaces.has(o.metadata.namespace)) continue;
-    const key = `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), o]);
-  }
-  const isCrdGroup = (items: KubeObject[]) => items[0]!.kind === 'CustomResourceDefinition';
+  // Then one read per kind and namespace: CRDs (cluster-scoped) beside the namespaces, as they tell
+  // whether their kinds are served; the rest once both are known.
+  const groupsOf = (objs: KubeObject[]) => {
+    const groups = new Map<string, KubeObject[]>();
+    for (const o of objs) {
+      const key = `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), o]);
+    }
+    return [...groups.values()];
+  };
+  const isCrd = (o: KubeObject) => o.kind === 'CustomResourceDefinition';
   const crdOfKind = new Map<string, KubeObject>(
     desired
       .filter((o) => o.kind === 'CustomResourceDefinition')
@@ -175,9 +124,10 @@ export async function readLiveObjects(
         ? `${info.base}/namespaces/${encodeURIComponent(namespace)}/${info.resource}`
         : `${info.base}/${info.resource}`;
     let found = new Map<string, KubeObject>();
-    // CRDs the process knows unchanged: their metadata is enough (CrdFingerprints).
-    const fingerprints =
-      isCrdGroup(items) && items.every((o) => options.crds?.knows(o)) ? options.crds : undefined;
+    // Objects the process knows unchanged: their metadata is enough (fingerprints.ts).
+    const fingerprints = items.every((o) => options.fingerprints?.knows(o))
+      ? options.fingerprints
+      : undefined;
     if (!NEVER_LISTED.has(`${apiVersion}/${kind}`) && items.length > 1) {
       try {
         requests++;
@@ -189,6 +139,16 @@ export async function readLiveObjects(
       } catch (err) {
         if (!(err instanceof ApiError) || err.status !== 403) throw err;
       }
+    } else if (fingerprints) {
+      // One object (or a kind never listed): its metadata by name.
+      await mapConcurrent(items, 4, async (o) => {
+        requests++;
+        const partial = await client.getOrUndefined<KubeObject>(
+          `${collection}/${encodeURIComponent(o.metadata.name)}`,
+          { accept: ACCEPT_METADATA },
+        );
+        if (partial) found.set(o.metadata.name, partial);
+      });
     }
     if (fingerprints) {
       const restored = new Map<string, KubeObject>();
@@ -197,7 +157,7 @@ export async function readLiveObjects(
         const full = partial && fingerprints.restore(o, partial.metadata);
         if (full) restored.set(o.metadata.name, full);
         else if (partial) {
-          // Changed since (or ours changed): read in full.
+          // Changed since, or ours changed: read in full.
           requests++;
           const live = await client.getOrUndefined<KubeObject>(
             `${collection}/${encodeURIComponent(o.metadata.name)}`,
@@ -212,20 +172,19 @@ export async function readLiveObjects(
       if (hit) objects.set(identity(o), { ...hit, apiVersion: o.apiVersion, kind: o.kind });
     }
     // On a fresh install what our list does not return is absent (see the module comment).
-    const toRead = fresh ? [] : items.filter((o) => !found.has(o.metadata.name));
+    const toRead = (await namespacesRead) ? [] : items.filter((o) => !found.has(o.metadata.name));
     await mapConcurrent(toRead, 4, async (o) => {
       const live = await get(`${collection}/${encodeURIComponent(o.metadata.name)}`);
       if (live) objects.set(identity(o), { ...live, apiVersion: o.apiVersion, kind: o.kind });
     });
   };
-  const all = [...groups.values()];
-  await mapConcurrent(all.filter(isCrdGroup), 1, read);
+  await Promise.all([namespacesRead, mapConcurrent(groupsOf(desired.filter(isCrd)), 1, read)]);
   // Kinds of the set's CRDs not served yet, also those whose objects live in a missing namespace.
   for (const o of desired) if (servedByCrd(o) === false) unserved.add(`${o.apiVersion} ${o.kind}`);
-  await mapConcurrent(
-    all.filter((g) => !isCrdGroup(g)),
-    options.concurrency ?? 8,
-    read,
+  const rest = desired.filter(
+    (o) =>
+      !isCrd(o) && !isNamespace(o) && !(o.metadata.namespace && missingNamespaces.has(o.metadata.namespace)),
   );
+  await mapConcurrent(groupsOf(rest), options.concurrency ?? 16, read);
   return { objects, missingNamespaces, unserved, requests };
 }
