@@ -11,7 +11,7 @@
  * value of the user or the live cluster (see the installer), so this is the rare case of a custom
  * resource whose CRD was not served yet at the dry run. Any other failure stops it too and is retried.
  */
-import { applyAt, isCrd } from '../kube/apply.js';
+import { applyAt, crdKind, groupKind, isCrd, isNamespace } from '../kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import { crdCondition, CrdEstablishment, type EstablishOptions } from '../kube/crd.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -94,15 +94,6 @@ function semaphore(limit: number) {
   };
 }
 
-/** The group and kind a CRD defines, `group/Kind`; and the same for any object. */
-const crdKind = (crd: KubeObject) => {
-  const spec = (crd as unknown as { spec: { group: string; names: { kind: string } } }).spec;
-  return `${spec.group}/${spec.names.kind}`;
-};
-const groupKind = (o: KubeObject) =>
-  `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`;
-const isNamespace = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
-
 export async function applyPlan(
   plan: Plan,
   objects: readonly PlannedObject[],
@@ -178,16 +169,13 @@ export async function applyPlan(
       const learnt = ctx.mapper.isLearnt(p.object.apiVersion, p.object.kind);
       for (let attempt = 0; ; attempt++) {
         try {
-          const { object, created: wasCreated } = await applyAt(ctx.client, path, p.object, p.live, {
+          const { object, result } = await applyAt(ctx.client, path, p.object, p.live, {
             fieldManager: ctx.fieldManager,
             force: true,
           });
-          const o = outcomes[roleIndex.get(p.role)!]!;
+          outcomes[roleIndex.get(p.role)!]![result]++;
           stored.set(p, object);
           if (!isCrd(p.object)) ctx.onApplied?.(p, object, false);
-          if (wasCreated) o.created++;
-          else if (object.metadata.resourceVersion === p.live?.metadata.resourceVersion) o.unchanged++;
-          else o.changed++;
           return true;
         } catch (err) {
           // A custom resource right after its CRD is Established may meet a handler not serving it yet.
@@ -293,15 +281,11 @@ export async function applyCrdsFirst(
     await Promise.all(
       crds.map(async (p) => {
         const path = await ctx.mapper.objectPath(p.object);
-        const { object, created } = await applyAt(ctx.client, path, p.object, p.live, {
+        const { result } = await applyAt(ctx.client, path, p.object, p.live, {
           fieldManager: ctx.fieldManager,
           force: true,
         });
-        p.applied = created
-          ? 'created'
-          : object.metadata.resourceVersion === p.live?.metadata.resourceVersion
-            ? 'unchanged'
-            : 'changed';
+        p.applied = result;
         await establishment.wait(p.object.metadata.name);
       }),
     );

@@ -35,19 +35,14 @@ export async function applyObject(
 ): Promise<AppliedObject> {
   const path = await mapper.objectPath(obj);
   const before = options.dryRun ? undefined : await client.getOrUndefined<KubeObject>(path);
-  const applied = await applyAt(client, path, obj, before, options);
-  const result: ApplyResult = !before
-    ? 'created'
-    : before.metadata.resourceVersion === applied.object.metadata.resourceVersion
-      ? 'unchanged'
-      : 'changed';
-  return { object: applied.object, result };
+  return applyAt(client, path, obj, before, options);
 }
 
 /**
  * Applies one object at `path` whose live state the caller knows (`live`, undefined when absent):
  * takes over the original installer's fields first when it has any, then applies. `created` is the API
- * server's own answer (201), so it holds even when `live` was out of date.
+ * server's own answer (201), so it holds even when `live` was out of date; `changed` means it stored a
+ * resourceVersion other than `live`'s.
  */
 export async function applyAt(
   client: KubeClient,
@@ -55,7 +50,7 @@ export async function applyAt(
   obj: KubeObject,
   live: KubeObject | undefined,
   options: ApplyOptions,
-): Promise<{ object: KubeObject; created: boolean }> {
+): Promise<AppliedObject> {
   if (live && !options.dryRun) await takeOverClientSideApply(client, path, live, options.fieldManager);
   let object: KubeObject;
   let created = false;
@@ -92,7 +87,12 @@ export async function applyAt(
     }
     throw err;
   }
-  return { object, created };
+  const result: ApplyResult = created
+    ? 'created'
+    : object.metadata.resourceVersion === live?.metadata.resourceVersion
+      ? 'unchanged'
+      : 'changed';
+  return { object, result };
 }
 
 /**
@@ -119,8 +119,21 @@ function nameOf(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 }
 
-export const isCrd = (o: KubeObject): boolean =>
+export const isCrd = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean =>
   o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
+
+export const isNamespace = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean =>
+  o.kind === 'Namespace' && o.apiVersion === 'v1';
+
+/** `group/Kind` of an object (`/Kind` in the core group). */
+export const groupKind = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): string =>
+  `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`;
+
+/** `group/Kind` of the custom resources a CustomResourceDefinition defines. */
+export function crdKind(crd: KubeObject): string {
+  const spec = (crd as unknown as { spec: { group: string; names: { kind: string } } }).spec;
+  return `${spec.group}/${spec.names.kind}`;
+}
 
 /** Applies a set in dependency order; returns results in the input order. */
 export async function applyObjects(
@@ -131,11 +144,10 @@ export async function applyObjects(
 ): Promise<AppliedObject[]> {
   const results = new Array<AppliedObject>(objects.length);
   const indexed = objects.map((object, i) => ({ object, i }));
-  const isNs = (o: KubeObject) => o.kind === 'Namespace' && o.apiVersion === 'v1';
   const stages = [
     indexed.filter((x) => isCrd(x.object)),
-    indexed.filter((x) => isNs(x.object)),
-    indexed.filter((x) => !isCrd(x.object) && !isNs(x.object)),
+    indexed.filter((x) => isNamespace(x.object)),
+    indexed.filter((x) => !isCrd(x.object) && !isNamespace(x.object)),
   ];
   const limit = options.concurrency ?? 8;
   for (const [n, stage] of stages.entries()) {

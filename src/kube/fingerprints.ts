@@ -9,6 +9,7 @@
  * RBAC, Secrets) are always read whole.
  */
 import { createHash } from 'node:crypto';
+import { isCrd } from './apply.js';
 import type { KubeObject } from './client.js';
 import { identity } from './live-objects.js';
 
@@ -19,8 +20,6 @@ interface Seen {
 }
 
 type Conditions = { status?: { conditions?: { type: string; status: string }[] } };
-
-const isCrd = (o: KubeObject) => o.kind === 'CustomResourceDefinition';
 
 export class Fingerprints {
   private readonly seen = new Map<string, Seen>();

@@ -10,6 +10,7 @@
  * set's CRDs is not read while that CRD is missing or not Established: its kind is not served. Secrets are always read by name (the
  * operator may not list Secrets), and so is a kind whose list the operator may not (403).
  */
+import { crdKind, groupKind, isCrd, isNamespace } from './apply.js';
 import { ACCEPT_METADATA, ApiError, type KubeClient, type KubeObject } from './client.js';
 import type { RestMapper, ResourceInfo } from './discovery.js';
 import type { Fingerprints } from './fingerprints.js';
@@ -57,7 +58,6 @@ export async function readLiveObjects(
   };
 
   // Namespaces first: nothing exists in one that does not.
-  const isNamespace = (o: KubeObject) => o.apiVersion === 'v1' && o.kind === 'Namespace';
   const namespaces = [
     ...new Set([
       ...desired.filter(isNamespace).map((o) => o.metadata.name),
@@ -87,18 +87,10 @@ export async function readLiveObjects(
     }
     return [...groups.values()];
   };
-  const isCrd = (o: KubeObject) => o.kind === 'CustomResourceDefinition';
-  const crdOfKind = new Map<string, KubeObject>(
-    desired
-      .filter((o) => o.kind === 'CustomResourceDefinition')
-      .map((o) => {
-        const spec = (o as unknown as { spec: { group: string; names: { kind: string } } }).spec;
-        return [`${spec.group}/${spec.names.kind}`, o] as const;
-      }),
-  );
+  const crdOfKind = new Map(desired.filter(isCrd).map((o) => [crdKind(o), o]));
   /** A kind of one of the set's CRDs is served once that CRD exists and is Established. */
   const servedByCrd = (o: KubeObject): boolean | undefined => {
-    const crd = crdOfKind.get(identity(o).split('/').slice(0, 2).join('/'));
+    const crd = crdOfKind.get(groupKind(o));
     if (!crd) return undefined;
     const live = objects.get(identity(crd)) as {
       status?: { conditions?: { type: string; status: string }[] };
