@@ -6,7 +6,7 @@ import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch } from './client-side-apply.js';
 import { afterTakeover } from './takeover-dry-run.js';
-import { waitForCrdsEstablished, type EstablishOptions } from './crd.js';
+import { CrdEstablishment, type EstablishOptions } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
 export type ApplyResult = 'created' | 'changed' | 'unchanged';
@@ -155,11 +155,12 @@ export async function applyObjects(
       results[i] = await applyObject(client, mapper, object, options);
     });
     if (n === 0 && stage.length > 0 && !options.dryRun) {
-      await waitForCrdsEstablished(
-        client,
-        stage.map((x) => x.object.metadata.name),
-        options.establish,
-      );
+      const establishment = new CrdEstablishment(client, undefined, options.establish);
+      try {
+        await Promise.all(stage.map((x) => establishment.wait(x.object.metadata.name)));
+      } finally {
+        await establishment.stop();
+      }
     }
   }
   return results;

@@ -31,6 +31,22 @@ export interface EstablishOptions {
 
 const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
 
+/** Whether a CRD is Established, whether it is stuck (names accepted, not Established), and why not. */
+function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolean; why: string } {
+  const established = crd && crdCondition(crd, 'Established');
+  const names = crd && crdCondition(crd, 'NamesAccepted');
+  const ok = established?.status === 'True';
+  return {
+    ok,
+    stuck: !ok && names?.status === 'True',
+    why: !crd
+      ? 'not found'
+      : names?.status === 'False'
+        ? `NamesAccepted=False: ${names.message ?? names.reason}`
+        : `Established=${established?.status ?? 'Unknown'}`,
+  };
+}
+
 /** Bumps the nudge annotation: an update event that queues the CRD in the establishing controller. */
 export async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
   await client.request('PATCH', crdPath(name), {
@@ -60,16 +76,8 @@ export async function waitForCrdsEstablished(
   while (pending.length > 0) {
     const results = await Promise.all(
       pending.map(async (name) => {
-        const crd = await client.getOrUndefined<KubeObject & CrdStatus>(crdPath(name));
-        const established = crd && crdCondition(crd, 'Established');
-        const names = crd && crdCondition(crd, 'NamesAccepted');
-        const why = !crd
-          ? 'not found'
-          : names?.status === 'False'
-            ? `NamesAccepted=False: ${names.message ?? names.reason}`
-            : `Established=${established?.status ?? 'Unknown'}`;
-        const ok = established?.status === 'True';
-        if (ok || names?.status !== 'True') stuckSince.delete(name);
+        const { ok, stuck, why } = establishment(await client.getOrUndefined<CrdStatus>(crdPath(name)));
+        if (!stuck) stuckSince.delete(name);
         else if (!stuckSince.has(name)) stuckSince.set(name, Date.now());
         return { name, ok, why };
       }),
@@ -95,14 +103,15 @@ export async function waitForCrdsEstablished(
 
 /**
  * Learns from one watch when CRDs become Established, instead of polling each: a watch of the CRDs
- * carrying `labelSelector` (every CRD we apply carries our label), from the current state on. `wait`
- * resolves once the named CRD is Established; a CRD stuck NamesAccepted but not Established for
- * `nudgeAfterMs` is nudged (see nudgeCrd), and one not Established by `timeoutMs` fails its wait
- * naming why. If the watch cannot run (e.g. no watch permission) the waits fall back to polling.
+ * (those carrying `labelSelector` when given: every CRD the operator applies carries its label), from
+ * the current state on. `wait` resolves once the named CRD is Established; a CRD stuck NamesAccepted but
+ * not Established for `nudgeAfterMs` is nudged (see nudgeCrd), and one not Established by `timeoutMs`
+ * fails its wait naming why. If the watch cannot run (e.g. no watch permission) or ends, the waits left
+ * poll (waitForCrdsEstablished). `stop` ends the watch and fails the waits left.
  */
 export class CrdEstablishment {
   private readonly state = new Map<string, KubeObject & CrdStatus>();
-  private readonly waiters = new Map<string, { resolve: () => void; since: number; stuckSince?: number }[]>();
+  private readonly waiters = new Map<string, Waiter[]>();
   private readonly abort = new AbortController();
   private watching: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -110,14 +119,9 @@ export class CrdEstablishment {
 
   constructor(
     private readonly client: KubeClient,
-    private readonly labelSelector: string,
+    private readonly labelSelector: string | undefined,
     private readonly options: EstablishOptions = {},
   ) {}
-
-  private established(name: string): boolean {
-    const crd = this.state.get(name);
-    return crd !== undefined && crdCondition(crd, 'Established')?.status === 'True';
-  }
 
   private start(): void {
     if (this.watching) return;
@@ -128,9 +132,13 @@ export class CrdEstablishment {
           if (e.type === 'BOOKMARK') return;
           if (e.type === 'DELETED') this.state.delete(e.object.metadata.name);
           else this.state.set(e.object.metadata.name, e.object);
-          this.settle();
+          for (const name of [...this.waiters.keys()])
+            if (establishment(this.state.get(name)).ok) this.settle(name);
         },
-        { query: { labelSelector: this.labelSelector }, signal: this.abort.signal },
+        {
+          query: this.labelSelector ? { labelSelector: this.labelSelector } : {},
+          signal: this.abort.signal,
+        },
       )
       .then(
         () => {
@@ -138,7 +146,7 @@ export class CrdEstablishment {
         },
         () => this.fallBack(),
       );
-    this.timer = setInterval(() => void this.check(), 250);
+    this.timer = setInterval(() => void this.nudgeStuck(), 250);
     this.timer.unref();
   }
 
@@ -146,36 +154,30 @@ export class CrdEstablishment {
   private fallBack(): void {
     if (this.failed) return;
     this.failed = true;
-    for (const name of [...this.waiters.keys()]) {
-      void waitForCrdsEstablished(this.client, [name], this.options).then(
-        () => this.resolveAll(name),
-        () => undefined,
-      );
-    }
+    for (const name of this.waiters.keys()) this.poll(name);
   }
 
-  private resolveAll(name: string): void {
-    for (const w of this.waiters.get(name) ?? []) w.resolve();
+  private poll(name: string): void {
+    void waitForCrdsEstablished(this.client, [name], this.options).then(
+      () => this.settle(name),
+      (err: unknown) => this.settle(name, err as Error),
+    );
+  }
+
+  private settle(name: string, err?: Error): void {
+    for (const w of this.waiters.get(name) ?? []) w.settle(err);
     this.waiters.delete(name);
   }
 
-  private settle(): void {
-    for (const name of [...this.waiters.keys()]) if (this.established(name)) this.resolveAll(name);
-  }
-
   /** Nudges CRDs stuck NamesAccepted but not Established. */
-  private async check(): Promise<void> {
+  private async nudgeStuck(): Promise<void> {
     const { nudgeAfterMs = 5_000 } = this.options;
     for (const [name, list] of this.waiters) {
-      const crd = this.state.get(name);
-      const accepted = crd !== undefined && crdCondition(crd, 'NamesAccepted')?.status === 'True';
-      for (const w of list) {
-        if (!accepted) w.stuckSince = undefined;
-        else w.stuckSince ??= Date.now();
-      }
-      const stuck = list[0]?.stuckSince;
-      if (stuck === undefined || Date.now() - stuck < nudgeAfterMs) continue;
-      this.options.onNudge?.(name, Date.now() - stuck);
+      const { stuck } = establishment(this.state.get(name));
+      for (const w of list) w.stuckSince = stuck ? (w.stuckSince ?? Date.now()) : undefined;
+      const since = list[0]?.stuckSince;
+      if (since === undefined || Date.now() - since < nudgeAfterMs) continue;
+      this.options.onNudge?.(name, Date.now() - since);
       for (const w of list) w.stuckSince = Date.now();
       await nudgeCrd(this.client, name).catch(() => undefined);
     }
@@ -184,45 +186,43 @@ export class CrdEstablishment {
   /** Resolves once the CRD is Established; rejects after the timeout, naming why. */
   wait(name: string): Promise<void> {
     this.start();
-    if (this.established(name)) return Promise.resolve();
+    if (establishment(this.state.get(name)).ok) return Promise.resolve();
     const { timeoutMs = 60_000 } = this.options;
     return new Promise<void>((resolve, reject) => {
-      let timeout: NodeJS.Timeout | undefined = undefined;
-      const waiter = {
-        resolve: () => {
-          clearTimeout(timeout);
-          resolve();
-        },
-        since: Date.now(),
-      };
-      timeout = setTimeout(() => {
-        const list = this.waiters.get(name)?.filter((w) => w !== waiter) ?? [];
-        if (list.length) this.waiters.set(name, list);
-        else this.waiters.delete(name);
-        const crd = this.state.get(name);
-        const names = crd && crdCondition(crd, 'NamesAccepted');
-        const why = !crd
-          ? 'not found'
-          : names?.status === 'False'
-            ? `NamesAccepted=False: ${names.message ?? names.reason}`
-            : `Established=${crdCondition(crd, 'Established')?.status ?? 'Unknown'}`;
+      const timeout = setTimeout(() => {
+        const why = establishment(this.state.get(name)).why;
+        this.drop(name, waiter);
         reject(new Error(`CRDs not established after ${timeoutMs / 1000}s: ${name} (${why})`));
       }, timeoutMs);
+      const waiter: Waiter = {
+        settle: (err) => {
+          clearTimeout(timeout);
+          if (err) reject(err);
+          else resolve();
+        },
+      };
       this.waiters.set(name, [...(this.waiters.get(name) ?? []), waiter]);
-      if (this.failed)
-        void waitForCrdsEstablished(this.client, [name], this.options).then(
-          () => this.resolveAll(name),
-          (err: unknown) => {
-            clearTimeout(timeout);
-            reject(err as Error);
-          },
-        );
+      if (this.failed) this.poll(name);
     });
+  }
+
+  private drop(name: string, waiter: Waiter): void {
+    const list = this.waiters.get(name)?.filter((w) => w !== waiter) ?? [];
+    if (list.length) this.waiters.set(name, list);
+    else this.waiters.delete(name);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.abort.abort();
+    for (const name of [...this.waiters.keys()])
+      this.settle(name, new Error(`stopped waiting for CRD ${name}`));
     await this.watching;
   }
+}
+
+interface Waiter {
+  settle: (err?: Error) => void;
+  /** Since when the CRD is seen NamesAccepted but not Established (reset by a nudge). */
+  stuckSince?: number;
 }
