@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { BuiltinAlertToggles } from '../config/facts.js';
 import type { KubeObject } from '../kube/client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
 import { ETCD_GROUP } from './groups/etcd.js';
 import { KUBERNETES_GROUPS } from './groups/kubernetes.js';
 import { KUBESPHERE_GROUPS } from './groups/kubesphere.js';
@@ -83,7 +84,7 @@ export function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
   return `${RUNBOOK_BASE}/${group.runbooks}/${rule.alert.toLowerCase()}`;
 }
 
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ks-installer' };
+const MANAGED_BY = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
 
 function annotations(group: AlertGroupSpec, rule: AlertSpec): Record<string, string> {
   return { summary: rule.summary, description: rule.description, runbook_url: runbookUrl(group, rule) };

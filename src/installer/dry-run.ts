@@ -1,27 +1,24 @@
 /**
- * A server-side dry run of a whole plan (`dryRun=All` server-side apply), before the first write of a
- * run: an object the API server would refuse fails the run with nothing written. What it covers:
- * - every object whose kind the server serves now (native kinds, and custom resources of CRDs
- *   already established) is dry-run as it would be applied, except CRDs: they hold no user value
- *   (they are crds/ as generated, plus the conversion webhook we compute), are checked by the CRD
- *   tests, and are the largest objects of a plan (dry-running them took 1.2 of 1.3 s of a dry run) —
- *   but a CRD with fields of the original installer's managers is dry-run, its takeover included
- *   (src/kube/takeover-dry-run.ts), as taking over e.g. a conversion stanza can leave it invalid;
- * - custom resources whose CRD is not served yet (a first install) cannot be dry-run before their CRD
- *   exists: they are validated by our models only (plan.ts) and counted in `unserved`;
+ * Server-side dry runs (`dryRun=All` server-side apply), before the first write of a run: an object the
+ * API server would refuse fails the run with nothing written. Which objects a run checks is the
+ * installer's choice (what it sends, see Installer.check); dryRunObjects checks them:
+ * - an object whose kind is not served (or listed in `unserved`) is counted, not sent: a run applies
+ *   the CRDs of the custom resources it must check first, so this is what no CRD of ours defines;
  * - an object in a namespace that does not exist yet (the plan creates it) is dry-run in the
  *   namespace of `fallbackNamespace` instead, as the API server refuses any write into a missing
  *   namespace, dry run or not; names are the same, so a same-named object there is merged with, never
  *   written.
+ * CRDs are left to the caller: a run sends none to the dry run (they hold no user value: crds/ as
+ * generated plus the conversion webhook we compute, checked by the CRD tests, and the largest objects),
+ * except a CRD with fields of the original installer's managers, whose takeover is dry-run too
+ * (src/kube/takeover-dry-run.ts), as taking over e.g. a conversion stanza can leave it invalid.
  * Refusals (400, 413, 422: the object as sent) are returned; anything else (an
  * outage, 403, 429, 5xx) is thrown, as the real apply would have failed the same way.
  */
-import { applyObject, isCrd } from '../kube/apply.js';
+import { applyObject } from '../kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { liveHasOriginalFields } from '../kube/takeover-dry-run.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { mapConcurrent } from '../util/concurrency.js';
-import type { Plan } from './plan.js';
 
 export interface DryRunProblem {
   /** The role whose object was refused. */
@@ -68,10 +65,6 @@ async function served(mapper: RestMapper, o: KubeObject): Promise<boolean> {
     if (err instanceof ApiError && err.notFound) return false;
     throw err;
   }
-}
-
-async function namespaceExists(client: KubeClient, name: string): Promise<boolean> {
-  return (await client.getOrUndefined(`/api/v1/namespaces/${encodeURIComponent(name)}`)) !== undefined;
 }
 
 function fieldsOf(err: ApiError): string[] {
@@ -135,31 +128,6 @@ export async function dryRunObjects(
   const order = new Map(items.map((x, i) => [describeObject(x.object), i]));
   problems.sort((a, b) => order.get(a.object)! - order.get(b.object)!);
   return { problems, checked, unserved: unserved.sort() };
-}
-
-/** Dry-runs every object of the plan's roles that run; see the module comment for what is covered. */
-export async function dryRunPlanDetailed(plan: Plan, ctx: DryRunContext): Promise<DryRunResult> {
-  const all = plan.roles
-    .filter((rp) => !rp.skip)
-    .flatMap((rp) => rp.manifests.map((m) => ({ role: rp.role.name, object: m.object })));
-  // CRDs aside, except those the original installer left: their takeover (e.g. the conversion webhook
-  // of notification-manager's configs and receivers) is checked too. A metadata-only read each.
-  const crdsToTakeOver = new Set<KubeObject>();
-  for (const { object } of all.filter((x) => isCrd(x.object)))
-    if (await liveHasOriginalFields(ctx.client, await ctx.mapper.objectPath(object)))
-      crdsToTakeOver.add(object);
-  const objects = all.filter((x) => !isCrd(x.object) || crdsToTakeOver.has(x.object));
-  const namespaces = new Set(
-    objects.map((x) => x.object.metadata.namespace).filter((n): n is string => n !== undefined),
-  );
-  const missing = new Set<string>();
-  for (const ns of namespaces) if (!(await namespaceExists(ctx.client, ns))) missing.add(ns);
-  return dryRunObjects(objects, { ...ctx, missingNamespaces: missing });
-}
-
-/** The problems the API server finds with the plan; empty when it accepts every object it can check. */
-export async function dryRunPlan(plan: Plan, ctx: DryRunContext): Promise<DryRunProblem[]> {
-  return (await dryRunPlanDetailed(plan, ctx)).problems;
 }
 
 /** One message for the conditions and the log, naming each refused object and field. */

@@ -47,14 +47,14 @@ export interface PlanOptions {
   crdsRoot: string;
   roles?: readonly Role[];
   /**
-   * Validate every rendered object against its model (default true). A run validates only the objects
-   * it will send (validateRoleObjects), as an object equal to its live one was accepted already.
+   * Validate every rendered object against its model (default true, for `render`). A run does not:
+   * the API server checks what it sends (Installer.check).
    */
   validate?: boolean;
 }
 
 /** Validates objects of one role; a PlanError (ValidationFailed) naming each invalid object and why. */
-export async function validateRoleObjects(role: string, manifests: ManifestSource[]): Promise<void> {
+async function validateRoleObjects(role: string, manifests: ManifestSource[]): Promise<void> {
   const problems = await validateManifests(manifests);
   if (problems.length === 0) return;
   const lines = problems.map((p) => `  - ${p.source}: ${p.object}: ${p.message}`).join('\n');

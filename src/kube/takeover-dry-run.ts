@@ -10,7 +10,7 @@
  * whether it would accept the object the takeover leaves, e.g. a CRD whose conversion strategy went while
  * its caBundle stayed.
  */
-import { ACCEPT_METADATA, type KubeClient, type KubeObject } from './client.js';
+import type { KubeObject } from './client.js';
 import {
   LAST_APPLIED_ANNOTATION,
   takeoverManagers,
@@ -72,12 +72,6 @@ export function hasOriginalFields(o: KubeObject): boolean {
   return (
     entries.some(originalEntryTest(o)) || o.metadata.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined
   );
-}
-
-/** Whether the live object at `path` (read as metadata only) still has something of the original installer to take over. */
-export async function liveHasOriginalFields(client: KubeClient, path: string): Promise<boolean> {
-  const meta = await client.getOrUndefined<KubeObject>(path, { accept: ACCEPT_METADATA });
-  return meta !== undefined && hasOriginalFields(meta);
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * No half-applied plans, on the real API server: the whole plan is dry-run server-side before the
+ * No half-applied plans, on the real API server: what a run sends is dry-run server-side before the
  * first write, so a value the API server refuses fails the run with nothing written (no
  * resourceVersion of the stack moves), and the conditions name the object and field.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { dryRunPlanDetailed } from '../../src/installer/dry-run.js';
+import { dryRunObjects } from '../../src/installer/dry-run.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import { CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { isCrd } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
+import { readLiveObjects } from '../../src/kube/live-objects.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import {
   ccPath,
@@ -57,11 +59,23 @@ describe('server-side dry run of the whole plan', () => {
       .find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus-operator')!;
     deployment.spec.template.spec.nodeSelector = { role: 'a\nb' };
     const before = await stackResourceVersions(admin);
-    const result = await dryRunPlanDetailed(plan, {
+    // What a run dry-runs when it changes existing objects: every object it sends but CRDs.
+    const mapper = new RestMapper(admin);
+    const items = plan.roles.flatMap((r) =>
+      r.manifests.filter((m) => !isCrd(m.object)).map((m) => ({ role: r.role.name, object: m.object })),
+    );
+    const live = await readLiveObjects(
+      admin,
+      mapper,
+      items.map((i) => i.object),
+    );
+    const result = await dryRunObjects(items, {
       client: admin,
-      mapper: new RestMapper(admin),
+      mapper,
       fieldManager: 'ks-installer',
       fallbackNamespace: ns,
+      missingNamespaces: live.missingNamespaces,
+      unserved: live.unserved,
     });
     expect(result.problems).toEqual([
       expect.objectContaining({
