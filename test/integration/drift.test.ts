@@ -5,14 +5,12 @@
  * not flake on a loaded machine; speed is measured, not asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { KubeClient, KubeObject } from '../../src/kube/client.js';
-import { installedOperatorTest, mergePatch, MONITORING_NS } from './fixtures.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import { installedOperatorTest, mergePatch, MONITORING_NS, type Obj } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 const SERVICE = `/api/v1/namespaces/${MONITORING_NS}/services/kube-state-metrics`;
 const DEPLOYMENT = `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments/kube-state-metrics`;
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('drift repair by watching what we own', () => {
   let admin: KubeClient;

@@ -9,7 +9,7 @@ import type { ClusterConfiguration } from '../../src/api/cluster-configuration.j
 import { dryRunObjects } from '../../src/installer/dry-run.js';
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
-import { CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
 import { isCrd } from '../../src/kube/apply.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { readLiveObjects } from '../../src/kube/live-objects.js';
@@ -25,10 +25,9 @@ import {
   sampleClusterConfiguration,
   stackResourceVersions,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
 

@@ -17,6 +17,9 @@ import { startOperatorProcess, waitUntil, type OperatorProcess } from './operato
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MONITORING_NS = 'kubesphere-monitoring-system';
 
+/** An API object whose body the tests read freely. */
+export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 export async function installClusterConfigurationCrd(admin: KubeClient): Promise<void> {
   const crd = yaml.load(
     readFileSync(path.join(ROOT, 'crds', 'installer.kubesphere.io_clusterconfigurations.yaml'), 'utf8'),

@@ -11,7 +11,7 @@ import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheu
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import type { KubeClient, KubeObject } from '../../src/kube/client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import {
   ccPath,
@@ -28,6 +28,7 @@ import {
   prepareOperatorTest,
   ROOT,
   sampleClusterConfiguration,
+  type Obj,
 } from './fixtures.js';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.js';
 
@@ -44,8 +45,6 @@ const ADOPTED = {
   service: `/api/v1/namespaces/${MONITORING_NS}/services/prometheus-k8s`,
   serviceMonitor: `${M}/servicemonitors/node-exporter`,
 };
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Container {
   name: string;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { ClusterConfiguration, Condition } from '../../src/api/cluster-configuration.js';
-import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { ApiError, type KubeClient } from '../../src/kube/client.js';
 import { clusterInfo } from './cluster.js';
 import {
   ccPath,
@@ -22,10 +22,9 @@ import {
   prepareOperatorTest,
   sampleClusterConfiguration,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
 const PVC0 = 'prometheus-k8s-db-prometheus-k8s-0';

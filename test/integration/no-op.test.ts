@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
 import { diff, scrape, type Requests } from '../../tools/envtest/request-metrics.js';
 import {
   ccPath,
@@ -15,6 +15,7 @@ import {
   MONITORING_NS,
   prepareOperatorTest,
   sampleClusterConfiguration,
+  type Obj,
 } from './fixtures.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
@@ -23,8 +24,6 @@ const DEPLOYMENT = `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments/kube-s
 const MONITOR = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/servicemonitors/kube-state-metrics`;
 const CONFIG_MAPS = `/api/v1/namespaces/${MONITORING_NS}/configmaps`;
 const CRD = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicemonitors.monitoring.coreos.com';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('writes only what differs from the live objects', () => {
   let admin: KubeClient;

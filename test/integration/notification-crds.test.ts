@@ -20,7 +20,7 @@ import { loadCrds } from '../../src/installer/manifests.js';
 import { WEBHOOK_SECRET } from '../../src/facts/live.js';
 import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';
-import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { ApiError, type KubeClient } from '../../src/kube/client.js';
 import {
   createClusterConfiguration,
   deleteAndWait,
@@ -31,10 +31,9 @@ import {
   ROOT,
   sampleClusterConfiguration,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import type { OperatorProcess } from './operator-process.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const GROUP = 'notification.kubesphere.io';
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';

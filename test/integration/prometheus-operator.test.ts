@@ -26,7 +26,7 @@ import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheu
 import { freePort } from '../../tools/envtest/control-plane.js';
 import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
+import { ApiError, type KubeClient } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
 import { clusterInfo } from './cluster.js';
 import {
@@ -39,6 +39,7 @@ import {
   prepareOperatorTest,
   sampleClusterConfiguration,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 import {
@@ -50,8 +51,6 @@ import {
   startTool,
   type ToolProcess,
 } from './prometheus-operator.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const run = promisify(execFile);
 const M = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}`;

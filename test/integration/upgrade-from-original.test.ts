@@ -50,10 +50,9 @@ import {
   ROOT,
   sampleClusterConfiguration,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import type { OperatorProcess } from './operator-process.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SECRETS = `/api/v1/namespaces/${MONITORING_NS}/secrets`;
 const PVC_PATH = `/api/v1/namespaces/${MONITORING_NS}/persistentvolumeclaims/${PROMETHEUS_PVC}`;

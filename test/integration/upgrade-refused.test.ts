@@ -12,7 +12,7 @@ import type { ClusterConfiguration } from '../../src/api/cluster-configuration.j
 import { makePlan } from '../../src/installer/plan.js';
 import { ROLES } from '../../src/installer/roles.js';
 import { HELM_RELEASE_ANNOTATION } from '../../src/kube/client-side-apply.js';
-import type { KubeClient, KubeObject } from '../../src/kube/client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import {
   ccPath,
@@ -27,10 +27,9 @@ import {
   sampleClusterConfiguration,
   stackResourceVersions,
   startOperatorFor,
+  type Obj,
 } from './fixtures.js';
 import type { OperatorProcess } from './operator-process.js';
-
-type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${MONITORING_NS}/deployments`;
 const DEPLOYMENT = `${DEPLOYMENTS}/notification-manager-operator`;
