@@ -24,13 +24,18 @@ jest.setTimeout(15 * 60_000);
 const CRDS_ROOT = path.resolve('crds');
 const monitoringSource = CRD_SOURCES.find((s) => s.group === 'monitoring.coreos.com')!;
 const notificationSource: CrdSource = CRD_SOURCES.find((s) => s.group === 'notification.kubesphere.io')!;
-/** A git repository holding notification-manager's pinned commit, when this machine has one. */
+const dashboardSource: CrdSource = CRD_SOURCES.find((s) => s.group === 'monitoring.kubesphere.io')!;
+/** Git repositories holding notification-manager's and monitoring-dashboard's pinned commits, when this machine has them. */
 const notificationManagerRepository = process.env.NOTIFICATION_MANAGER_SRC;
-const localRepositories = new Map(
-  notificationManagerRepository
-    ? [[notificationSource.group, path.resolve(notificationManagerRepository)]]
-    : [],
-);
+const monitoringDashboardRepository = process.env.MONITORING_DASHBOARD_SRC;
+const localRepositories = new Map([
+  ...(notificationManagerRepository
+    ? [[notificationSource.group, path.resolve(notificationManagerRepository)] as const]
+    : []),
+  ...(monitoringDashboardRepository
+    ? [[dashboardSource.group, path.resolve(monitoringDashboardRepository)] as const]
+    : []),
+]);
 const isCrdFile = (rel: string) => rel.endsWith('.yaml');
 const inGroup = (source: CrdSource) => (rel: string) => rel.startsWith(`${source.group}/`);
 
@@ -85,6 +90,15 @@ describe('CRD generation from the pinned API types', () => {
       expect(result.generation.groups).toContain(notificationSource.group);
       const generated = [...result.generation.files.keys()].filter(inGroup(notificationSource));
       expect(generated).toHaveLength(notificationSource.crds.length + 1);
+    },
+  );
+
+  (monitoringDashboardRepository ? it : it.skip)(
+    "regenerates monitoring-dashboard's CRDs and their SOURCE.json from MONITORING_DASHBOARD_SRC",
+    () => {
+      expect(result.generation.groups).toContain(dashboardSource.group);
+      const generated = [...result.generation.files.keys()].filter(inGroup(dashboardSource));
+      expect(generated).toHaveLength(dashboardSource.crds.length + 1);
     },
   );
 

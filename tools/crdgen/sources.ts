@@ -62,6 +62,7 @@ export function isLocalGitSource(source: CrdSource): source is LocalGitCrdSource
 
 const po = CRDGEN_VERSIONS.prometheusOperator;
 const nm = CRDGEN_VERSIONS.notificationManager;
+const md = CRDGEN_VERSIONS.monitoringDashboard;
 
 const monitoringV1 = (plural: string, kind: string): ExpectedCrd => ({
   plural,
@@ -146,6 +147,37 @@ export const CRD_SOURCES: readonly CrdSource[] = [
         scope: 'Cluster',
         versions: ['v2beta2'],
         storageVersion: 'v2beta2',
+      },
+    ],
+  },
+  {
+    group: 'monitoring.kubesphere.io',
+    module: md.module,
+    version: md.version,
+    origin: {
+      from: 'local-git',
+      repository: md.repository,
+      commit: md.commit,
+      // The API packages import only apimachinery and controller-runtime, resolved through go.mod.
+      paths: ['go.mod', 'go.sum', 'api'],
+      option: '--monitoring-dashboard-src',
+      envVar: 'MONITORING_DASHBOARD_SRC',
+    },
+    packages: ['./api/v1alpha1/...', './api/v1alpha2/...'],
+    crds: [
+      {
+        plural: 'clusterdashboards',
+        kind: 'ClusterDashboard',
+        scope: 'Cluster',
+        versions: ['v1alpha1', 'v1alpha2'],
+        storageVersion: 'v1alpha2',
+      },
+      {
+        plural: 'dashboards',
+        kind: 'Dashboard',
+        scope: 'Namespaced',
+        versions: ['v1alpha1', 'v1alpha2'],
+        storageVersion: 'v1alpha2',
       },
     ],
   },

@@ -22,6 +22,17 @@ export const CRDGEN_VERSIONS = {
     version: 'v2.3.0',
     commit: '1062a20f93fc2e79904753844480bfd9f6b182f9',
   },
+  /**
+   * monitoring-dashboard, whose ClusterDashboard and Dashboard kinds KubeSphere's console reads and writes
+   * (Custom Monitoring). KubeSphere 3.4 pins v0.2.2. Its module path (kubesphere.io/monitoring-dashboard) is
+   * not served by the Go module proxy either, so its API types are read from a local git repository too.
+   */
+  monitoringDashboard: {
+    module: 'kubesphere.io/monitoring-dashboard',
+    repository: 'https://github.com/kubesphere/monitoring-dashboard',
+    version: 'v0.2.2',
+    commit: 'c0da774d98a35e1f51561f6d0893856622b0f232',
+  },
 } as const;
 
 /** The controller-gen generator options; `maxDescLen=0` strips every schema description. */

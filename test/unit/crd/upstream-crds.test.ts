@@ -1,7 +1,7 @@
 /**
  * The upstream CRDs as committed, checked without generating anything (CI has no copy of
- * notification-manager's repository, which the Go module proxy does not serve): notification-manager's
- * files match the provenance recorded next to them, every group matches its inventory, and every CRD has
+ * notification-manager's or monitoring-dashboard's repository, which the Go module proxy does not serve):
+ * their files match the provenance recorded next to them, every group matches its inventory, and every CRD has
  * a full schema instead of keeping unknown fields at its root. `npm run crds:check` regenerates them
  * byte for byte where the repository is at hand (test/integration/crdgen.test.ts).
  */
@@ -23,9 +23,9 @@ const files = await readGroupFiles(
   CRD_SOURCES.map((s) => s.group),
 );
 const crdFiles = [...files].filter(([rel]) => rel.endsWith('.yaml'));
-const notificationManager = CRD_SOURCES.filter(isLocalGitSource).find(
-  (s) => s.group === 'notification.kubesphere.io',
-)!;
+const localGit = CRD_SOURCES.filter(isLocalGitSource);
+const notificationManager = localGit.find((s) => s.group === 'notification.kubesphere.io')!;
+const monitoringDashboard = localGit.find((s) => s.group === 'monitoring.kubesphere.io')!;
 
 interface Schema {
   type?: string;
@@ -48,6 +48,22 @@ describe('upstream CRDs as committed', () => {
       controllerGen: { version: CRDGEN_VERSIONS.controllerTools },
     });
     expect(Object.keys(recorded.sha256)).toHaveLength(5);
+  });
+
+  it("monitoring-dashboard's match the provenance recorded in SOURCE.json", () => {
+    expect(checkProvenance(monitoringDashboard, files)).toEqual([]);
+    const recorded = JSON.parse(files.get(`${monitoringDashboard.group}/${PROVENANCE_FILE}`)!) as Provenance;
+    expect(recorded).toMatchObject({
+      repository: 'https://github.com/kubesphere/monitoring-dashboard',
+      tag: 'v0.2.2',
+      commit: 'c0da774d98a35e1f51561f6d0893856622b0f232',
+      packages: ['./api/v1alpha1/...', './api/v1alpha2/...'],
+      controllerGen: { version: CRDGEN_VERSIONS.controllerTools },
+    });
+    expect(Object.keys(recorded.sha256).sort()).toEqual([
+      'clusterdashboards.monitoring.kubesphere.io.yaml',
+      'dashboards.monitoring.kubesphere.io.yaml',
+    ]);
   });
 
   it('a changed byte is caught by the recorded checksum', () => {
@@ -77,8 +93,9 @@ describe('upstream CRDs as committed', () => {
     expect(loose).toEqual([]);
   });
 
-  it("every notification-manager version has a full spec schema (the operator's Go types)", () => {
-    for (const [rel, content] of crdFiles.filter(([r]) => r.startsWith(`${notificationManager.group}/`))) {
+  it("every notification-manager and monitoring-dashboard version has a full spec schema (the Go types)", () => {
+    const groups = [notificationManager.group, monitoringDashboard.group];
+    for (const [rel, content] of crdFiles.filter(([r]) => groups.some((g) => r.startsWith(`${g}/`)))) {
       for (const v of parseCrds(content, rel)[0]!.spec.versions) {
         const spec = (v.schema?.openAPIV3Schema as Schema).properties?.spec;
         expect({ rel, version: v.name, properties: Object.keys(spec?.properties ?? {}).length > 0 }).toEqual({
