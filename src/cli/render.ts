@@ -81,7 +81,7 @@ export async function render(argv: string[]): Promise<string> {
     kubernetesVersion: version,
     extraApiVersions: apiVersions(flags['api-versions']),
     liveObjects: flags.live ? (readYamlDocs(flags.live) as KubeObject[]) : [],
-  }).gather();
+  }).gather((cc.spec as Record<string, unknown>) ?? {});
   const root = projectRoot();
   const plan = await makePlan((cc.spec as Record<string, unknown>) ?? {}, facts, {
     renderer: createRenderer(path.join(root, 'templates')),

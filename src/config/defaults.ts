@@ -69,6 +69,11 @@ export const CONTAINER_RESOURCES = {
     base: 'monitoring.notification_manager.proxy',
     defaults: resources('50m', '50Mi', '5m', '10Mi'),
   },
+  dcgmExporter: {
+    container: 'dcgm-exporter',
+    base: 'monitoring.gpu.nvidia_dcgm_exporter',
+    defaults: resources('100m', '128Mi', '100m', '128Mi'),
+  },
 } satisfies Record<string, ContainerResources>;
 
 export const DEFAULT_REPLICAS = {

@@ -23,6 +23,8 @@ export interface LiveFacts {
    * toggles on it, which the next run keeps (src/alerts/builtin.ts).
    */
   builtinAlertToggles?: Record<string, BuiltinAlertToggles>;
+  /** Whether the namespace istio-system exists; read only while servicemesh.enabled is true. */
+  istioNamespaceExists?: boolean;
 }
 
 export interface BuiltinAlertToggles {
@@ -42,4 +44,9 @@ export interface ClusterFacts {
   live: LiveFacts;
   /** The notification-manager webhook serving certificate, produced elsewhere and passed through. */
   webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
+  /**
+   * Grafana's admin password while monitoring.grafana.enabled is true: the live Secret grafana-admin's, else
+   * one generated once per process (src/facts/grafana-password.ts).
+   */
+  grafanaAdminPassword?: string;
 }

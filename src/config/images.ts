@@ -16,6 +16,8 @@ interface DefaultImage {
   org: string;
   name: string;
   tag: string;
+  /** The registry when neither zone nor local_registry names one (default: Docker Hub, no prefix). */
+  registry?: string;
 }
 
 export const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
@@ -30,6 +32,14 @@ export const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   notification_manager_operator: { org: 'kubesphere', name: 'notification-manager-operator', tag: 'v2.3.0' },
   notification_manager: { org: 'kubesphere', name: 'notification-manager', tag: 'v2.3.0' },
   notification_tenant_sidecar: { org: 'kubesphere', name: 'notification-tenant-sidecar', tag: 'v3.2.0' },
+  // NVIDIA's registry by default; Correction: local_registry, zone and namespace_override apply to it too.
+  dcgm_exporter: {
+    registry: 'nvcr.io',
+    org: 'nvidia/k8s',
+    name: 'dcgm-exporter',
+    tag: '2.1.8-2.4.0-rc.3-ubuntu18.04',
+  },
+  grafana: { org: 'grafana', name: 'grafana', tag: '8.3.3' },
 };
 
 export const IMAGE_NAMES = Object.keys(DEFAULT_IMAGES) as ImageName[];
@@ -41,11 +51,11 @@ function stringKey(spec: Spec, key: string): string | undefined {
 }
 
 /** Registry prefix (with trailing slash, or empty) and the org that replaces every default org. */
-export function registryPrefix(spec: Spec): { base: string; orgOverride?: string } {
+export function registryPrefix(spec: Spec): { base: string; orgOverride?: string; fromSpec: boolean } {
   const localRegistry = stringKey(spec, 'local_registry')?.replace(/\/+$/, '');
   const namespaceOverride = stringKey(spec, 'namespace_override');
   const withOrg = (base: string, org: string | undefined) =>
-    org === undefined ? { base } : { base, orgOverride: org };
+    org === undefined ? { base, fromSpec: base !== '' } : { base, orgOverride: org, fromSpec: base !== '' };
   // zone=cn wins over any other local_registry, as in the original.
   if (get(spec, 'zone') === 'cn' || localRegistry === CN_REGISTRY) {
     return withOrg(`${CN_REGISTRY}/`, namespaceOverride ?? CN_NAMESPACE);
@@ -56,11 +66,13 @@ export function registryPrefix(spec: Spec): { base: string; orgOverride?: string
 }
 
 export function resolveImages(spec: Spec): Record<ImageName, ImageRef> {
-  const { base, orgOverride } = registryPrefix(spec);
+  const { base, orgOverride, fromSpec } = registryPrefix(spec);
   const images = {} as Record<ImageName, ImageRef>;
   for (const name of IMAGE_NAMES) {
     const image = DEFAULT_IMAGES[name];
-    const repository = stringKey(spec, `${name}_repo`) ?? `${base}${orgOverride ?? image.org}/${image.name}`;
+    const registry = fromSpec || !image.registry ? base : `${image.registry}/`;
+    const repository =
+      stringKey(spec, `${name}_repo`) ?? `${registry}${orgOverride ?? image.org}/${image.name}`;
     const tag = stringKey(spec, `${name}_tag`) ?? image.tag;
     images[name] = { repository, tag, image: `${repository}:${tag}` };
   }

@@ -33,6 +33,7 @@ import { validateSpec } from './validate.js';
 import type { MonitoringValues, Resources, ValueWarning } from './values.js';
 import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
 import { builtinApiVersions } from './api-versions.js';
+import { ISTIO_MONITORS_WAITING, ISTIO_NAMESPACE, resolveConsoleParts } from './console-parts.js';
 
 export interface ResolvedValues {
   values: MonitoringValues;
@@ -140,10 +141,11 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
   // kube-rbac-proxy resources are resolved once per container that runs one (they share the chain).
   const kubeRbacProxy = () => resources('kubeRbacProxy');
 
+  const external = get(spec, 'common.monitoring.type') === 'external';
   const values: MonitoringValues = {
     namespace: MONITORING_NAMESPACE,
     federatedNamespace: FEDERATED_NAMESPACE,
-    external: get(spec, 'common.monitoring.type') === 'external',
+    external,
     nodeCount,
     kubernetesVersion: facts.kubernetesVersion,
     apiVersions: { podDisruptionBudget: pdbApiVersion(facts) },
@@ -209,7 +211,15 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
     },
     alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
     etcd: etcd.etcd,
+    ...resolveConsoleParts(spec, facts, external, resources('dcgmExporter')),
   };
+  // Addition: the original applied its Istio monitors into istio-system blindly; we wait for it, and say so.
+  if (values.servicemesh.enabled && !values.servicemesh.istioNamespaceExists && values.monitorsServed)
+    warnings.push({
+      type: ISTIO_MONITORS_WAITING,
+      reason: 'NamespaceMissing',
+      message: `servicemesh.enabled is true but the namespace ${ISTIO_NAMESPACE} does not exist yet: the Istio monitors are applied by the first run after it is created (Istio's installation creates it)`,
+    });
 
   if (resourceProblems.length > 0) throw new ConfigError(dedupe(resourceProblems));
   return { values, warnings };

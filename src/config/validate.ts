@@ -3,6 +3,7 @@
  * value is resolved: each problem names the field, the bad value and the fix. `null` (and "" for
  * scalar keys) means "unset" everywhere and is never a problem.
  */
+import { CONSOLE_PART_MAPPINGS, CONSOLE_PART_SWITCHES } from './console-parts.js';
 import { CONTAINER_RESOURCES } from './defaults.js';
 import { splitEndpointIps } from './etcd.js';
 import {
@@ -338,6 +339,19 @@ function checkSwitches(v: SpecChecker): void {
   );
 }
 
+/** The switches of GPU monitoring, the Istio monitors and Grafana, and the mappings holding them. */
+function checkConsoleParts(v: SpecChecker): void {
+  for (const path of CONSOLE_PART_MAPPINGS)
+    v.mapping(path, `Write spec.${path} as a mapping of settings, e.g. {enabled: true}, or remove it.`);
+  for (const path of CONSOLE_PART_SWITCHES) {
+    v.check(
+      path,
+      (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),
+      `Set spec.${path} to true or false (without quotes), or remove it (off).`,
+    );
+  }
+}
+
 function checkRegistry(v: SpecChecker): void {
   const stringFix: Record<string, string> = {
     local_registry:
@@ -390,6 +404,7 @@ export function validateSpec(spec: unknown): FieldProblem[] {
   checkPlacement(v);
   checkSwitches(v);
   checkEtcd(v);
+  checkConsoleParts(v);
   checkRegistry(v);
   return v.problems;
 }

@@ -30,7 +30,9 @@ export type ImageName =
   | 'notification_manager_operator_proxy'
   | 'notification_manager_operator'
   | 'notification_manager'
-  | 'notification_tenant_sidecar';
+  | 'notification_tenant_sidecar'
+  | 'dcgm_exporter'
+  | 'grafana';
 
 /** A Kubernetes quantity as the user wrote it (numbers stay numbers). */
 export type Quantity = string | number;
@@ -133,5 +135,24 @@ export interface MonitoringValues {
     endpointIps: string[];
     port: number;
     tls: boolean;
+  };
+  /** Whether the cluster serves monitoring.coreos.com/v1 or our prometheus-stack role installs it. */
+  monitorsServed: boolean;
+  /** monitoring.gpu.nvidia_dcgm_exporter (docs/install.md, GPU monitoring). */
+  gpu: {
+    enabled: boolean;
+    resources: Resources;
+  };
+  /** servicemesh.enabled: the istio-proxy PodMonitor and istiod ServiceMonitor in istio-system. */
+  servicemesh: {
+    enabled: boolean;
+    /** Whether the namespace istio-system exists (read only when servicemesh is enabled). */
+    istioNamespaceExists: boolean;
+  };
+  /** monitoring.grafana. */
+  grafana: {
+    enabled: boolean;
+    /** The admin password: the live Secret's, else a generated one (never the image's admin/admin). */
+    adminPassword: string;
   };
 }

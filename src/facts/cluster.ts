@@ -4,12 +4,14 @@
  * by name (get is all the operator's RBAC allows on Secrets and GlobalRuleGroups).
  */
 import { ALERTING_API_VERSION, GLOBAL_RULE_GROUP } from '../alerts/builtin.js';
+import { GRAFANA_ENABLED_KEY, isEnabled, SERVICEMESH_ENABLED_KEY } from '../config/console-parts.js';
 import type { ClusterFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { ACCEPT_METADATA, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
 import { countItems } from '../kube/list.js';
-import { extractLiveFacts, LIVE_OBJECTS, WEBHOOK_SECRET } from './live.js';
+import { generateGrafanaPassword } from './grafana-password.js';
+import { extractLiveFacts, LIVE_OBJECTS, OPTIONAL_LIVE_OBJECTS, WEBHOOK_SECRET } from './live.js';
 import type { FactsSource } from './source.js';
 import { issueWebhookTls } from './webhook-tls.js';
 
@@ -17,6 +19,8 @@ function pathOf(kind: string, name: string, namespace: string): string {
   switch (kind) {
     case 'PersistentVolumeClaim':
       return `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`;
+    case 'Namespace':
+      return `/api/v1/namespaces/${name}`;
     case 'Secret':
       return `/api/v1/namespaces/${namespace}/secrets/${name}`;
     case 'Prometheus':
@@ -29,39 +33,51 @@ function pathOf(kind: string, name: string, namespace: string): string {
 }
 
 export class ClusterFactsSource implements FactsSource {
+  /** Generated once per process while Grafana's Secret does not exist yet (grafana-password.ts). */
+  private generatedGrafanaPassword?: string;
+
   constructor(
     private readonly client: KubeClient,
     private readonly mapper: RestMapper,
     private readonly namespace = MONITORING_NAMESPACE,
   ) {}
 
-  async gather(): Promise<ClusterFacts> {
+  async gather(spec: Record<string, unknown> = {}): Promise<ClusterFacts> {
     const [nodes, version, served] = await Promise.all([
       countItems(this.client, '/api/v1/nodes'),
       this.client.get<{ gitVersion: string }>('/version'),
       this.mapper.servedGroupVersions(),
     ]);
-    const wanted = LIVE_OBJECTS.filter(
-      (o) => o.kind !== GLOBAL_RULE_GROUP || served.includes(ALERTING_API_VERSION),
-    );
+    const grafana = isEnabled(spec, GRAFANA_ENABLED_KEY);
+    const wanted = [
+      ...LIVE_OBJECTS.filter((o) => o.kind !== GLOBAL_RULE_GROUP || served.includes(ALERTING_API_VERSION)),
+      ...(isEnabled(spec, SERVICEMESH_ENABLED_KEY) ? [OPTIONAL_LIVE_OBJECTS.istioNamespace] : []),
+      ...(grafana ? [OPTIONAL_LIVE_OBJECTS.grafanaAdmin] : []),
+    ];
     const found = await Promise.all(wanted.map((o) => this.read(o.kind, o.name)));
-    const { live, webhookTls } = extractLiveFacts(
+    const { live, webhookTls, grafanaAdminPassword } = extractLiveFacts(
       found.filter((o): o is KubeObject => o !== undefined),
       this.namespace,
     );
+    const password = grafana
+      ? (grafanaAdminPassword ?? (this.generatedGrafanaPassword ??= generateGrafanaPassword()))
+      : undefined;
     return {
       nodeCount: nodes.count,
       kubernetesVersion: version.gitVersion,
       servedApiVersions: served,
       live,
       webhookTls: webhookTls ?? (await issueWebhookTls()),
+      ...(password === undefined ? {} : { grafanaAdminPassword: password }),
     };
   }
 
   /** One live object, or undefined when it (or its API, e.g. no Prometheus CRD yet) does not exist. */
   private async read(kind: string, name: string): Promise<KubeObject | undefined> {
-    // The etcd client certificates are only checked for presence: their metadata is enough.
-    const metadataOnly = kind === 'Secret' && name !== WEBHOOK_SECRET;
+    // The etcd client certificates and istio-system are only checked for presence: metadata is enough.
+    const metadataOnly =
+      (kind === 'Secret' && name !== WEBHOOK_SECRET && name !== OPTIONAL_LIVE_OBJECTS.grafanaAdmin.name) ||
+      kind === 'Namespace';
     const object = await this.client
       .getOrUndefined<KubeObject>(
         pathOf(kind, name, this.namespace),
@@ -72,7 +88,10 @@ export class ClusterFactsSource implements FactsSource {
       object && {
         ...object,
         kind,
-        metadata: { ...object.metadata, namespace: object.metadata.namespace ?? this.namespace },
+        metadata:
+          kind === 'Namespace'
+            ? object.metadata
+            : { ...object.metadata, namespace: object.metadata.namespace ?? this.namespace },
       }
     );
   }

@@ -5,6 +5,8 @@
 import { builtinApiVersions } from '../config/api-versions.js';
 import type { ClusterFacts } from '../config/facts.js';
 import type { KubeObject } from '../kube/client.js';
+import { GRAFANA_ENABLED_KEY, isEnabled } from '../config/console-parts.js';
+import { generateGrafanaPassword } from './grafana-password.js';
 import { extractLiveFacts } from './live.js';
 import type { FactsSource } from './source.js';
 import { issueWebhookTls } from './webhook-tls.js';
@@ -20,17 +22,19 @@ export interface FileFactsOptions {
 export class FileFactsSource implements FactsSource {
   constructor(private readonly options: FileFactsOptions) {}
 
-  async gather(): Promise<ClusterFacts> {
+  async gather(spec: Record<string, unknown> = {}): Promise<ClusterFacts> {
     const { nodeCount, kubernetesVersion, extraApiVersions, liveObjects } = this.options;
     const builtin = builtinApiVersions(kubernetesVersion);
     if (!builtin) throw new Error(`Kubernetes version "${kubernetesVersion}" is not like v1.34.0`);
-    const { live, webhookTls } = extractLiveFacts(liveObjects);
+    const { live, webhookTls, grafanaAdminPassword } = extractLiveFacts(liveObjects);
+    const grafana = isEnabled(spec, GRAFANA_ENABLED_KEY);
     return {
       nodeCount,
       kubernetesVersion,
       servedApiVersions: [...builtin, ...extraApiVersions],
       live,
       webhookTls: webhookTls ?? (await issueWebhookTls()),
+      ...(grafana ? { grafanaAdminPassword: grafanaAdminPassword ?? generateGrafanaPassword() } : {}),
     };
   }
 }

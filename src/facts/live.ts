@@ -5,6 +5,7 @@
  * and the notification-manager webhook's serving pair when it can be kept. Pure: no cluster access.
  */
 import { BUILTIN_ALERT_GROUPS, GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
+import { GRAFANA_ADMIN_SECRET, ISTIO_NAMESPACE } from '../config/console-parts.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { liveSecurityContext } from '../config/prometheus-security.js';
@@ -29,6 +30,12 @@ export const LIVE_OBJECTS = [
   ...BUILTIN_ALERT_GROUPS.map(({ group }) => ({ kind: GLOBAL_RULE_GROUP, name: group.name })),
 ] as const;
 
+/** Read only when the spec turns on what needs them (servicemesh, Grafana). */
+export const OPTIONAL_LIVE_OBJECTS = {
+  istioNamespace: { kind: 'Namespace', name: ISTIO_NAMESPACE },
+  grafanaAdmin: { kind: 'Secret', name: GRAFANA_ADMIN_SECRET },
+} as const;
+
 interface PrometheusObject {
   spec?: {
     retention?: string;
@@ -42,6 +49,8 @@ export interface LiveExtract {
   live: LiveFacts;
   /** The live webhook pair when it is valid for the webhook's name long enough; else a new one is issued. */
   webhookTls?: WebhookTls;
+  /** The live Grafana admin password, when Secret grafana-admin holds one. */
+  grafanaAdminPassword?: string;
 }
 
 export function extractLiveFacts(objects: KubeObject[], namespace = MONITORING_NAMESPACE): LiveExtract {
@@ -84,5 +93,13 @@ export function extractLiveFacts(objects: KubeObject[], namespace = MONITORING_N
     tlsKey: decode(secret.data['tls.key']),
   };
   const usable = pair && isUsableServingPair(pair, WEBHOOK_DNS_NAME, WEBHOOK_MIN_VALID_DAYS);
-  return usable ? { live, webhookTls: pair } : { live };
+
+  if (find('Namespace', ISTIO_NAMESPACE)) live.istioNamespaceExists = true;
+  const grafana = find<{ data?: Record<string, string> }>('Secret', GRAFANA_ADMIN_SECRET);
+  const grafanaAdminPassword = decode(grafana?.data?.['admin-password']);
+  return {
+    live,
+    ...(usable ? { webhookTls: pair } : {}),
+    ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}),
+  };
 }

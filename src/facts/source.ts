@@ -5,5 +5,6 @@
 import type { ClusterFacts } from '../config/facts.js';
 
 export interface FactsSource {
-  gather(): Promise<ClusterFacts>;
+  /** `spec` (the ClusterConfiguration's) decides which optional objects are worth reading. */
+  gather(spec?: Record<string, unknown>): Promise<ClusterFacts>;
 }

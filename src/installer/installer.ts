@@ -206,7 +206,7 @@ export class Installer implements Reconciler {
   private async plan(cc: ClusterConfiguration): Promise<{ plan: Plan; facts: ClusterFacts }> {
     const { logger } = this.deps;
     const factsStarted = performance.now();
-    const facts = await this.deps.facts.gather();
+    const facts = await this.deps.facts.gather(cc.spec ?? {});
     logger.info(
       `facts: ${facts.nodeCount} nodes, Kubernetes ${facts.kubernetesVersion} in ${seconds(performance.now() - factsStarted)}s`,
       { [JSON_ONLY]: { nodes: facts.nodeCount, kubernetesVersion: facts.kubernetesVersion } },

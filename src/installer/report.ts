@@ -5,6 +5,7 @@
  * the reason and message naming the field, template or object.
  */
 import { setCondition, type Condition } from '../api/cluster-configuration.js';
+import { ISTIO_MONITORS_WAITING } from '../config/console-parts.js';
 import { LIVE_VALUE_DROPPED } from '../config/resolve.js';
 import type { ValueWarning } from '../config/values.js';
 import type { RoleOutcome } from './apply-plan.js';
@@ -18,6 +19,7 @@ export const WARNING_TYPES = new Set([
   LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
+  ISTIO_MONITORS_WAITING,
 ]);
 
 /** What a successful run did. */

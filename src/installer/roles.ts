@@ -7,6 +7,7 @@
 import type { MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
+import { labelGpuNodesStep } from './gpu-nodes.js';
 import { removeNotificationManagerRelease } from './helm-release.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
@@ -16,8 +17,8 @@ export interface Role {
   /** One line for logs and docs. */
   summary: string;
   when: RoleCondition;
-  /** Folder under templates/. */
-  templates: string;
+  /** Folder under templates/; none for a role that applies only CRDs. */
+  templates?: string;
   /** Folders under crds/ whose CustomResourceDefinitions this role applies before its templates. */
   crds: string[];
   /** CRDs of `crds` whose versions the role's own webhook converts (stanza set at plan time). */
@@ -93,6 +94,53 @@ export const ROLES: readonly Role[] = [
           ? { run: true }
           : { run: false, reason: 'etcd.monitoring is not true' },
     templates: 'etcd-monitor',
+    crds: [],
+  },
+  {
+    // Always, also with external monitoring: KubeSphere's console reads and writes these kinds on its
+    // Custom Monitoring pages whatever else is installed.
+    name: 'monitoring-dashboard',
+    summary: 'ClusterDashboard and Dashboard CRDs of KubeSphere Custom Monitoring',
+    when: () => ({ run: true }),
+    crds: ['monitoring.kubesphere.io'],
+  },
+  {
+    name: 'gpu-monitoring',
+    summary: 'NVIDIA DCGM exporter on GPU nodes, its ServiceMonitor and GPU ClusterDashboard; GPU nodes labelled',
+    when: (v) =>
+      !v.gpu.enabled
+        ? { run: false, reason: 'monitoring.gpu.nvidia_dcgm_exporter.enabled is not true' }
+        : v.monitorsServed
+          ? { run: true }
+          : { run: false, reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served' },
+    templates: 'gpu-monitoring',
+    crds: [],
+    afterApply: [labelGpuNodesStep],
+  },
+  {
+    name: 'istio-monitoring',
+    summary: 'PodMonitor of istio-proxy sidecars and ServiceMonitor of istiod in istio-system',
+    when: (v) =>
+      !v.servicemesh.enabled
+        ? { run: false, reason: 'servicemesh.enabled is not true' }
+        : !v.monitorsServed
+          ? { run: false, reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served' }
+          : v.servicemesh.istioNamespaceExists
+            ? { run: true }
+            : { run: false, reason: 'the namespace istio-system does not exist yet' },
+    templates: 'istio-monitoring',
+    crds: [],
+  },
+  {
+    name: 'grafana',
+    summary: 'Grafana with its Prometheus datasource, admin password Secret, volume and ServiceMonitor',
+    when: (v) =>
+      v.external
+        ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
+        : v.grafana.enabled
+          ? { run: true }
+          : { run: false, reason: 'monitoring.grafana.enabled is not true' },
+    templates: 'grafana',
     crds: [],
   },
 ];
