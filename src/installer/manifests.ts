@@ -81,7 +81,9 @@ export function roleManifests(
   const crds = role.conversionWebhook
     ? withConversionWebhook(loaded, role.conversionWebhook, values)
     : loaded;
-  const rendered = (role.templates === undefined ? [] : renderer.renderFolder(role.templates, values)).map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));
+  const rendered = (role.templates === undefined ? [] : renderer.renderFolder(role.templates, values)).map(
+    (r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }),
+  );
   const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace).map((a) => ({
     source: `alerts/${a.group}`,
     object: a.object,

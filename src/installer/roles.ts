@@ -106,13 +106,17 @@ export const ROLES: readonly Role[] = [
   },
   {
     name: 'gpu-monitoring',
-    summary: 'NVIDIA DCGM exporter on GPU nodes, its ServiceMonitor and GPU ClusterDashboard; GPU nodes labelled',
+    summary:
+      'NVIDIA DCGM exporter on GPU nodes, its ServiceMonitor and GPU ClusterDashboard; GPU nodes labelled',
     when: (v) =>
       !v.gpu.enabled
         ? { run: false, reason: 'monitoring.gpu.nvidia_dcgm_exporter.enabled is not true' }
         : v.monitorsServed
           ? { run: true }
-          : { run: false, reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served' },
+          : {
+              run: false,
+              reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served',
+            },
     templates: 'gpu-monitoring',
     crds: [],
     afterApply: [labelGpuNodesStep],
@@ -124,7 +128,10 @@ export const ROLES: readonly Role[] = [
       !v.servicemesh.enabled
         ? { run: false, reason: 'servicemesh.enabled is not true' }
         : !v.monitorsServed
-          ? { run: false, reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served' }
+          ? {
+              run: false,
+              reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served',
+            }
           : v.servicemesh.istioNamespaceExists
             ? { run: true }
             : { run: false, reason: 'the namespace istio-system does not exist yet' },

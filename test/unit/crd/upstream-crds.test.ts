@@ -93,7 +93,7 @@ describe('upstream CRDs as committed', () => {
     expect(loose).toEqual([]);
   });
 
-  it("every notification-manager and monitoring-dashboard version has a full spec schema (the Go types)", () => {
+  it('every notification-manager and monitoring-dashboard version has a full spec schema (the Go types)', () => {
     const groups = [notificationManager.group, monitoringDashboard.group];
     for (const [rel, content] of crdFiles.filter(([r]) => groups.some((g) => r.startsWith(`${g}/`)))) {
       for (const v of parseCrds(content, rel)[0]!.spec.versions) {
