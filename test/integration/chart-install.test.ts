@@ -64,6 +64,8 @@ function everythingEnabled(): Record<string, unknown> {
   spec.etcd = { monitoring: true, endpointIps: '10.0.0.11,10.0.0.12,10.0.0.13', port: 2379, tlsEnable: true };
   spec.alerting = { enabled: true };
   spec.monitoring!.gpu = { nvidia_dcgm_exporter: { enabled: true } };
+  spec.monitoring!.grafana = { enabled: true };
+  spec.servicemesh = { enabled: true };
   return spec;
 }
 
@@ -128,8 +130,9 @@ describe('helm chart ks-installer on the API server', () => {
         nodeCount: 3,
         kubernetesVersion: (await admin.get<{ gitVersion: string }>('/version')).gitVersion,
         servedApiVersions: await mapper.servedGroupVersions(),
-        live: { etcdClientCertsSecret: true },
+        live: { etcdClientCertsSecret: true, istioNamespaceExists: true },
         webhookTls: await issueWebhookTls(),
+        grafanaAdminPassword: 'chart-test',
       };
       return makePlan(everythingEnabled(), facts, {
         renderer: createRenderer(path.join(ROOT, 'templates')),

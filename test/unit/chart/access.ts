@@ -7,7 +7,7 @@ import type { ManifestSource } from '../../../src/installer/manifests.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
-import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
+import { OPTIONAL_LIVE_OBJECTS, PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { HELM_RELEASE_SELECTOR } from '../../../src/installer/helm-release.js';
@@ -134,6 +134,28 @@ export function codeAccesses(
   const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: ccNamespace };
   return [
     { verb: 'list', group: '', resource: 'nodes', why: 'src/installer/facts.ts: node count' },
+    {
+      verb: 'patch',
+      group: '',
+      resource: 'nodes',
+      name: 'gpu-node',
+      why: 'src/installer/gpu-nodes.ts: label nvidia.com/gpu.present on GPU nodes',
+    },
+    {
+      verb: 'get',
+      group: '',
+      resource: 'namespaces',
+      name: OPTIONAL_LIVE_OBJECTS.istioNamespace.name,
+      why: 'src/facts/cluster.ts: whether istio-system exists (servicemesh enabled)',
+    },
+    {
+      verb: 'get',
+      group: '',
+      resource: 'secrets',
+      namespace: mon,
+      name: OPTIONAL_LIVE_OBJECTS.grafanaAdmin.name,
+      why: "src/facts/cluster.ts: Grafana's admin password kept (Grafana enabled)",
+    },
     {
       verb: 'get',
       group: '',

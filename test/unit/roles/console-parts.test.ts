@@ -119,7 +119,7 @@ describe('console parts', () => {
       'DaemonSet',
       'gpu-dcgm-exporter',
     );
-    const exporter = containerOf<{ image: string; resources: unknown }>(ds, 'exporter');
+    const exporter = containerOf<{ name: string; image: string; resources: unknown }>(ds, 'exporter');
     expect(exporter.resources).toEqual(resources);
     expect(exporter.image).toBe('nvcr.io/nvidia/k8s/dcgm-exporter:2.1.8-2.4.0-rc.3-ubuntu18.04');
     const images = (top: Record<string, unknown>) =>
