@@ -52,7 +52,7 @@ export function startedConditions(prev: Condition[], trigger: string, generation
 /** One line for the log, the Ready message and the RunSucceeded Event. */
 export function summary(report: RunReport): string {
   return report.plan.values.external
-    ? 'external monitoring: nothing installed in the cluster'
+    ? `external monitoring: no in-cluster stack; ${report.objects} objects (the console's dashboard CRDs and the monitors switched on)`
     : `${report.objects} objects (${report.changed} changed) in ${(report.durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${report.plan.values.namespace}.svc:9090`;
 }
 

@@ -1,7 +1,8 @@
 /**
- * `common.monitoring.type: external` on the real API server: the run installs nothing (no object of
- * ours appears or changes, whatever earlier runs left in the shared cluster, and objects a stack install
- * would create stay absent), says so in the log, and still sets status.monitoring.
+ * `common.monitoring.type: external` on the real API server: the run installs nothing but the dashboard
+ * CRDs KubeSphere's console needs whatever the monitoring (no other object of ours appears or changes,
+ * whatever earlier runs left in the shared cluster, and objects a stack install would create stay absent),
+ * says so in the log, and still sets status.monitoring.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
@@ -10,6 +11,7 @@ import { listAll } from '../../src/kube/list.js';
 import {
   ccPath,
   createClusterConfiguration,
+  deleteAndWait,
   MONITORING_NS,
   prepareOperatorTest,
   sampleClusterConfiguration,
@@ -39,6 +41,12 @@ const CLUSTER_KINDS = [
   '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
   '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
   '/apis/notification.kubesphere.io/v2beta2/notificationmanagers',
+];
+
+/** What the role monitoring-dashboard applies also with external monitoring. */
+const DASHBOARD_CRDS = [
+  '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/clusterdashboards.monitoring.kubesphere.io',
+  '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/dashboards.monitoring.kubesphere.io',
 ];
 
 const SENTINELS = [
@@ -88,6 +96,7 @@ describe('external monitoring', () => {
     ({ admin, ns } = await prepareOperatorTest('mon-external'));
     // Objects a stack install would create: whatever earlier files left, these start absent.
     for (const p of SENTINELS) await admin.request('DELETE', p).catch(ignoreNotFound);
+    for (const p of DASHBOARD_CRDS) await deleteAndWait(admin, p);
     before = await snapshot(admin);
     op = await startOperatorFor(ns);
     const cc = sampleClusterConfiguration(ns);
@@ -103,9 +112,10 @@ describe('external monitoring', () => {
     expect(await op?.stop()).toBe(0);
   });
 
-  it('creates and changes nothing in the cluster', async () => {
+  it('creates and changes nothing in the cluster but the dashboard CRDs', async () => {
     const after = await snapshot(admin);
-    const added = [...after.keys()].filter((k) => !before.has(k));
+    const added = [...after.keys()].filter((k) => !before.has(k) && !DASHBOARD_CRDS.includes(k));
+    for (const p of DASHBOARD_CRDS) expect(after.has(p)).toBe(true);
     const changed = [...before].filter(([k, rv]) => after.has(k) && after.get(k) !== rv).map(([k]) => k);
     expect({ added, changed }).toEqual({ added: [], changed: [] });
     // The snapshot really covers the stack's kinds: the namespaces exist or not exactly as before.
@@ -118,18 +128,24 @@ describe('external monitoring', () => {
       expect({ p, found: await admin.getOrUndefined(p) }).toEqual({ p, found: undefined });
   });
 
-  it('says so in the log, skips every role, and still sets status.monitoring', async () => {
+  it('says so in the log, skips every stack role, and still sets status.monitoring', async () => {
     expect(op.lines.some((l) => l.includes('common.monitoring.type is external'))).toBe(true);
-    const roleLines = op.lines.filter((l) => /\[\d\/7\] [a-z-]+: /.test(l));
-    expect(roleLines).toHaveLength(7);
-    expect(roleLines.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
+    const roleLines = op.lines.filter((l) => /\[\d+\/11\] [a-z-]+: /.test(l));
+    expect(roleLines).toHaveLength(11);
+    const stack = roleLines.filter(
+      (l) => !/\] (monitoring-dashboard|gpu-monitoring|istio-monitoring): /.test(l),
+    );
+    expect(stack).toHaveLength(8);
+    expect(stack.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
+    expect(roleLines.some((l) => /\] monitoring-dashboard: 2 objects/.test(l))).toBe(true);
     const cc = await waitUntil('status.monitoring', async () => {
       const c = await admin.get<ClusterConfiguration>(ccPath(ns));
       return c.status?.monitoring?.status === 'enabled' ? c : undefined;
     });
     expect(cc.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'True',
-      message: 'external monitoring: nothing installed in the cluster',
+      message:
+        "external monitoring: no in-cluster stack; 2 objects (the console's dashboard CRDs and the monitors switched on)",
     });
   });
 });
