@@ -1,13 +1,14 @@
 /**
- * `npm run crds:generate [-- --notification-manager-src <git repository>]` / `npm run crds:check [-- …]`
+ * `npm run crds:generate [-- --notification-manager-src <git repository>] [--monitoring-dashboard-src <git repository>]`
+ * / `npm run crds:check [-- …]`
  *
  * Generates the CRDs of the upstream projects we deploy from their Go API types (pinned in
  * tools/crdgen/versions.ts) into crds/<group>/<plural>.<group>.yaml. With --check, regenerates in a temp
  * directory instead and exits 1 with a summary if the committed files differ or break the inventory.
  *
- * A source the Go module proxy does not serve (notification-manager) is generated only when a local git
- * repository holding its pinned commit is named, by its option or environment variable
- * (NOTIFICATION_MANAGER_SRC). Without one its committed files are left as they are and checked against the
+ * A source the Go module proxy does not serve (notification-manager, monitoring-dashboard) is generated only
+ * when a local git repository holding its pinned commit is named, by its option or environment variable
+ * (NOTIFICATION_MANAGER_SRC, MONITORING_DASHBOARD_SRC). Without one its committed files are left as they are and checked against the
  * provenance recorded next to them (SOURCE.json: commit, controller-gen, sha256 of each file).
  */
 import path from 'node:path';
