@@ -60,6 +60,11 @@ const PVC = 'prometheus-k8s-db-prometheus-k8s-0';
 const STORAGE_CLASS = 'ks-test-promop';
 const ETCD_CERTS = 'kube-etcd-client-certs';
 const FAKE_POD = 'ks-test-node-exporter';
+/** The scrape jobs of the Istio monitors (role istio-monitoring, in istio-system). */
+const ISTIO_JOBS = [
+  'podMonitor/istio-system/envoy-stats-monitor/0',
+  'serviceMonitor/istio-system/istio-component-monitor/0',
+];
 /** What the stand-in exporter serves to both jobs; each keeps what its ServiceMonitor keeps. */
 const FAKE_METRICS = [
   '# TYPE kube_namespace_labels gauge',
@@ -168,11 +173,14 @@ describe('a real prometheus-operator reads what we install', () => {
   /** The generated configuration and rule files, once they hold every ServiceMonitor and PrometheusRule. */
   async function readGenerated(): Promise<void> {
     const monitors = (await listAll<Obj>(admin, `${M}/servicemonitors`)).items;
-    const jobs = monitors.flatMap((m) =>
-      (m.spec.endpoints as unknown[]).map(
-        (_, i) => `serviceMonitor/${MONITORING_NS}/${m.metadata.name}/${i}`,
+    const jobs = [
+      ...monitors.flatMap((m) =>
+        (m.spec.endpoints as unknown[]).map(
+          (_, i) => `serviceMonitor/${MONITORING_NS}/${m.metadata.name}/${i}`,
+        ),
       ),
-    );
+      ...ISTIO_JOBS,
+    ];
     await waitUntil(
       'a generated configuration with every ServiceMonitor',
       async () => {
@@ -301,12 +309,28 @@ describe('a real prometheus-operator reads what we install', () => {
     // etcd monitoring with TLS, so that every ServiceMonitor we have is installed.
     await createEtcdClientCertsSecret(admin);
 
+    // The console's parts with monitors of their own: GPU, Grafana, and Istio's (istio-system exists).
+    await admin
+      .request('POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof ApiError && e.conflict)) throw e;
+      });
+
     op = await startOperatorFor(ns);
     const cc: ClusterConfiguration = sampleClusterConfiguration(ns);
-    const spec = cc.spec as { monitoring: Record<string, unknown>; etcd: Record<string, unknown> };
+    const spec = cc.spec as {
+      monitoring: Record<string, unknown>;
+      etcd: Record<string, unknown>;
+      servicemesh?: Record<string, unknown>;
+    };
     spec.etcd = { monitoring: true, endpointIps: '192.0.2.10', port: 2379, tlsEnable: true };
+    spec.servicemesh = { enabled: true };
     spec.monitoring = {
       ...spec.monitoring,
+      gpu: { nvidia_dcgm_exporter: { enabled: true } },
+      grafana: { enabled: true },
       ...PLACEMENT,
       storageClass: STORAGE_CLASS,
       prometheus: { replicas: 1, retention: '3d', resources: PROMETHEUS_RESOURCES },
@@ -356,7 +380,9 @@ describe('a real prometheus-operator reads what we install', () => {
     const monitoring = Object.fromEntries(
       Object.keys(current.monitoring!).map((k) => [k, sample.monitoring![k] ?? null]),
     );
-    await op.runAfter(() => mergePatch(admin, ccPath(ns), { spec: { monitoring, etcd: sample.etcd } }));
+    await op.runAfter(() =>
+      mergePatch(admin, ccPath(ns), { spec: { monitoring, etcd: sample.etcd, servicemesh: null } }),
+    );
     await op.runAfter(() => mergePatch(admin, ccPath(ns), { status: { monitoring: null } }));
     if (process.env.KS_TEST_OPERATOR_LOGS === '1') process.stderr.write(`${lines.join('\n')}\n`);
     expect(await op?.stop()).toBe(0);
@@ -467,6 +493,41 @@ describe('a real prometheus-operator reads what we install', () => {
     expect(endpoints).toBe(17);
     process.stderr.write(
       `prometheus-operator: ${config.scrape_configs.length} scrape jobs from ${monitors.length} ServiceMonitors, ${relabelings} relabelings checked\n`,
+    );
+  });
+
+  it("the console parts' monitors are scrape jobs: GPU exporter, Grafana, istio-proxy sidecars and istiod", () => {
+    const job = (name: string) => {
+      const found = config.scrape_configs.find((c) => c.job_name === name);
+      if (!found) throw new Error(`no scrape job ${name}`);
+      return found as ScrapeConfig & Record<string, unknown>;
+    };
+    expect(job(`serviceMonitor/${MONITORING_NS}/gpu-dcgm-exporter/0`).scrape_interval).toBe('15s');
+    expect(job(`serviceMonitor/${MONITORING_NS}/grafana/0`).scrape_interval).toBe('1m');
+    const envoy = job(ISTIO_JOBS[0]!);
+    expect(envoy.metrics_path).toBe('/stats/prometheus');
+    expect(envoy.scrape_interval).toBe('15s');
+    const relabels = envoy.relabel_configs as Record<string, unknown>[];
+    expect(relabels).toContainEqual(
+      expect.objectContaining({
+        action: 'keep',
+        source_labels: ['__meta_kubernetes_pod_container_name'],
+        regex: 'istio-proxy',
+      }),
+    );
+    expect(relabels).toContainEqual(expect.objectContaining({ target_label: 'pod_name' }));
+    const keep = (envoy.metric_relabel_configs as Record<string, unknown>[]).find((r) => r.action === 'keep');
+    expect(String(keep?.regex)).toContain('istio_requests_total');
+    // Sidecars of every namespace: no namespace list in the pod discovery.
+    const sd = (envoy.kubernetes_sd_configs as Record<string, unknown>[])[0]!;
+    expect(sd.role).toBe('pod');
+    expect(sd.namespaces).toBeUndefined();
+    const istiod = job(ISTIO_JOBS[1]!);
+    expect(istiod.relabel_configs as Record<string, unknown>[]).toContainEqual(
+      expect.objectContaining({
+        source_labels: ['__meta_kubernetes_service_label_istio'],
+        target_label: 'job',
+      }),
     );
   });
 
