@@ -129,12 +129,21 @@ export async function clusterEvents(
  */
 export async function ensureMonitoringCrds(admin: KubeClient): Promise<void> {
   await ensureMonitoringNamespace(admin);
-  await applyObjects(
-    admin,
-    new RestMapper(admin),
-    loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object),
-    { fieldManager: 'test-setup' },
-  );
+  const crds = loadCrds(path.join(ROOT, 'crds'), 'monitoring.coreos.com').map((m) => m.object);
+  await applyObjects(admin, new RestMapper(admin), crds, { fieldManager: 'test-setup' });
+  // Established is not served yet: until a kind's watch cache is filled, the API server answers its lists
+  // with 429 "storage is (re)initializing". Wait for each, so that a test's first run does not meet it.
+  type Crd = KubeObject & {
+    spec: { group: string; names: { plural: string }; versions: { name: string; storage: boolean }[] };
+  };
+  for (const crd of crds as Crd[]) {
+    const version = crd.spec.versions.find((v) => v.storage)!.name;
+    const collection = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}`;
+    await waitUntil(`${crd.metadata.name} listable`, async () => {
+      await admin.get(collection, { query: { limit: 1 } });
+      return true;
+    });
+  }
 }
 
 /** Secret kube-etcd-client-certs with placeholder contents, made afresh. */

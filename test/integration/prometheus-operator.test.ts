@@ -517,9 +517,9 @@ describe('a real prometheus-operator reads what we install', () => {
         relabelings += ours.length + metric.length;
       });
     }
-    // 13 ServiceMonitors (etcd's included), 17 endpoints.
-    expect(monitors).toHaveLength(13);
-    expect(endpoints).toBe(17);
+    // 15 ServiceMonitors (etcd's, the GPU exporter's and Grafana's included), 19 endpoints.
+    expect(monitors).toHaveLength(15);
+    expect(endpoints).toBe(19);
     process.stderr.write(
       `prometheus-operator: ${config.scrape_configs.length} scrape jobs from ${monitors.length} ServiceMonitors, ${relabelings} relabelings checked\n`,
     );
