@@ -158,7 +158,6 @@ const BUILTIN: Omit<ResourceType, 'statusSubresource'>[] = [
   })),
 ];
 
-const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => structuredClone(v);
