@@ -158,7 +158,6 @@ const BUILTIN: Omit<ResourceType, 'statusSubresource'>[] = [
   })),
 ];
 
-
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => structuredClone(v);
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
