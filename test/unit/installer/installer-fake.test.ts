@@ -65,4 +65,24 @@ describe('Installer on the in-memory API server', () => {
     };
     expect(edited.spec.resources.limits.memory).toBe('20Gi');
   });
+
+  it('a field another manager changed is put back by a resync with one apply', async () => {
+    const kube = await fakeCluster(SPEC);
+    const { installer, cache } = fakeInstaller(kube);
+    observe(kube, cache);
+    await installer.reconcile(KEY, ['first sight']);
+    const deployment = '/apis/apps/v1/namespaces/kubesphere-monitoring-system/deployments/kube-state-metrics';
+    await kube.request('PATCH', deployment, {
+      body: { spec: { replicas: 5 } },
+      contentType: CONTENT_TYPE.merge,
+      query: { fieldManager: 'kubectl-scale' },
+    });
+
+    observe(kube, cache);
+    kube.clearLog();
+    await installer.reconcile(KEY, [RESYNC_REASON]);
+    expect(applied(kube.log, false).map((r) => r.path)).toEqual([deployment]);
+    const fixed = kube.stored('apps/v1', 'Deployment', 'kube-state-metrics', 'kubesphere-monitoring-system');
+    expect((fixed as unknown as { spec: { replicas: number } }).spec.replicas).toBe(1);
+  });
 });
