@@ -41,9 +41,51 @@ function pointersOutside(root: string, patterns: readonly string[]): string[] {
   return found;
 }
 
+/** GitHub's anchor of a Markdown heading. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Every `docs/<file>.md#<anchor>` (or `(<file>.md#<anchor>` inside docs/) whose file exists and has no such heading. */
+function brokenAnchors(root: string): string[] {
+  const anchors = new Map<string, Set<string>>();
+  const anchorsOf = (file: string): Set<string> | undefined => {
+    if (!anchors.has(file)) {
+      let text: string;
+      try {
+        text = readFileSync(path.join(root, 'docs', file), 'utf8');
+      } catch {
+        return undefined;
+      }
+      anchors.set(file, new Set([...text.matchAll(/^#+\s+(.*)$/gm)].map((m) => slug(m[1]!))));
+    }
+    return anchors.get(file);
+  };
+  const broken: string[] = [];
+  for (const file of files(root)) {
+    if (!/\.(ts|md|njk|yaml|json)$/.test(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const inDocs = path.relative(root, file).startsWith('docs' + path.sep);
+    const re = inDocs ? /(?:docs\/|\()([\w-]+\.md)#([\w-]+)/g : /docs\/([\w-]+\.md)#([\w-]+)/g;
+    for (const [, target, anchor] of text.matchAll(re)) {
+      const known = anchorsOf(target!);
+      if (known && !known.has(anchor!)) broken.push(`${path.relative(root, file)}: ${target}#${anchor}`);
+    }
+  }
+  return broken;
+}
+
 describe('the repository stands alone', () => {
   it('no file points at notes outside the repository', () => {
     expect(pointersOutside(projectRoot(), OUTSIDE)).toEqual([]);
+  });
+
+  it('every pointer to a section of docs/ names a heading that exists', () => {
+    expect(brokenAnchors(projectRoot())).toEqual([]);
   });
 
   it('the check finds such a pointer', () => {
