@@ -384,7 +384,10 @@ function matchesFields(obj: KubeObject, selector: string | undefined): boolean {
   return selector.split(',').every((term) => {
     const m = term.match(/^([^!=]+?)(!=|==?)(.*)$/);
     if (!m) return false;
-    const value = m[1] === 'metadata.name' ? obj.metadata.name : (obj.metadata.namespace ?? '');
+    // A field path such as metadata.name, metadata.namespace, type (Secrets) or status.phase.
+    let at: unknown = obj;
+    for (const k of m[1]!.split('.')) at = isObject(at) ? at[k] : undefined;
+    const value = at === undefined || at === null ? '' : String(at as string);
     return m[2] === '!=' ? value !== m[3] : value === m[3];
   });
 }
@@ -1006,7 +1009,7 @@ export class FakeKube extends KubeClient {
   }
 
   private remove(p: Parsed, query: Record<string, string>): { status: number; body: unknown } {
-    if (!p.name) throw status(405, 'MethodNotAllowed', 'DELETE of a collection');
+    if (!p.name) return this.removeCollection(p, query);
     const key = this.key(p.type, p.namespace, p.name);
     const live = this.store.get(key);
     if (!live) throw notFound(p);
@@ -1020,6 +1023,21 @@ export class FakeKube extends KubeClient {
       for (const [k, o] of [...this.store]) if (o.metadata.namespace === p.name) this.store.delete(k);
     if (p.type.kind === 'CustomResourceDefinition') this.unregister(live);
     return { status: 200, body: live };
+  }
+
+  /** deletecollection: every object of the collection its selectors pick; answers them as a list. */
+  private removeCollection(p: Parsed, query: Record<string, string>): { status: number; body: unknown } {
+    const picked = this.list(p).filter(
+      (o) =>
+        matchesLabels(o.metadata.labels, query['labelSelector']) && matchesFields(o, query['fieldSelector']),
+    );
+    if (query['dryRun'] !== 'All')
+      for (const o of picked)
+        this.remove({ ...p, namespace: o.metadata.namespace, name: o.metadata.name }, {});
+    return {
+      status: 200,
+      body: { apiVersion: apiVersionOf(p), kind: `${p.type.kind}List`, metadata: {}, items: picked },
+    };
   }
 
   /** Stores `next` (unless a dry run) when it differs from `live`: resourceVersion, generation, uid. */

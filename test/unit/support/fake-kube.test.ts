@@ -167,3 +167,34 @@ describe('FakeKube: reads', () => {
     expect(seen).toEqual(['ADDED a', 'ADDED b', 'DELETED a']);
   });
 });
+
+describe('FakeKube: deletes', () => {
+  it('deletes a collection by label and field selector, and answers what it deleted', async () => {
+    const kube = new FakeKube();
+    const secret = (name: string, type: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type,
+      metadata: { name, namespace: NS, labels },
+      stringData: { k: 'v' },
+    });
+    kube.seed(secret('release.v1', 'helm.sh/release.v1', { owner: 'helm' }) as never);
+    kube.seed(secret('other-type', 'Opaque', { owner: 'helm' }) as never);
+    kube.seed(secret('not-helm', 'helm.sh/release.v1', { owner: 'someone' }) as never);
+    expect(kube.stored('v1', 'Secret', 'release.v1', NS)).toMatchObject({ data: { k: 'dg==' } });
+    const deleted = await kube.request<{ items: KubeObject[] }>(
+      'DELETE',
+      `/api/v1/namespaces/${NS}/secrets`,
+      {
+        query: { labelSelector: 'owner=helm', fieldSelector: 'type=helm.sh/release.v1' },
+      },
+    );
+    expect(deleted.items.map((o) => o.metadata.name)).toEqual(['release.v1']);
+    expect(
+      kube
+        .objects('Secret')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['not-helm', 'other-type']);
+  });
+});
