@@ -6,6 +6,7 @@
  *   applied fields, records per field manager which fields it owns (managedFields, FieldsV1), removes
  *   the fields a manager stopped applying when nobody else owns them, refuses (409) a field another
  *   manager owns with a different value unless `force=true`, which takes it over;
+ * - DELETE of one object or a collection (label and field selectors);
  * - merge patches, JSON patches, PUT (with resourceVersion precondition, 409) and POST (409
  *   AlreadyExists, generateName) as Update operations owned by their field manager;
  * - resourceVersion moves on every stored change and only then; metadata.generation moves when
