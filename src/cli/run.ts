@@ -75,10 +75,21 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   for (const e of hooks.errors) logger.warn(`user hook ${e.file} ignored: ${e.reason}`);
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
 
-  const client = KubeClient.fromKubeconfig(flags.kubeconfig);
-  const mapper = new RestMapper(client);
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry);
+  const client = KubeClient.fromKubeconfig(flags.kubeconfig, undefined, {
+    onRetry: (a) => {
+      metrics.requestRetries.inc({ reason: a.reason });
+      logger.debug(
+        `${a.method} ${a.path}: sent again in ${(a.delayMs / 1000).toFixed(2)}s (retry ${a.attempt})`,
+        {
+          reason: a.reason,
+          err: a.error,
+        },
+      );
+    },
+  });
+  const mapper = new RestMapper(client);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
   const status = new StatusWriter(client, { namespace, name }, logger, identity);
   const cache = new ObjectCache();

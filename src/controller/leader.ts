@@ -137,9 +137,12 @@ export class LeaderElector {
       renewTime: microTime(now),
     };
     try {
-      const lease = await this.client.getOrUndefined<Lease>(`${this.path}/${this.options.name}`);
+      // A request retried inside the client (throttling, a reset) gives up after one retry period.
+      const deadline = now.getTime() + this.retryMs;
+      const lease = await this.client.getOrUndefined<Lease>(`${this.path}/${this.options.name}`, { deadline });
       if (!lease) {
         await this.client.request('POST', this.path, {
+          deadline,
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
@@ -166,6 +169,7 @@ export class LeaderElector {
             leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1,
           };
       const updated = await this.client.request<Lease>('PUT', `${this.path}/${this.options.name}`, {
+        deadline,
         body: { ...lease, spec },
       });
       this.observedRv = updated.metadata.resourceVersion;
