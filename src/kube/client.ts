@@ -132,6 +132,16 @@ export interface KubeClientOptions {
   retry?: RetryPolicy;
   /** Called before each retry's wait (for a log line or a metric). */
   onRetry?: (attempt: RetryAttempt) => void;
+  /**
+   * Ends every request and watch of this client, in flight or to come, when it aborts: shutdown
+   * cancels a run's requests at once instead of waiting for the run to finish.
+   */
+  signal?: AbortSignal;
+}
+
+/** Both signals as one (either aborting aborts it); undefined when neither is given. */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
 export class KubeClient {
@@ -238,7 +248,9 @@ export class KubeClient {
     body: string | undefined,
   ): Promise<{ status: number; text: string }> {
     const policy = this.options.retry ?? DEFAULT_RETRY;
+    const signal = eitherSignal(options.signal, this.options.signal);
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw transportError(m, path, new Error('the request was aborted'));
       // Credentials are read again each attempt: a token file may have been rotated meanwhile.
       const { url, headers, dispatcher } = await this.prepare(m, path, options.query);
       let failure: ApiError;
@@ -250,7 +262,7 @@ export class KubeClient {
           headers: this.headerList(headers, extra),
           body,
           dispatcher,
-          signal: options.signal,
+          signal,
         });
         retryAfter = res.headers.get('retry-after');
         let text: string;
@@ -263,7 +275,7 @@ export class KubeClient {
         if (res.status < 400) return { status: res.status, text };
         failure = toApiError(res.status, m, path, text);
       } catch (err) {
-        if (options.signal?.aborted) throw transportError(m, path, err);
+        if (signal?.aborted) throw transportError(m, path, err);
         failure = transportError(m, path, err);
         sent = (err as { afterAnswer?: boolean }).afterAnswer ? 'maybe' : transportSent(err);
       }
@@ -285,7 +297,7 @@ export class KubeClient {
         reason: decision.reason,
         error: failure.message,
       });
-      if (!(await waitForRetry(waitMs, options.signal))) throw failure;
+      if (!(await waitForRetry(waitMs, signal))) throw failure;
     }
   }
 
@@ -323,7 +335,9 @@ export class KubeClient {
     const controller = new AbortController();
     let ended: WatchEnd = 'aborted';
     const abort = () => controller.abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
+    const signal = eitherSignal(options.signal, this.options.signal);
+    if (signal?.aborted) return 'aborted';
+    signal?.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       if (!options.inactivityTimeoutMs) return;
@@ -378,7 +392,7 @@ export class KubeClient {
       }
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', abort);
+      signal?.removeEventListener('abort', abort);
       body?.destroy();
       if (!controller.signal.aborted) controller.abort();
     }

@@ -198,7 +198,7 @@ describe('differences never show a credential', () => {
         ...o.metadata,
         managedFields: [{ manager: MANAGER, operation: 'Apply', apiVersion: o.apiVersion, fieldsV1: fields }],
       },
-    }) as KubeObject;
+    }) as unknown as KubeObject;
 
   it("names the key of a Secret's data that differs, not its values (neither side, nor base64)", () => {
     const ours =
