@@ -27,7 +27,6 @@ import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
 import { isCrd } from '../kube/apply.js';
-import { loggableChange } from '../kube/change-reason.js';
 import { applyWouldChange } from '../kube/compare.js';
 import { Fingerprints } from '../kube/fingerprints.js';
 import { identity, readLiveObjects, type LiveObjects } from '../kube/live-objects.js';
@@ -276,12 +275,7 @@ export class Installer implements Reconciler {
     );
     for (const o of objects)
       if (o.live && o.change)
-        this.deps.logger.debug(
-          `${o.object.kind} ${o.object.metadata.name}: ${loggableChange(o.object, o.change)}`,
-          {
-            role: o.role,
-          },
-        );
+        this.deps.logger.debug(`${o.object.kind} ${o.object.metadata.name}: ${o.change}`, { role: o.role });
     return { objects, live };
   }
 
