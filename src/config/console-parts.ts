@@ -1,6 +1,6 @@
 /**
  * The parts of the monitoring module KubeSphere's console reads beyond the core stack
- * (docs/install.md, "Console parts"): the switches of GPU monitoring (monitoring.gpu.nvidia_dcgm_exporter),
+ * (docs/install.md#the-consoles-parts): the switches of GPU monitoring (monitoring.gpu.nvidia_dcgm_exporter),
  * the Istio monitors (servicemesh.enabled) and Grafana (monitoring.grafana), resolved from the spec and
  * the facts. Each switch is exactly the boolean true; validate.ts refuses any other set value.
  */

@@ -138,7 +138,7 @@ export interface MonitoringValues {
   };
   /** Whether the cluster serves monitoring.coreos.com/v1 or our prometheus-stack role installs it. */
   monitorsServed: boolean;
-  /** monitoring.gpu.nvidia_dcgm_exporter (docs/install.md, GPU monitoring). */
+  /** monitoring.gpu.nvidia_dcgm_exporter (docs/install.md#the-consoles-parts). */
   gpu: {
     enabled: boolean;
     resources: Resources;

@@ -5,7 +5,7 @@
  * later are labelled by the next run; nodes without the resource are never labelled. A node that already
  * carries the label is not written to, so a settled run sends no write. The labels stay when GPU monitoring
  * is turned off: another component (NVIDIA's GPU feature discovery) sets the same label, so a run cannot
- * know which are ours (docs/differences.md). RBAC: list and patch on nodes, nothing else.
+ * know which are ours (docs/differences.md#the-consoles-parts). RBAC: list and patch on nodes, nothing else.
  */
 import { CONTENT_TYPE, type KubeClient } from '../kube/client.js';
 import { listAll } from '../kube/list.js';
