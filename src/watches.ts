@@ -9,7 +9,8 @@ import yaml from 'js-yaml';
 import { API_VERSION, GROUP, KIND, VERSION, type ObjectKey } from './api/cluster-configuration.js';
 import { isPlainJqPath } from './hooks/bindings.js';
 import { parseCron } from './hooks/cron.js';
-import { ROLES, type Role } from './installer/roles.js';
+import { ROLES } from './installer/catalog.js';
+import type { Role } from './installer/model.js';
 
 export const WATCHES_FILE = 'watches.yaml';
 

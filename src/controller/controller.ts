@@ -14,13 +14,8 @@ import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import { DriftWatcher } from './drift.js';
 import { WorkQueue } from './queue.js';
-import {
-  RESYNC_REASON,
-  RETRY_REASON_PREFIX,
-  TerminalError,
-  type ObjectCache,
-  type Reconciler,
-} from './reconciler.js';
+import type { ObjectCache } from '../reconcile/cache.js';
+import { isTerminal, RESYNC_REASON, RETRY_REASON_PREFIX, type Reconciler } from '../reconcile/contract.js';
 import type { UserHooks } from './user-hooks.js';
 import { ObjectWatcher, type ObjectEvent } from './watch.js';
 
@@ -192,7 +187,7 @@ export class Controller {
         await this.options.userHooks?.afterInstall(entry.object);
       } catch (err) {
         metrics?.reconcileFinished('error', (performance.now() - started) / 1000);
-        if (err instanceof TerminalError) {
+        if (isTerminal(err)) {
           this.queue.forget(item.key);
           this.conflicts = 0;
           logger.info(

@@ -9,6 +9,7 @@
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import type { Logger } from '../observe/logger.js';
+import { DRIFT_REASON_PREFIX } from '../reconcile/contract.js';
 import { ListWatcher } from './watch.js';
 
 /** The kinds watched: the native objects every install has in the monitoring namespace. */
@@ -18,9 +19,6 @@ export const DRIFT_RESOURCES = [
   { base: '/apis/apps/v1', resource: 'deployments' },
   { base: '/apis/apps/v1', resource: 'daemonsets' },
 ] as const;
-
-/** Every reason a drift watch queues a run with starts with this. */
-export const DRIFT_REASON_PREFIX = 'drift:';
 
 export interface DriftWatcherOptions {
   namespace: string;

@@ -6,20 +6,12 @@
  * queues it again (Established in well under a second on a single API server).
  */
 import { CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
+import { conditionOf, isEstablished, type WithConditions } from './object-ref.js';
 
 /** The annotation a nudge bumps (the time of the nudge). */
 export const NUDGE_ANNOTATION = 'installer.kubesphere.io/establish-nudge';
 
-interface CrdStatus {
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-export function crdCondition(
-  crd: CrdStatus,
-  type: string,
-): { status: string; reason?: string; message?: string } | undefined {
-  return crd.status?.conditions?.find((c) => c.type === type);
-}
+type CrdStatus = WithConditions;
 
 export interface EstablishOptions {
   timeoutMs?: number;
@@ -33,9 +25,9 @@ const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourced
 
 /** Whether a CRD is Established, whether it is stuck (names accepted, not Established), and why not. */
 function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolean; why: string } {
-  const established = crd && crdCondition(crd, 'Established');
-  const names = crd && crdCondition(crd, 'NamesAccepted');
-  const ok = established?.status === 'True';
+  const established = conditionOf(crd, 'Established');
+  const names = conditionOf(crd, 'NamesAccepted');
+  const ok = isEstablished(crd);
   return {
     ok,
     stuck: !ok && names?.status === 'True',

@@ -1,30 +1,14 @@
 /**
- * The monitoring module's roles, in their default order (watches.yaml lists which run, in which
- * order). Each is data: a name, a condition on the resolved values, the template folder it renders
- * (templates/<folder>/), the generated CRD folders it applies first (crds/<folder>/) and which of
- * those CRDs its webhook converts. Nothing here talks to the cluster.
+ * The catalog of the monitoring module's roles, in their default order (watches.yaml lists which run,
+ * in which order). Each is data (model.ts `Role`): a name, a condition on the resolved values, the
+ * template folder it renders (templates/<folder>/), the generated CRD folders it applies first
+ * (crds/<folder>/), which of those CRDs its webhook converts, and its after-apply steps (steps/).
+ * Nothing here talks to the cluster.
  */
-import type { MonitoringValues } from '../config/values.js';
-import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
-import type { ConversionWebhook } from './crd-conversion.js';
-import { removeNotificationManagerRelease } from './helm-release.js';
-
-export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
-
-export interface Role {
-  name: string;
-  /** One line for logs and docs. */
-  summary: string;
-  when: RoleCondition;
-  /** Folder under templates/. */
-  templates: string;
-  /** Folders under crds/ whose CustomResourceDefinitions this role applies before its templates. */
-  crds: string[];
-  /** CRDs of `crds` whose versions the role's own webhook converts (stanza set at plan time). */
-  conversionWebhook?: ConversionWebhook;
-  /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
-  afterApply?: AfterApplyStep[];
-}
+import type { Role, RoleCondition } from './model.js';
+import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
+import { removeNotificationManagerRelease } from './steps/remove-helm-release.js';
+import { switchBuiltinAlerts } from './steps/switch-builtin-alerts.js';
 
 const inClusterStack: RoleCondition = (v) =>
   v.external

@@ -9,9 +9,9 @@ import {
   rfc3339,
   type ClusterConfiguration,
   type ObjectKey,
-} from '../api/cluster-configuration.js';
-import { CONTENT_TYPE, type KubeClient } from '../kube/client.js';
-import type { Logger } from '../observe/logger.js';
+} from '../../api/cluster-configuration.js';
+import { CONTENT_TYPE, type KubeClient } from '../../kube/client.js';
+import type { Logger } from '../../observe/logger.js';
 
 export type StatusTarget = ObjectKey;
 

@@ -6,11 +6,11 @@
  * PVCs, the StorageClass and what to do. Nothing is deleted; a smaller size never reaches here (the
  * config layer keeps the live size and warns PrometheusStorageShrinkRefused).
  */
-import { tryParseQuantity } from '../config/quantity.js';
-import type { ValueWarning } from '../config/values.js';
-import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
-import type { Logger } from '../observe/logger.js';
+import { tryParseQuantity } from '../../config/quantity.js';
+import type { ValueWarning } from '../../config/values.js';
+import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { listAll } from '../../kube/list.js';
+import type { Logger } from '../../observe/logger.js';
 
 export const PROMETHEUS_PVC_PATTERN = /^prometheus-k8s-db-prometheus-k8s-\d+$/;
 export const STORAGE_NOT_EXPANDABLE = 'PrometheusStorageNotExpandable';
