@@ -1,8 +1,9 @@
 /**
  * `ks-installer run`: the operator process. Logger, metrics and health endpoints, the hooks, the
  * installer and the controller; with --leader-elect, the controller only runs while this process
- * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress gets a short
- * grace period, the Lease is released and the HTTP servers close.
+ * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress is cancelled
+ * through its signal (it sends nothing more and writes nothing more) and awaited, the Lease is released
+ * and the HTTP servers close.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -25,6 +26,7 @@ import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 import { ObjectCache } from '../reconcile/cache.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
+import { DEFAULT_CONCURRENCY } from '../util/concurrency.js';
 import { loadWatches } from '../watches.js';
 import { ClusterFactsSource } from '../facts/cluster.js';
 
@@ -46,7 +48,11 @@ export const RUN_FLAGS = {
     type: 'string',
     help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
   },
-  concurrency: { type: 'string', default: '16', help: 'requests in flight while applying' },
+  concurrency: {
+    type: 'string',
+    default: String(DEFAULT_CONCURRENCY),
+    help: 'requests in flight while applying',
+  },
   'create-cluster-configuration': {
     type: 'string',
     help: 'create the ClusterConfiguration from this YAML file when it does not exist',
@@ -54,7 +60,7 @@ export const RUN_FLAGS = {
   help: { type: 'boolean', short: 'h', default: false, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
-export interface RunningOperator {
+interface RunningOperator {
   stop(): Promise<void>;
   logger: Logger;
   done: Promise<number>;
@@ -175,7 +181,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     (stopping ??= (async () => {
       logger.info('shutting down');
       abort.abort();
-      await Promise.race([controller.stop(), new Promise((r) => setTimeout(r, 5000))]);
+      await controller.stop();
       await elector?.release();
       await servers.close();
       await Promise.race([client.close(), new Promise((r) => setTimeout(r, 1000))]);

@@ -9,7 +9,6 @@
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import type { Logger } from '../observe/logger.js';
-import { DRIFT_REASON_PREFIX } from '../reconcile/contract.js';
 import { ListWatcher } from './watch.js';
 
 /** The kinds watched: the native objects every install has in the monitoring namespace. */
@@ -20,12 +19,13 @@ export const DRIFT_RESOURCES = [
   { base: '/apis/apps/v1', resource: 'daemonsets' },
 ] as const;
 
-export interface DriftWatcherOptions {
+interface DriftWatcherOptions {
   namespace: string;
   /** Our field manager: changes it made are not drift. */
   fieldManager: string;
   logger: Logger;
-  onDrift: (reason: string) => void;
+  /** What drifted (`services ns/name deleted`, `… changed by <manager>`): the detail of a drift trigger. */
+  onDrift: (detail: string) => void;
 }
 
 interface ManagedFieldsEntry {
@@ -98,7 +98,7 @@ export class DriftWatcher {
     const id = this.idOf(kind, o);
     if (type === 'DELETED') {
       this.seen.delete(id);
-      this.options.onDrift(`${DRIFT_REASON_PREFIX} ${id} deleted`);
+      this.options.onDrift(`${id} deleted`);
       return;
     }
     const signature = this.signature(o);
@@ -107,8 +107,6 @@ export class DriftWatcher {
     if (type !== 'MODIFIED' || before === signature) return;
     const writer = newestWriter(o);
     if (!writer || writer.manager === this.options.fieldManager) return;
-    this.options.onDrift(
-      `${DRIFT_REASON_PREFIX} ${id} changed by ${writer.manager ?? 'another field manager'}`,
-    );
+    this.options.onDrift(`${id} changed by ${writer.manager ?? 'another field manager'}`);
   }
 }

@@ -4,7 +4,9 @@
  * server-side dry run) → apply what differs, pipelined (sync/) → after-apply, each role's steps
  * (steps/) → report: status, conditions, Events (report/). A plan or check failure writes nothing but
  * status; an apply failure stops sending. A failure is thrown after it is on the status, as a RunError
- * the queue retries or, when terminal, waits on an edit for.
+ * the queue retries or, when terminal, waits on an edit for. Why the run happens (its triggers) decides
+ * only what it writes (report/write-budget.ts). The signal cancels a run between stages and stops its
+ * apply; a cancelled run writes nothing more.
  */
 import type { ClusterConfiguration } from '../api/cluster-configuration.js';
 import type { ClusterFacts } from '../config/facts.js';
@@ -19,11 +21,11 @@ import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import type { ObjectCache } from '../reconcile/cache.js';
 import {
-  DRIFT_REASON_PREFIX,
-  RESYNC_REASON,
-  RETRY_REASON_PREFIX,
+  describeTrigger,
+  RunCancelled,
   type Reconciler,
   type ReconcileResult,
+  type Trigger,
 } from '../reconcile/contract.js';
 import { ROLES } from './catalog.js';
 import type { Plan, PlannedObject, Role, RoleOutcome, RunReport } from './model.js';
@@ -33,6 +35,7 @@ import { FailureMemory, type RunPosition } from './report/failure-memory.js';
 import { reportStarted, reportSucceeded } from './report/outcome.js';
 import { RunProgress } from './report/progress.js';
 import type { StatusWriter } from './report/status-writer.js';
+import { writeBudget } from './report/write-budget.js';
 import { runAfterApply } from './steps/after-apply.js';
 import { ApplyError, applyPlan, type ApplyPlanContext } from './sync/apply-plan.js';
 import { checkBeforeApply } from './sync/check.js';
@@ -40,7 +43,7 @@ import { compareWithLive } from './sync/compare.js';
 
 export const FIELD_MANAGER = 'ks-installer';
 
-export interface InstallerDeps {
+interface InstallerDeps {
   client: KubeClient;
   mapper: RestMapper;
   renderer: Renderer;
@@ -55,18 +58,6 @@ export interface InstallerDeps {
   logger: Logger;
   metrics?: OperatorMetrics;
   concurrency?: number;
-}
-
-interface RunOptions {
-  /**
-   * A periodic drift check: when the object already shows a successful run of this spec, the run
-   * writes no progress and posts no RunStarted Event, and leaves the status and Events alone unless it
-   * corrected drift or the warnings changed. Every status write bumps metadata.generation (there is
-   * no status subresource), so a loud resync would rewrite the object many times an hour.
-   */
-  quiet?: boolean;
-  /** Queued only to retry a failed run (the controller's retry reasons). */
-  retry?: boolean;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -84,14 +75,11 @@ export class Installer implements Reconciler {
     this.roles = deps.roles ?? ROLES;
   }
 
-  /** Runs for the cached object of `key`; a run queued only by the resync is a quiet drift check. */
-  async reconcile(key: string, reasons: string[]): Promise<ReconcileResult> {
+  /** Runs for the cached object of `key`. */
+  async reconcile(key: string, triggers: readonly Trigger[], signal: AbortSignal): Promise<ReconcileResult> {
     const entry = this.deps.cache.get(key);
     if (!entry) return {};
-    const report = await this.run(entry.object, entry.hash, reasons.join('; '), {
-      quiet: reasons.every((r) => r === RESYNC_REASON || r.startsWith(DRIFT_REASON_PREFIX)),
-      retry: reasons.every((r) => r.startsWith(RETRY_REASON_PREFIX)),
-    });
+    const report = await this.run(entry.object, entry.hash, triggers, signal);
     return report.requeueAfterMs === undefined ? {} : { requeueAfterMs: report.requeueAfterMs };
   }
 
@@ -99,38 +87,42 @@ export class Installer implements Reconciler {
   async run(
     cc: ClusterConfiguration,
     hash: string,
-    trigger: string,
-    options: RunOptions = {},
+    triggers: readonly Trigger[],
+    signal: AbortSignal = new AbortController().signal,
   ): Promise<RunReport> {
     const { logger, status } = this.deps;
     const started = performance.now();
     const generation = cc.metadata.generation;
+    const trigger = triggers.map(describeTrigger).join('; ');
     // Conditions come from the latest object (re-read, else our own last write), never from a cache
     // that may predate the previous run's own failure write.
     const current = await status.latest(cc);
-    const quiet = options.quiet === true && settled(current, hash);
-    // A retry of a run that failed writes nothing at its start: a run failing the same way again
-    // then writes nothing at all (report/failure-memory.ts), so an outage does not churn the object.
-    const retry = this.failures.failedBefore && options.retry === true;
+    const budget = writeBudget(triggers, settled(current, hash), this.failures.failedBefore);
+    const quiet = budget.quietEnd;
     const before = current.status?.conditions ?? [];
     let conditions = before;
     logger.info(`run started: ${trigger}`, { generation, [JSON_ONLY]: { trigger, specHash: hash, quiet } });
-    const loud = !quiet && !retry;
-    if (loud) conditions = await reportStarted(this.deps, cc, conditions, trigger, this.roles.length);
+    if (budget.start) conditions = await reportStarted(this.deps, cc, conditions, trigger, this.roles.length);
 
     const at: RunPosition = { index: 0, role: 'facts' };
-    const progress = new RunProgress(status, quiet, loud);
+    const progress = new RunProgress(status, !budget.progress, budget.start);
+    /** Between stages: a cancelled run goes no further. */
+    const next = (stage: string) => {
+      if (signal.aborted) throw new RunCancelled(at.role);
+      at.role = stage;
+    };
     let report: RunReport;
     try {
+      next('facts');
       const { plan, facts } = await this.plan(cc);
-      at.role = 'compare';
+      next('compare');
       const { objects, live } = await compareWithLive(plan, { ...this.deps, ...this.context() });
-      at.role = 'dry-run';
+      next('dry-run');
       const namespace = cc.metadata.namespace ?? 'default';
       await checkBeforeApply(objects, live, namespace, facts, { ...this.deps, ...this.context() });
-      at.role = 'apply';
-      const roles = await this.apply(plan, objects, progress, at);
-      at.role = 'after-apply';
+      next('apply');
+      const roles = await this.apply(plan, objects, progress, at, signal);
+      next('after-apply');
       const after = await runAfterApply(plan, roles, objects, {
         ...this.deps,
         firstRun: !this.succeededOnce,
@@ -146,10 +138,15 @@ export class Installer implements Reconciler {
         ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
       };
     } catch (err) {
+      if (signal.aborted) {
+        logger.info(`run cancelled at ${at.role}; nothing more written`);
+        throw err instanceof RunCancelled ? err : new RunCancelled(at.role);
+      }
       if (err instanceof ApplyError) Object.assign(at, { index: err.roleIndex, role: err.role });
       const cause = err instanceof ApplyError ? err.cause : err;
       const deps = { ...this.deps, roles: this.roles.length };
-      return this.failures.report(deps, current, cause, conditions, generation, at, loud || progress.written);
+      const wrote = budget.start || progress.written;
+      return this.failures.report(deps, current, cause, conditions, generation, at, wrote);
     }
     this.failures.forget();
     this.succeededOnce = true;
@@ -207,10 +204,12 @@ export class Installer implements Reconciler {
     objects: PlannedObject[],
     progress: RunProgress,
     at: RunPosition,
+    signal: AbortSignal,
   ): Promise<RoleOutcome[]> {
     const { metrics } = this.deps;
     return applyPlan(plan, objects, {
       ...this.context(),
+      signal,
       // What the API server stored is what the next run would read: remembered when equal to ours.
       onApplied: (p, stored, established) => {
         if (!applyWouldChange(p.object, stored, FIELD_MANAGER))

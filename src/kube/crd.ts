@@ -7,6 +7,7 @@
  */
 import { CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { conditionOf, isEstablished, type WithConditions } from './object-ref.js';
+import { CRD_ESTABLISH } from '../reconcile/backoff.js';
 
 /** The annotation a nudge bumps (the time of the nudge). */
 export const NUDGE_ANNOTATION = 'installer.kubesphere.io/establish-nudge';
@@ -40,7 +41,7 @@ function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolea
 }
 
 /** Bumps the nudge annotation: an update event that queues the CRD in the establishing controller. */
-export async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
+async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
   await client.request('PATCH', crdPath(name), {
     query: { fieldManager: 'ks-installer-establish-nudge' },
     body: { metadata: { annotations: { [NUDGE_ANNOTATION]: new Date().toISOString() } } },
@@ -59,7 +60,7 @@ export async function waitForCrdsEstablished(
 ): Promise<void> {
   const options =
     typeof optionsOrTimeoutMs === 'number' ? { timeoutMs: optionsOrTimeoutMs } : optionsOrTimeoutMs;
-  const { timeoutMs = 60_000, nudgeAfterMs = 5_000 } = options;
+  const { timeoutMs = CRD_ESTABLISH.timeoutMs, nudgeAfterMs = CRD_ESTABLISH.nudgeAfterMs } = options;
   const deadline = Date.now() + timeoutMs;
   let pending = [...names];
   let last = new Map<string, string>();
@@ -89,7 +90,7 @@ export async function waitForCrdsEstablished(
         `CRDs not established after ${timeoutMs / 1000}s: ${pending.map((n) => `${n} (${last.get(n)})`).join(', ')}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, CRD_ESTABLISH.pollMs));
   }
 }
 
@@ -138,7 +139,7 @@ export class CrdEstablishment {
         },
         () => this.fallBack(),
       );
-    this.timer = setInterval(() => void this.nudgeStuck(), 250);
+    this.timer = setInterval(() => void this.nudgeStuck(), CRD_ESTABLISH.nudgeCheckMs);
     this.timer.unref();
   }
 
@@ -163,7 +164,7 @@ export class CrdEstablishment {
 
   /** Nudges CRDs stuck NamesAccepted but not Established. */
   private async nudgeStuck(): Promise<void> {
-    const { nudgeAfterMs = 5_000 } = this.options;
+    const { nudgeAfterMs = CRD_ESTABLISH.nudgeAfterMs } = this.options;
     for (const [name, list] of this.waiters) {
       const { stuck } = establishment(this.state.get(name));
       for (const w of list) w.stuckSince = stuck ? (w.stuckSince ?? Date.now()) : undefined;
@@ -179,7 +180,7 @@ export class CrdEstablishment {
   wait(name: string): Promise<void> {
     this.start();
     if (establishment(this.state.get(name)).ok) return Promise.resolve();
-    const { timeoutMs = 60_000 } = this.options;
+    const { timeoutMs = CRD_ESTABLISH.timeoutMs } = this.options;
     return new Promise<void>((resolve, reject) => {
       const timeout = setTimeout(() => {
         const why = establishment(this.state.get(name)).why;

@@ -5,7 +5,7 @@
 import type { ClusterConfiguration } from '../api/cluster-configuration.js';
 
 /** The latest state of the watched object, with the hash of its jqFilter selection computed once. */
-export interface CachedObject {
+interface CachedObject {
   object: ClusterConfiguration;
   /** specHash of the install binding's jqFilter selection (`.spec`): what decides whether a run is due. */
   hash: string;

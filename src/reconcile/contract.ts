@@ -1,9 +1,9 @@
 /**
  * The contract between the controller and what it runs, after controller-runtime's: the controller
- * hands over one key (`namespace/name`) with the reasons it was queued for; the reconciler answers
- * when it wants to look again, or throws. The queue owns every retry: a thrown error is retried with
- * per-key backoff, a terminal RunError (input retrying cannot fix) waits for the object to change.
- * Both sides import this folder; it imports neither.
+ * hands over one key (`namespace/name`) with the triggers it was queued for and a signal that cancels
+ * the run (shutdown); the reconciler answers when it wants to look again, or throws. The queue owns
+ * every retry: a thrown error is retried with per-key backoff (backoff.ts), a terminal RunError (input
+ * retrying cannot fix) waits for the object to change. Both sides import this folder; it imports neither.
  */
 import type { FieldProblem } from '../config/problems.js';
 
@@ -13,20 +13,44 @@ export interface ReconcileResult {
 }
 
 export interface Reconciler {
-  reconcile(key: string, reasons: string[]): Promise<ReconcileResult>;
+  reconcile(key: string, triggers: readonly Trigger[], signal: AbortSignal): Promise<ReconcileResult>;
 }
 
-/** Every reason the queue adds a key with to retry a failed run starts with this. */
-export const RETRY_REASON_PREFIX = 'retry after';
+/**
+ * Why a key was queued. The controller decides it from the watch (first sight, a change of the
+ * jqFilter selection, status.monitoring removed), the drift watches, and the queue itself (the periodic
+ * resync, a requeue the reconciler asked for, a retry after a failure). The reconciler reads the kinds
+ * only to decide what a run writes (src/installer/report/write-budget.ts); `detail` is for people.
+ */
+export type TriggerKind =
+  'first-sight' | 'spec-changed' | 'monitoring-removed' | 'resync' | 'drift' | 'requeue' | 'retry';
 
-/** The reason the periodic resync queues a key with; a run queued for nothing else is a quiet drift check. */
-export const RESYNC_REASON = 'periodic resync';
+export interface Trigger {
+  kind: TriggerKind;
+  /** What happened, for the log, the Progressing condition and the RunStarted Event. */
+  detail: string;
+}
 
-/** Every reason a drift watch queues a run with starts with this. */
-export const DRIFT_REASON_PREFIX = 'drift:';
+export const trigger = (kind: TriggerKind, detail = ''): Trigger => ({ kind, detail });
+
+/** Two triggers are the same when kind and detail are (the queue coalesces them). */
+export const triggerKey = (t: Trigger): string => `${t.kind}\n${t.detail}`;
+
+const SAY: Record<TriggerKind, (detail: string) => string> = {
+  'first-sight': (d) => `first sight of ${d}`,
+  'spec-changed': (d) => `spec changed (${d})`,
+  'monitoring-removed': () => 'status.monitoring removed: full run',
+  resync: () => 'periodic resync',
+  drift: (d) => `drift: ${d}`,
+  requeue: (d) => (d ? `check again: ${d}` : 'check again'),
+  retry: (d) => `retry after ${d}`,
+};
+
+/** One line for a trigger, as the log and the conditions show it. */
+export const describeTrigger = (t: Trigger): string => SAY[t.kind](t.detail);
 
 /** Why a run failed: the reason of its Degraded and Ready conditions and of its Warning Event. */
-export type RunFailureReason =
+type RunFailureReason =
   'InvalidSpec' | 'RenderFailed' | 'ValidationFailed' | 'RefusedByApiServer' | 'ApplyFailed';
 
 /**
@@ -65,3 +89,11 @@ export class RunError extends Error {
 
 /** Whether the queue should wait for the object to change instead of retrying. */
 export const isTerminal = (err: unknown): boolean => err instanceof RunError && err.terminal;
+
+/** A run stopped by its signal (shutdown): nothing is written about it and nothing is retried. */
+export class RunCancelled extends Error {
+  override readonly name = 'RunCancelled';
+  constructor(readonly stage: string) {
+    super(`run cancelled at ${stage}`);
+  }
+}

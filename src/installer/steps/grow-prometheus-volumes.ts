@@ -3,11 +3,9 @@
  * for, where their StorageClass allows it (storage-growth.ts). While an expansion is in progress the
  * run asks to be looked at again.
  */
+import { VOLUME_RECHECK_MS } from '../../reconcile/backoff.js';
 import type { AfterApplyStep } from '../model.js';
 import { growPrometheusStorage } from './storage-growth.js';
-
-/** How soon to look at a Prometheus volume again while its expansion is in progress. */
-export const EXPANSION_RECHECK_MS = 30_000;
 
 /** Existing Prometheus volumes grow to the size the CR now asks for, where their StorageClass allows it. */
 export const growPrometheusVolumes: AfterApplyStep = async ({ client, plan, logger }) => {
@@ -18,6 +16,6 @@ export const growPrometheusVolumes: AfterApplyStep = async ({ client, plan, logg
   return {
     warnings: growth.warnings,
     changed: 0,
-    ...(growth.expanding ? { requeueAfterMs: EXPANSION_RECHECK_MS } : {}),
+    ...(growth.expanding ? { requeueAfterMs: VOLUME_RECHECK_MS } : {}),
   };
 };

@@ -26,6 +26,7 @@ import {
   isNamespace,
 } from '../../kube/object-ref.js';
 import { JSON_ONLY, type Logger } from '../../observe/logger.js';
+import { FRESH_KIND_404 } from '../../reconcile/backoff.js';
 import { RunError } from '../../reconcile/contract.js';
 import { DEFAULT_CONCURRENCY, semaphore } from '../../util/concurrency.js';
 import { sleep } from '../../util/sleep.js';
@@ -39,6 +40,8 @@ export interface ApplyPlanContext {
   fieldManager: string;
   /** Requests in flight at most. */
   concurrency?: number;
+  /** Stops sending (and waiting for CRDs) once aborted: the run is cancelled. */
+  signal?: AbortSignal;
   /** Timeout and nudge delay of the CRD wait (the nudge itself is logged as a warning). */
   establish?: Omit<EstablishOptions, 'onNudge'>;
   /** Called with each object as the API server stored it (a CRD once it is Established too). */
@@ -120,6 +123,11 @@ export async function applyPlan(
   });
   const slots = semaphore(ctx.concurrency ?? DEFAULT_CONCURRENCY);
   let stop = false;
+  const cancel = () => {
+    stop = true;
+    void establishment.stop();
+  };
+  ctx.signal?.addEventListener('abort', cancel, { once: true });
   const problems: DryRunProblem[] = [];
   const failures: ApplyError[] = [];
 
@@ -149,8 +157,14 @@ export async function applyPlan(
           return true;
         } catch (err) {
           // A custom resource right after its CRD is Established may meet a handler not serving it yet.
-          if (learnt && err instanceof ApiError && err.notFound && attempt < 30 && !stop) {
-            await sleep(100);
+          if (
+            learnt &&
+            err instanceof ApiError &&
+            err.notFound &&
+            attempt < FRESH_KIND_404.attempts &&
+            !stop
+          ) {
+            await sleep(FRESH_KIND_404.delayMs);
             continue;
           }
           throw err;
@@ -219,6 +233,7 @@ export async function applyPlan(
       }),
     );
   } finally {
+    ctx.signal?.removeEventListener('abort', cancel);
     await establishment.stop();
   }
 
