@@ -12,7 +12,7 @@ import { parseCron } from './hooks/cron.js';
 import { ROLES } from './installer/catalog.js';
 import type { Role } from './installer/model.js';
 
-export const WATCHES_FILE = 'watches.yaml';
+const WATCHES_FILE = 'watches.yaml';
 
 export interface Watch {
   target: ObjectKey;
@@ -22,7 +22,7 @@ export interface Watch {
   roles: Role[];
 }
 
-export class WatchesError extends Error {
+class WatchesError extends Error {
   override readonly name = 'WatchesError';
   constructor(file: string, field: string, reason: string) {
     super(`${file}: ${field}: ${reason}`);

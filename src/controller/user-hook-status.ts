@@ -7,7 +7,7 @@ import { setCondition, type ClusterConfiguration } from '../api/cluster-configur
 import type { HookFailure } from './user-hooks.js';
 
 /** What this needs of the status writer (src/installer/report/status-writer.ts): read, patch, Events. */
-export interface HookStatusSink {
+interface HookStatusSink {
   read(): Promise<ClusterConfiguration | undefined>;
   patch(status: NonNullable<ClusterConfiguration['status']>): Promise<unknown>;
   event(cc: ClusterConfiguration, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;

@@ -16,45 +16,45 @@ const inClusterStack: RoleCondition = (v) =>
     : { run: true };
 
 export const ROLES: readonly Role[] = [
+  // monitoring namespaces.
   {
     name: 'defaults',
-    summary: 'monitoring namespaces',
     when: inClusterStack,
     templates: 'defaults',
     crds: [],
   },
+  // prometheus-operator and its CRDs, Prometheus k8s, Kubernetes and KubeSphere component monitors.
   {
     name: 'prometheus-stack',
-    summary: 'prometheus-operator and its CRDs, Prometheus k8s, Kubernetes and KubeSphere component monitors',
     when: inClusterStack,
     templates: 'prometheus-stack',
     crds: ['monitoring.coreos.com'],
     afterApply: [growPrometheusVolumes, switchBuiltinAlerts],
   },
+  // node-exporter DaemonSet behind kube-rbac-proxy.
   {
     name: 'node-exporter',
-    summary: 'node-exporter DaemonSet behind kube-rbac-proxy',
     when: inClusterStack,
     templates: 'node-exporter',
     crds: [],
   },
+  // kube-state-metrics Deployment behind kube-rbac-proxy.
   {
     name: 'kube-state-metrics',
-    summary: 'kube-state-metrics Deployment behind kube-rbac-proxy',
     when: inClusterStack,
     templates: 'kube-state-metrics',
     crds: [],
   },
+  // Alertmanager main, routed to notification-manager.
   {
     name: 'alertmanager',
-    summary: 'Alertmanager main, routed to notification-manager',
     when: inClusterStack,
     templates: 'alertmanager',
     crds: [],
   },
+  // notification-manager operator, webhook and NotificationManager.
   {
     name: 'notification-manager',
-    summary: 'notification-manager operator, webhook and NotificationManager',
     when: inClusterStack,
     templates: 'notification-manager',
     crds: ['notification.kubesphere.io'],
@@ -67,9 +67,9 @@ export const ROLES: readonly Role[] = [
     // The original installed these objects with Helm: its release goes once they are ours.
     afterApply: [removeNotificationManagerRelease],
   },
+  // etcd Service, Endpoints, ServiceMonitor and rules.
   {
     name: 'etcd-monitor',
-    summary: 'etcd Service, Endpoints, ServiceMonitor and rules',
     when: (v) =>
       v.external
         ? { run: false, reason: 'common.monitoring.type is external' }

@@ -24,8 +24,6 @@ export interface ConversionWebhook {
 /** One role of the catalog (catalog.ts): data, nothing here talks to the cluster. */
 export interface Role {
   name: string;
-  /** One line for logs and docs. */
-  summary: string;
   when: RoleCondition;
   /** Folder under templates/. */
   templates: string;

@@ -80,7 +80,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface Impersonation {
+interface Impersonation {
   user: string;
   groups?: string[];
 }
@@ -90,9 +90,9 @@ export interface WatchEvent<T = KubeObject> {
   object: T;
 }
 
-export type WatchEnd = 'closed' | 'inactive' | 'aborted';
+type WatchEnd = 'closed' | 'inactive' | 'aborted';
 
-export interface WatchOptions {
+interface WatchOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** Abort the stream when no event (including bookmarks) arrived for this long. */
   inactivityTimeoutMs?: number;

@@ -32,7 +32,7 @@ export const isCrd = (o: TypeMeta): boolean =>
 export const isNamespace = (o: TypeMeta): boolean => o.kind === 'Namespace' && o.apiVersion === 'v1';
 
 /** A condition as the API server reports it on an object's status. */
-export interface ObjectCondition {
+interface ObjectCondition {
   type: string;
   status: string;
   reason?: string;

@@ -7,7 +7,7 @@
 /** Requests in flight at most, unless `--concurrency` says otherwise. */
 export const DEFAULT_CONCURRENCY = 16;
 
-export interface Semaphore {
+interface Semaphore {
   acquire(): Promise<void>;
   release(): void;
 }

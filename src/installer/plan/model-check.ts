@@ -6,7 +6,7 @@
  */
 import type { ManifestSource } from '../model.js';
 
-export interface ValidationProblem {
+interface ValidationProblem {
   source: string;
   object: string;
   message: string;

@@ -16,7 +16,7 @@ import {
 } from './conditions.js';
 import type { StatusWriter } from './status-writer.js';
 
-export interface ReportDeps {
+interface ReportDeps {
   status: StatusWriter;
   logger: Logger;
 }

@@ -13,7 +13,7 @@ import {
 import { CONTENT_TYPE, type KubeClient } from '../../kube/client.js';
 import type { Logger } from '../../observe/logger.js';
 
-export type StatusTarget = ObjectKey;
+type StatusTarget = ObjectKey;
 
 export class StatusWriter {
   /** The object as our last successful write returned it. */

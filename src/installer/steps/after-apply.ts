@@ -9,7 +9,7 @@ import type { KubeClient } from '../../kube/client.js';
 import type { Logger } from '../../observe/logger.js';
 import type { AfterApplyContext, AfterApplyResult, Plan, PlannedObject, RoleOutcome } from '../model.js';
 
-export interface AfterApplyDeps {
+interface AfterApplyDeps {
   client: KubeClient;
   logger: Logger;
   /** Whether this is the process's first run to get this far. */

@@ -16,7 +16,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js
 import { HELM_RELEASE_ANNOTATION } from '../../kube/client-side-apply.js';
 import type { AfterApplyStep } from '../model.js';
 
-export const HELM_RELEASE_NAME = 'notification-manager';
+const HELM_RELEASE_NAME = 'notification-manager';
 export const HELM_RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
 export const HELM_RELEASE_SELECTOR = `owner=helm,name=${HELM_RELEASE_NAME}`;
 

@@ -13,7 +13,7 @@ import type { AfterApplyStep, Plan } from '../model.js';
 
 export const BUILTIN_ALERTS_CONDITION = 'BuiltinAlerts';
 
-export interface BuiltinAlertsState {
+interface BuiltinAlertsState {
   status: 'True' | 'False';
   /** GlobalRuleGroups, PrometheusRules or NotInstalled. */
   reason: string;
@@ -54,7 +54,7 @@ export function builtinAlertsState(plan: Plan): BuiltinAlertsState {
  * first (one metadata-only list of our PrometheusRules), so a run with none left sends no delete; where
  * that list is not allowed, each name is deleted blindly (a 404 is no error).
  */
-export async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
+async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
   const base = `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules`;
   let names: readonly string[] = FALLBACK_RULE_NAMES;
   try {

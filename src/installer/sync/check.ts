@@ -26,7 +26,7 @@ import { makePlan } from '../plan/make-plan.js';
 import { applyCrdsFirst, type ApplyPlanContext } from './apply-plan.js';
 import { describeDryRunProblems, dryRunObjects } from './dry-run.js';
 
-export interface CheckDeps extends ApplyPlanContext {
+interface CheckDeps extends ApplyPlanContext {
   renderer: Renderer;
   crdsRoot: string;
   roles: readonly Role[];

@@ -13,7 +13,7 @@ import { identity } from '../../kube/object-ref.js';
 import { JSON_ONLY, type Logger } from '../../observe/logger.js';
 import type { Plan, PlannedObject } from '../model.js';
 
-export interface CompareDeps {
+interface CompareDeps {
   client: KubeClient;
   mapper: RestMapper;
   fingerprints: Fingerprints;

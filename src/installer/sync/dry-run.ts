@@ -33,7 +33,7 @@ export interface DryRunProblem {
   message: string;
 }
 
-export interface DryRunContext {
+interface DryRunContext {
   client: KubeClient;
   mapper: RestMapper;
   fieldManager: string;
@@ -42,7 +42,7 @@ export interface DryRunContext {
   concurrency?: number;
 }
 
-export interface DryRunResult {
+interface DryRunResult {
   problems: DryRunProblem[];
   /** Objects dry-run on the API server. */
   checked: number;
@@ -69,7 +69,7 @@ function fieldsOf(err: ApiError): string[] {
 }
 
 /** An object of a dry run: its role, and its live state when known (undefined: absent or not read). */
-export interface DryRunItem {
+interface DryRunItem {
   role: string;
   object: KubeObject;
 }
