@@ -33,6 +33,9 @@ export async function applyObjects(
       results[i] = await applyObject(client, mapper, object, apply);
     });
     const crds = items.filter((x) => isCrd(x.object));
+    // Custom resources of these CRDs map from the CRDs themselves, not from discovery, which
+    // publishes their kinds only a moment after they are Established.
+    for (const x of crds) mapper.learn(x.object);
     if (crds.length > 0 && !apply.dryRun) {
       const establishment = new CrdEstablishment(client, undefined, establish);
       try {

@@ -80,7 +80,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-interface Impersonation {
+export interface Impersonation {
   user: string;
   groups?: string[];
 }
@@ -90,9 +90,9 @@ export interface WatchEvent<T = KubeObject> {
   object: T;
 }
 
-type WatchEnd = 'closed' | 'inactive' | 'aborted';
+export type WatchEnd = 'closed' | 'inactive' | 'aborted';
 
-interface WatchOptions {
+export interface WatchOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** Abort the stream when no event (including bookmarks) arrived for this long. */
   inactivityTimeoutMs?: number;
