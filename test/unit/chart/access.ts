@@ -133,14 +133,14 @@ export function codeAccesses(
   };
   const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: ccNamespace };
   return [
-    { verb: 'list', group: '', resource: 'nodes', why: 'src/installer/facts.ts: node count' },
+    { verb: 'list', group: '', resource: 'nodes', why: 'src/facts/cluster.ts: node count' },
     {
       verb: 'get',
       group: '',
       resource: 'persistentvolumeclaims',
       namespace: mon,
       name: PROMETHEUS_PVC,
-      why: 'src/installer/facts.ts: Prometheus volume size carry-over',
+      why: 'src/facts/cluster.ts: Prometheus volume size carry-over',
     },
     {
       verb: 'list',
@@ -169,7 +169,7 @@ export function codeAccesses(
       resource: 'secrets',
       namespace: mon,
       name: ETCD_CLIENT_CERTS_SECRET,
-      why: 'src/installer/facts.ts: etcd client certificates present',
+      why: 'src/facts/cluster.ts: etcd client certificates present',
     },
     {
       verb: 'get',
@@ -177,7 +177,7 @@ export function codeAccesses(
       resource: 'secrets',
       namespace: mon,
       name: WEBHOOK_SECRET,
-      why: 'src/installer/webhook-tls.ts: reuse of the webhook certificate',
+      why: 'src/facts/webhook-tls.ts: reuse of the webhook certificate',
     },
     {
       verb: 'list',
