@@ -49,14 +49,19 @@ interface ControllerOptions {
   resync: { everyMs: number } | { crontab: string };
   userHooks?: UserHooks;
   watchdogMs?: number;
+  /**
+   * Cancels the run in progress (shutdown): handed to every reconcile. Its owner decides when (at
+   * once, or after a grace period); stop() then waits for the run to end.
+   */
+  signal?: AbortSignal;
   /** Watch the objects we own for deletions and foreign changes (drift.ts): where, and our field manager. */
   drift?: { namespace: string; fieldManager: string };
 }
 
 export class Controller {
   private readonly queue = new WorkQueue<Trigger>(undefined, triggerKey);
-  /** Cancels the run in progress (stop). */
-  private readonly abort = new AbortController();
+  /** Handed to each run: the owner's (options.signal), else one that is never aborted. */
+  private readonly signal: AbortSignal;
   private readonly watcher: ObjectWatcher<ClusterConfiguration>;
   private readonly drift: DriftWatcher | undefined;
   private seenHash: string | undefined;
@@ -70,6 +75,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.key = keyOf(options);
+    this.signal = options.signal ?? new AbortController().signal;
     this.watcher = new ObjectWatcher<ClusterConfiguration>(
       options.client,
       {
@@ -114,10 +120,12 @@ export class Controller {
     this.worker ??= this.work();
   }
 
-  /** Stops watching and cancels the run in progress through its signal; resolves once it has ended. */
+  /**
+   * Stops watching and queueing; resolves once the run in progress has ended (cancelled through
+   * options.signal when its owner aborts it, else finished).
+   */
   async stop(): Promise<void> {
     this.queue.shutDown();
-    this.abort.abort();
     await this.watcher.stop();
     await this.drift?.stop();
     await this.worker;
@@ -181,7 +189,7 @@ export class Controller {
       this.running = true;
       const started = performance.now();
       try {
-        const result = await reconciler.reconcile(item.key, item.reasons, this.abort.signal);
+        const result = await reconciler.reconcile(item.key, item.reasons, this.signal);
         metrics?.reconcileFinished('success', (performance.now() - started) / 1000);
         this.queue.forget(item.key);
         this.conflicts = 0;

@@ -1,7 +1,9 @@
 /**
  * Every retry, backoff and requeue policy of the operator, named in one place with its numbers. The
- * modules that wait import their policy from here; nothing else retries. Requests themselves are not
- * retried by the client: a failed request fails its run, and the queue retries the run.
+ * modules that wait import their policy from here; nothing else retries. A request is sent again inside
+ * the client only when the API server did not process it or sending it twice is harmless
+ * (REQUEST_RETRY, the rules in src/kube/retry.ts); any other failed request fails its run, and the
+ * queue retries the run.
  *
  * Two failures are not retried at all, on purpose: a takeover of the original installer's fields that
  * meets a 409 or 422 is left to the next run (src/kube/apply.ts), and a terminal RunError waits for the
@@ -27,6 +29,17 @@ export const QUEUE_BACKOFF = {
  * retried at once, up to 3 times in a row; beyond that it backs off like any failure (QUEUE_BACKOFF).
  */
 export const CONFLICT_RETRY = { immediate: 3 } as const;
+
+/**
+ * Inside a request (src/kube/retry.ts): at most 10 retries, as client-go; a Retry-After honoured up to
+ * 10 s; without one (429, a connection that failed) a delay from 250 ms doubling to 5 s, plus up to 20 % jitter.
+ */
+export const REQUEST_RETRY = {
+  maxRetries: 10,
+  maxRetryAfterMs: 10_000,
+  backoffBaseMs: 250,
+  backoffMaxMs: 5_000,
+} as const;
 
 /**
  * A watch (src/controller/watch.ts) that fails restarts after 1 s doubling to 30 s; a 410 Gone relists
