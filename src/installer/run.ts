@@ -96,6 +96,7 @@ export class Installer implements Reconciler {
     const trigger = triggers.map(describeTrigger).join('; ');
     // Conditions come from the latest object (re-read, else our own last write), never from a cache
     // that may predate the previous run's own failure write.
+    if (signal.aborted) throw new RunCancelled('start');
     const current = await status.latest(cc);
     const budget = writeBudget(triggers, settled(current, hash), this.failures.failedBefore);
     const quiet = budget.quietEnd;

@@ -100,7 +100,7 @@ export async function waitForCrdsEstablished(
  * the current state on. `wait` resolves once the named CRD is Established; a CRD stuck NamesAccepted but
  * not Established for `nudgeAfterMs` is nudged (see nudgeCrd), and one not Established by `timeoutMs`
  * fails its wait naming why. If the watch cannot run (e.g. no watch permission) or ends, the waits left
- * poll (waitForCrdsEstablished). `stop` ends the watch and fails the waits left.
+ * poll (waitForCrdsEstablished). `stop` ends the watch and fails the waits left, and any wait after it.
  */
 export class CrdEstablishment {
   private readonly state = new Map<string, KubeObject & CrdStatus>();
@@ -109,6 +109,7 @@ export class CrdEstablishment {
   private watching: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
+  private stopped = false;
 
   constructor(
     private readonly client: KubeClient,
@@ -178,6 +179,7 @@ export class CrdEstablishment {
 
   /** Resolves once the CRD is Established; rejects after the timeout, naming why. */
   wait(name: string): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error(`stopped waiting for CRD ${name}`));
     this.start();
     if (establishment(this.state.get(name)).ok) return Promise.resolve();
     const { timeoutMs = CRD_ESTABLISH.timeoutMs } = this.options;
@@ -206,6 +208,7 @@ export class CrdEstablishment {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.abort.abort();
     for (const name of [...this.waiters.keys()])
