@@ -8,8 +8,8 @@ import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { resolveValues } from '../../../src/config/resolve.js';
 import { validateSpec } from '../../../src/config/validate.js';
 import { extractLiveFacts } from '../../../src/facts/live.js';
-import { gpuNodesToLabel } from '../../../src/installer/gpu-nodes.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { gpuNodesToLabel } from '../../../src/installer/steps/label-gpu-nodes.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
   containerOf,

@@ -7,10 +7,10 @@
  * is turned off: another component (NVIDIA's GPU feature discovery) sets the same label, so a run cannot
  * know which are ours (docs/differences.md#the-consoles-parts). RBAC: list and patch on nodes, nothing else.
  */
-import { CONTENT_TYPE, type KubeClient } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
-import { JSON_ONLY } from '../observe/logger.js';
-import type { AfterApplyStep } from './after-apply.js';
+import { CONTENT_TYPE, type KubeClient } from '../../kube/client.js';
+import { listAll } from '../../kube/list.js';
+import { JSON_ONLY } from '../../observe/logger.js';
+import type { AfterApplyStep } from '../model.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';

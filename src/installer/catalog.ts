@@ -1,31 +1,17 @@
 /**
- * The monitoring module's roles, in their default order (watches.yaml lists which run, in which
- * order). Each is data: a name, a condition on the resolved values, the template folder it renders
- * (templates/<folder>/), the generated CRD folders it applies first (crds/<folder>/) and which of
- * those CRDs its webhook converts. Nothing here talks to the cluster.
+ * The catalog of the monitoring module's roles, in their default order (watches.yaml lists which run,
+ * in which order). Each is data (model.ts `Role`): a name, a condition on the resolved values, the
+ * template folder it renders (templates/<folder>/), the generated CRD folders it applies first
+ * (crds/<folder>/), which of those CRDs its webhook converts, and its after-apply steps (steps/).
+ * Nothing here talks to the cluster.
  */
-import type { MonitoringValues } from '../config/values.js';
-import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
-import type { ConversionWebhook } from './crd-conversion.js';
-import { labelGpuNodesStep } from './gpu-nodes.js';
-import { removeNotificationManagerRelease } from './helm-release.js';
+import type { Role, RoleCondition } from './model.js';
+import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
+import { labelGpuNodesStep } from './steps/label-gpu-nodes.js';
+import { removeNotificationManagerRelease } from './steps/remove-helm-release.js';
+import { switchBuiltinAlerts } from './steps/switch-builtin-alerts.js';
 
-export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
-
-export interface Role {
-  name: string;
-  /** One line for logs and docs. */
-  summary: string;
-  when: RoleCondition;
-  /** Folder under templates/; none for a role that applies only CRDs. */
-  templates?: string;
-  /** Folders under crds/ whose CustomResourceDefinitions this role applies before its templates. */
-  crds: string[];
-  /** CRDs of `crds` whose versions the role's own webhook converts (stanza set at plan time). */
-  conversionWebhook?: ConversionWebhook;
-  /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
-  afterApply?: AfterApplyStep[];
-}
+const MONITORS_NOT_SERVED = 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served';
 
 const inClusterStack: RoleCondition = (v) =>
   v.external
@@ -33,45 +19,45 @@ const inClusterStack: RoleCondition = (v) =>
     : { run: true };
 
 export const ROLES: readonly Role[] = [
+  // monitoring namespaces.
   {
     name: 'defaults',
-    summary: 'monitoring namespaces',
     when: inClusterStack,
     templates: 'defaults',
     crds: [],
   },
+  // prometheus-operator and its CRDs, Prometheus k8s, Kubernetes and KubeSphere component monitors.
   {
     name: 'prometheus-stack',
-    summary: 'prometheus-operator and its CRDs, Prometheus k8s, Kubernetes and KubeSphere component monitors',
     when: inClusterStack,
     templates: 'prometheus-stack',
     crds: ['monitoring.coreos.com'],
     afterApply: [growPrometheusVolumes, switchBuiltinAlerts],
   },
+  // node-exporter DaemonSet behind kube-rbac-proxy.
   {
     name: 'node-exporter',
-    summary: 'node-exporter DaemonSet behind kube-rbac-proxy',
     when: inClusterStack,
     templates: 'node-exporter',
     crds: [],
   },
+  // kube-state-metrics Deployment behind kube-rbac-proxy.
   {
     name: 'kube-state-metrics',
-    summary: 'kube-state-metrics Deployment behind kube-rbac-proxy',
     when: inClusterStack,
     templates: 'kube-state-metrics',
     crds: [],
   },
+  // Alertmanager main, routed to notification-manager.
   {
     name: 'alertmanager',
-    summary: 'Alertmanager main, routed to notification-manager',
     when: inClusterStack,
     templates: 'alertmanager',
     crds: [],
   },
+  // notification-manager operator, webhook and NotificationManager.
   {
     name: 'notification-manager',
-    summary: 'notification-manager operator, webhook and NotificationManager',
     when: inClusterStack,
     templates: 'notification-manager',
     crds: ['notification.kubesphere.io'],
@@ -84,9 +70,9 @@ export const ROLES: readonly Role[] = [
     // The original installed these objects with Helm: its release goes once they are ours.
     afterApply: [removeNotificationManagerRelease],
   },
+  // etcd Service, Endpoints, ServiceMonitor and rules.
   {
     name: 'etcd-monitor',
-    summary: 'etcd Service, Endpoints, ServiceMonitor and rules',
     when: (v) =>
       v.external
         ? { run: false, reason: 'common.monitoring.type is external' }
@@ -96,51 +82,43 @@ export const ROLES: readonly Role[] = [
     templates: 'etcd-monitor',
     crds: [],
   },
+  // ClusterDashboard and Dashboard CRDs of KubeSphere's Custom Monitoring. Always, also with external
+  // monitoring: the console reads and writes these kinds whatever else is installed.
   {
-    // Always, also with external monitoring: KubeSphere's console reads and writes these kinds on its
-    // Custom Monitoring pages whatever else is installed.
     name: 'monitoring-dashboard',
-    summary: 'ClusterDashboard and Dashboard CRDs of KubeSphere Custom Monitoring',
     when: () => ({ run: true }),
     crds: ['monitoring.kubesphere.io'],
   },
+  // NVIDIA's DCGM exporter on GPU nodes, its ServiceMonitor and the GPU ClusterDashboard; GPU nodes labelled.
   {
     name: 'gpu-monitoring',
-    summary:
-      'NVIDIA DCGM exporter on GPU nodes, its ServiceMonitor and GPU ClusterDashboard; GPU nodes labelled',
     when: (v) =>
       !v.gpu.enabled
         ? { run: false, reason: 'monitoring.gpu.nvidia_dcgm_exporter.enabled is not true' }
         : v.monitorsServed
           ? { run: true }
-          : {
-              run: false,
-              reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served',
-            },
+          : { run: false, reason: MONITORS_NOT_SERVED },
     templates: 'gpu-monitoring',
     crds: [],
     afterApply: [labelGpuNodesStep],
   },
+  // PodMonitor of istio-proxy sidecars and ServiceMonitor of istiod in istio-system.
   {
     name: 'istio-monitoring',
-    summary: 'PodMonitor of istio-proxy sidecars and ServiceMonitor of istiod in istio-system',
     when: (v) =>
       !v.servicemesh.enabled
         ? { run: false, reason: 'servicemesh.enabled is not true' }
         : !v.monitorsServed
-          ? {
-              run: false,
-              reason: 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served',
-            }
+          ? { run: false, reason: MONITORS_NOT_SERVED }
           : v.servicemesh.istioNamespaceExists
             ? { run: true }
             : { run: false, reason: 'the namespace istio-system does not exist yet' },
     templates: 'istio-monitoring',
     crds: [],
   },
+  // Grafana with its Prometheus datasource, admin password Secret, volume and ServiceMonitor.
   {
     name: 'grafana',
-    summary: 'Grafana with its Prometheus datasource, admin password Secret, volume and ServiceMonitor',
     when: (v) =>
       v.external
         ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
