@@ -26,6 +26,7 @@ import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import type { Renderer } from '../render/renderer.js';
 import type { AfterApplyResult } from './after-apply.js';
+import { alertingStatus } from './alerting-state.js';
 import { isCrd } from '../kube/apply.js';
 import { applyWouldChange } from '../kube/compare.js';
 import { Fingerprints } from '../kube/fingerprints.js';
@@ -447,8 +448,10 @@ export class Installer implements Reconciler {
       durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
     };
     const generation = cc.metadata.generation;
+    const alerting = alertingStatus(cc, report.plan);
     if (
       quiet &&
+      alerting === undefined &&
       report.changed === 0 &&
       sameConditions(before, findingConditions(conditions, report, generation))
     ) {
@@ -461,6 +464,7 @@ export class Installer implements Reconciler {
         : { status: 'enabled', enabledTime: rfc3339() };
     await status.patch({
       monitoring,
+      ...(alerting === undefined ? {} : { alerting }),
       conditions: succeededConditions(conditions, report, generation),
       progress: `${report.roles.length}/${report.roles.length} done`,
       observedSpecHash: hash,

@@ -7,6 +7,7 @@
 import type { MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
+import { legacyAlertingRules } from './alerting-legacy.js';
 import { removeNotificationManagerRelease } from './helm-release.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
@@ -94,5 +95,24 @@ export const ROLES: readonly Role[] = [
           : { run: false, reason: 'etcd.monitoring is not true' },
     templates: 'etcd-monitor',
     crds: [],
+  },
+  {
+    name: 'alerting',
+    summary: 'ThanosRuler kubesphere, evaluating KubeSphere alerting rules, with its Service and monitor',
+    // External monitoring has no prometheus-operator here to run a ThanosRuler (the original failed
+    // there): the role is skipped and the Alerting condition says so (docs/alerting.md).
+    when: (v) =>
+      v.external
+        ? {
+            run: false,
+            reason: 'common.monitoring.type is external: no prometheus-operator to run a ThanosRuler',
+          }
+        : v.alerting.enabled
+          ? { run: true }
+          : { run: false, reason: 'alerting.enabled is not true' },
+    templates: 'alerting',
+    crds: [],
+    // The 3.1-3.3 custom alerting rules: relabelled and migrated to rule groups (alerting-legacy.ts).
+    afterApply: [legacyAlertingRules],
   },
 ];
