@@ -13,8 +13,8 @@
  * - A rule made with the old console's form (annotations kind, resources and rules) also gets the
  *   exprBuilder of the new console when its metric is one of the table below, its threshold converted
  *   into the unit of the recorded series.
- * - A rule that cannot be converted is reported with the reason and left out; the others of its group
- *   are converted.
+ * - A rule that cannot be converted is reported with the reason; its group is not converted (it waits
+ *   for the rule to be fixed, so that it never arrives in part), the other groups are.
  */
 import { createHash } from 'node:crypto';
 import { ALERTING_API_VERSION } from './builtin.js';
@@ -174,7 +174,7 @@ export interface Migration {
   level: Level;
   groups: RuleGroupObject[];
   failures: RuleFailure[];
-  /** Rules converted (into `groups`). */
+  /** Rules converted (into `groups`); rules of a group left out for another rule's failure are not counted. */
   converted: number;
 }
 
@@ -337,16 +337,17 @@ export function migratePrometheusRule(rule: LegacyPrometheusRule): Migration {
   for (const [gi, group] of (rule.spec?.groups ?? []).entries()) {
     const groupName = group.name || `#${gi}`;
     const rules: Record<string, unknown>[] = [];
+    const failed = failures.length;
     for (const [ri, r] of (group.rules ?? []).entries()) {
       try {
         rules.push(convertRule(r, level));
-        converted++;
       } catch (err) {
         const name = typeof r.alert === 'string' && r.alert ? r.alert : `#${ri}`;
         failures.push({ source, group: groupName, rule: name, reason: (err as Error).message });
       }
     }
-    if (rules.length === 0) continue;
+    if (rules.length === 0 || failures.length > failed) continue;
+    converted += rules.length;
     groups.push({
       apiVersion: ALERTING_API_VERSION,
       kind: level === 'cluster' ? 'ClusterRuleGroup' : 'RuleGroup',

@@ -153,7 +153,7 @@ export const legacyAlertingRules: AfterApplyStep = async ({ client, plan, logger
     lastReported = '';
     return { warnings: [], changed };
   }
-  const message = `custom alerting rules of KubeSphere 3.1-3.3 left as they were, not converted: ${describeFailures(migrated.failures)}`;
+  const message = `custom alerting rules of KubeSphere 3.1-3.3 left as they were (their groups wait), not converted: ${describeFailures(migrated.failures)}`;
   logger.warn(`${ALERTING_RULES_NOT_MIGRATED}: ${message}`, { condition: ALERTING_RULES_NOT_MIGRATED });
   if (message !== lastReported) {
     lastReported = message;

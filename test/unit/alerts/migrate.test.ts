@@ -214,12 +214,17 @@ describe('defects of the original migration, not repeated', () => {
     expect(ruleGroupName('!!!', '???')).toMatch(/^group-[0-9a-f]{8}$/);
   });
 
-  it('a rule that cannot be converted is reported by name and left out; the others are converted', () => {
+  it('a rule that cannot be converted is reported by name; its group waits, the other groups are converted', () => {
     const bad = formRule({ metric: 'node:load1:ratio', alert: 'broken threshold', threshold: 'eighty' });
     const good = formRule({ metric: 'node:load1:ratio', alert: 'fine' });
-    const m = migratePrometheusRule(legacy('cluster', [bad, good]));
+    const rule = legacy('cluster', [bad, good]);
+    rule.spec.groups.push({
+      name: 'other',
+      rules: [formRule({ metric: 'node:load5:ratio', alert: 'also fine' })],
+    });
+    const m = migratePrometheusRule(rule);
     expect(m.converted).toBe(1);
-    expect(m.groups[0]!.spec.rules.map((r) => r.alert)).toEqual(['fine']);
+    expect(m.groups.map((g) => g.spec.rules.map((r) => r.alert))).toEqual([['also fine']]);
     expect(m.failures).toEqual([
       {
         source: 'kubesphere-monitoring-system/custom-alerting-rule-cluster',
