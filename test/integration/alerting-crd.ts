@@ -57,3 +57,31 @@ export async function removeGlobalRuleGroupCrd(admin: KubeClient): Promise<void>
   }
   throw new Error('alerting.kubesphere.io CRDs still present after 60 s');
 }
+
+/** Collections of the kinds an alerting run reads in the monitoring namespace. */
+export const MONITORING_COLLECTIONS = [
+  'thanosrulers',
+  'servicemonitors',
+  'prometheusrules',
+  'prometheuses',
+  'alertmanagers',
+].map((k) => `/apis/monitoring.coreos.com/v1/namespaces/kubesphere-monitoring-system/${k}`);
+
+/**
+ * Waits until each collection lists: a CRD just created or changed answers "storage is
+ * (re)initializing" for a moment, which would fail the first run of a test.
+ */
+export async function waitListed(admin: KubeClient, collections: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (const p of collections) {
+    for (;;) {
+      const ok = await admin.request('GET', p).then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${p} does not list after 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

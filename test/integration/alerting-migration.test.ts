@@ -15,8 +15,10 @@ import {
   CLUSTER_RULE_GROUPS,
   GLOBAL_RULE_GROUPS,
   installAlertingCrds,
+  MONITORING_COLLECTIONS,
   removeGlobalRuleGroupCrd,
   ruleGroups,
+  waitListed,
 } from './alerting-crd.js';
 import {
   ccPath,
@@ -31,7 +33,7 @@ import {
   startOperatorFor,
   type Obj,
 } from './fixtures.js';
-import { waitUntil, type OperatorProcess } from './operator-process.js';
+import type { OperatorProcess } from './operator-process.js';
 
 const rules = (ns: string) => `/apis/monitoring.coreos.com/v1/namespaces/${ns}/prometheusrules`;
 const LEGACY_CLUSTER = 'custom-alerting-rule-ks-test-cl';
@@ -91,25 +93,12 @@ describe('alerting module: legacy rules', () => {
     await ensureMonitoringNamespace(admin);
     // The monitoring CRDs, so that the legacy PrometheusRules can exist before our first run.
     await ensureMonitoringCrds(admin);
-    // A CRD just created answers "storage is (re)initializing" for a moment: wait until each lists.
-    const monitoring = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}`;
-    const kinds = ['thanosrulers', 'servicemonitors', 'prometheusrules', 'prometheuses', 'alertmanagers'];
-    for (const p of [
+    await waitListed(admin, [
       CLUSTER_RULE_GROUPS,
       ruleGroups(project),
       GLOBAL_RULE_GROUPS,
-      ...kinds.map((k) => `${monitoring}/${k}`),
-    ])
-      await waitUntil(
-        `${p} served`,
-        () =>
-          admin.request('GET', p).then(
-            () => true,
-            () => false,
-          ),
-        30_000,
-        200,
-      );
+      ...MONITORING_COLLECTIONS,
+    ]);
     const create = (o: { metadata: { namespace: string } }) =>
       admin.request('POST', rules(o.metadata.namespace), { body: o });
     await create(
