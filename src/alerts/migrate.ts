@@ -3,7 +3,7 @@
  * PrometheusRules labelled `custom-alerting-rule-level: cluster|namespace`) converted to the rule
  * groups of alerting.kubesphere.io/v2beta1 that KubeSphere 3.4 lists and evaluates: ClusterRuleGroups
  * for cluster-level rules, RuleGroups in the rule's namespace for namespace-level ones
- * (docs/alerting.md, "Migration of 3.1–3.3 custom rules"). Pure: no cluster access.
+ * (docs/alerting.md, "Rules KubeSphere 3.1–3.3 left"). Pure: no cluster access.
  *
  * - One rule group per group of the PrometheusRule (not one per rule), named from the PrometheusRule
  *   and the group so that the name is a valid object name and two sources never share one.
