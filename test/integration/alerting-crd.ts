@@ -30,13 +30,34 @@ function crd(plural: string): KubeObject {
   ) as KubeObject;
 }
 
+/**
+ * Applies the CRDs of `plurals`, then waits until discovery lists each kind (bound: 30 s): the operator
+ * decides the built-in alerts' form and whether to migrate from discovery, which publishes a CRD's
+ * kinds a moment after it is Established.
+ */
+async function install(admin: KubeClient, plurals: readonly string[]): Promise<void> {
+  await applyObjects(admin, new RestMapper(admin), plurals.map(crd), { fieldManager: 'test-setup' });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const list = await admin.getOrUndefined<{ resources?: { name: string }[] }>(
+      `/apis/${ALERTING_API_VERSION}`,
+    );
+    if (plurals.every((p) => list?.resources?.some((r) => r.name === p))) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${ALERTING_API_VERSION} does not list ${plurals.join(', ')} 30 s after they were applied`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function installGlobalRuleGroupCrd(admin: KubeClient): Promise<void> {
-  await applyObjects(admin, new RestMapper(admin), [crd('globalrulegroups')], { fieldManager: 'test-setup' });
+  await install(admin, ['globalrulegroups']);
 }
 
 /** The three kinds KubeSphere core serves, as a KubeSphere 3.4 cluster has them. */
 export async function installAlertingCrds(admin: KubeClient): Promise<void> {
-  await applyObjects(admin, new RestMapper(admin), PLURALS.map(crd), { fieldManager: 'test-setup' });
+  await install(admin, PLURALS);
 }
 
 /** Deletes the CRDs (and with them every rule group) and waits until discovery no longer serves them. */
