@@ -101,7 +101,7 @@ export const THANOS_RULER_LABELS: Readonly<Record<string, string>> = {
 };
 
 /** The Prometheus pod labels the default anti-affinity spreads on; the Prometheus CR's podMetadata must carry them. */
-export const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
+const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'prometheus',
   'app.kubernetes.io/instance': 'k8s',
   'app.kubernetes.io/name': 'prometheus',

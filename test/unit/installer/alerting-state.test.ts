@@ -1,14 +1,14 @@
 /**
  * The alerting module on the ClusterConfiguration: the condition Alerting and status.alerting, from a
- * run's plan (src/installer/alerting-state.ts).
+ * run's plan (src/installer/report/alerting-state.ts).
  */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { ClusterConfiguration } from '../../../src/api/cluster-configuration.js';
-import { alertingState, alertingStatus } from '../../../src/installer/alerting-state.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { makePlan } from '../../../src/installer/plan.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { alertingState, alertingStatus } from '../../../src/installer/report/alerting-state.js';
+import { projectRoot } from '../../../src/paths.js';
+import { makePlan } from '../../../src/installer/plan/make-plan.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { FIXED_FACTS, sampleSpec } from '../roles/golden.js';
 

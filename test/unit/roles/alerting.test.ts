@@ -9,7 +9,7 @@ import { ConfigError } from '../../../src/config/problems.js';
 import { resolveValues } from '../../../src/config/resolve.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { builtinAlertObjects } from '../../../src/alerts/builtin.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import {
   expectGolden,
   findObject,

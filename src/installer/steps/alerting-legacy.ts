@@ -18,11 +18,11 @@ import {
   migratePrometheusRule,
   type LegacyPrometheusRule,
   type RuleFailure,
-} from '../alerts/migrate.js';
-import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
-import { JSON_ONLY } from '../observe/logger.js';
-import type { AfterApplyStep } from './after-apply.js';
+} from '../../alerts/migrate.js';
+import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { listAll } from '../../kube/list.js';
+import { JSON_ONLY } from '../../observe/logger.js';
+import type { AfterApplyStep } from '../model.js';
 
 export const ALERTING_RULES_NOT_MIGRATED = 'AlertingRulesNotMigrated';
 

@@ -4,8 +4,8 @@
  * applied the ruler's objects and kept while the module is on; once it is off (its objects removed) the
  * key goes, so a later enable sets a new enabledTime. Nothing here talks to the cluster.
  */
-import { rfc3339, type ClusterConfiguration } from '../api/cluster-configuration.js';
-import type { Plan } from './plan.js';
+import { rfc3339, type ClusterConfiguration } from '../../api/cluster-configuration.js';
+import type { Plan } from '../model.js';
 
 export const ALERTING_CONDITION = 'Alerting';
 export const ALERTING_ROLE = 'alerting';
