@@ -130,12 +130,12 @@ describe('external monitoring', () => {
 
   it('says so in the log, skips every stack role, and still sets status.monitoring', async () => {
     expect(op.lines.some((l) => l.includes('common.monitoring.type is external'))).toBe(true);
-    const roleLines = op.lines.filter((l) => /\[\d+\/11\] [a-z-]+: /.test(l));
-    expect(roleLines).toHaveLength(11);
+    const roleLines = op.lines.filter((l) => /\[\d+\/12\] [a-z-]+: /.test(l));
+    expect(roleLines).toHaveLength(12);
     const stack = roleLines.filter(
       (l) => !/\] (monitoring-dashboard|gpu-monitoring|istio-monitoring): /.test(l),
     );
-    expect(stack).toHaveLength(8);
+    expect(stack).toHaveLength(9);
     expect(stack.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
     expect(roleLines.some((l) => /\] monitoring-dashboard: 2 objects/.test(l))).toBe(true);
     const cc = await waitUntil('status.monitoring', async () => {

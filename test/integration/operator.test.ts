@@ -61,7 +61,7 @@ describe('ks-installer run', () => {
     expect(readyStatus(cc)).toBe('True');
     const degraded = cc.status?.conditions?.find((c) => c.type === 'Degraded');
     expect(degraded).toMatchObject({ status: 'False', observedGeneration: expect.any(Number) });
-    expect(cc.status?.progress).toBe('11/11 done');
+    expect(cc.status?.progress).toBe('12/12 done');
     // One progress line per role, with counts and durations.
     for (const [i, role] of [
       'defaults',
@@ -71,12 +71,13 @@ describe('ks-installer run', () => {
       'alertmanager',
       'notification-manager',
       'etcd-monitor',
+      'alerting',
       'monitoring-dashboard',
       'gpu-monitoring',
       'istio-monitoring',
       'grafana',
     ].entries()) {
-      expect(op.lines.some((l) => l.includes(`[${i + 1}/11] ${role}: `))).toBe(true);
+      expect(op.lines.some((l) => l.includes(`[${i + 1}/12] ${role}: `))).toBe(true);
     }
     const events = await clusterEvents(admin, ns, 'ks-installer');
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['RunStarted', 'RunSucceeded']));
