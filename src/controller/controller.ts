@@ -17,6 +17,7 @@ import { WorkQueue } from './queue.js';
 import {
   RESYNC_REASON,
   RETRY_REASON_PREFIX,
+  RetryLaterError,
   TerminalError,
   type ObjectCache,
   type Reconciler,
@@ -205,7 +206,11 @@ export class Controller {
           this.queue.addAfter(item.key, `${RETRY_REASON_PREFIX} a conflict`, 0);
           logger.info('retrying at once after a conflict', { conflicts: this.conflicts });
         } else {
-          const delay = this.queue.addRateLimited(item.key, `${RETRY_REASON_PREFIX} a failed run`);
+          // Never later than the periodic resync: a cause fixed outside the spec heals within it.
+          const delay = this.queue.addRateLimited(item.key, `${RETRY_REASON_PREFIX} a failed run`, {
+            floorMs: err instanceof RetryLaterError ? err.minRetryMs : 0,
+            capMs: Math.max(1000, this.resyncDelay()),
+          });
           logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
             failures: this.queue.limiter.failuresOf(item.key),
           });

@@ -2,7 +2,8 @@
  * The contract between the controller and what it runs, after controller-runtime's: the controller
  * hands over one key (`namespace/name`) with the reasons it was queued for; the reconciler answers
  * when it wants to look again, or throws. The queue owns every retry: a thrown error is retried with
- * per-key backoff, a TerminalError (invalid input) waits for the object to change.
+ * per-key backoff (a RetryLaterError's starting later), a TerminalError (invalid input) waits for the
+ * object to change.
  */
 import type { ClusterConfiguration } from '../api/cluster-configuration.js';
 
@@ -18,6 +19,22 @@ export interface Reconciler {
 /** An error retrying cannot fix: the key is not retried until the object changes. */
 export class TerminalError extends Error {
   override readonly name = 'TerminalError';
+}
+
+/**
+ * A failure the cluster causes, not the spec (the API server refused an object: an immutable field,
+ * an admission policy, a quota): retried with backoff starting at `minRetryMs`, and at least every
+ * resync period, so fixing the cause outside the ClusterConfiguration heals the stack.
+ */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly minRetryMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** Every reason the queue adds a key with to retry a failed run starts with this. */

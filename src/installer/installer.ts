@@ -4,7 +4,8 @@
  * pipelined → after-apply (each role's steps: volume growth, the built-in alerts' switch-over) → report
  * (status, conditions, Events). A plan or check failure writes nothing but status; an apply failure
  * stops sending. A failure is thrown after it is on the status: a
- * TerminalError for an invalid spec (it needs an edit), any other error to be retried by the queue.
+ * TerminalError for an invalid spec (it needs an edit), any other error to be retried by the queue
+ * (terminal.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ClusterConfiguration, Condition } from '../api/cluster-configuration.js';
@@ -12,6 +13,7 @@ import { hasCondition, rfc3339 } from '../api/cluster-configuration.js';
 import {
   RESYNC_REASON,
   RETRY_REASON_PREFIX,
+  RetryLaterError,
   TerminalError,
   type ObjectCache,
   type Reconciler,
@@ -40,6 +42,8 @@ import {
   type RoleOutcome,
 } from './apply-plan.js';
 import { describeDryRunProblems, dryRunObjects } from './dry-run.js';
+import { isImmutableChange, replaceImmutableObjects } from './immutable.js';
+import { isTerminalFailure, retryFloorMs } from './terminal.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
 import {
   failedConditions,
@@ -172,6 +176,12 @@ export class Installer implements Reconciler {
       const { objects, live } = await this.compare(plan);
       at.role = 'dry-run';
       await this.check(objects, live, cc, facts);
+      const immutable = await replaceImmutableObjects(objects, {
+        client: this.deps.client,
+        logger: this.deps.logger,
+        event: (type, reason, message) => this.deps.status.event(cc, type, reason, message),
+      });
+      if (immutable) throw new PlanError('RefusedByApiServer', immutable);
       at.role = 'apply';
       const roles = await this.apply(plan, objects, progress, at);
       at.role = 'after-apply';
@@ -301,8 +311,9 @@ export class Installer implements Reconciler {
     facts: ClusterFacts,
   ): Promise<void> {
     const started = performance.now();
+    // An immutable Secret or ConfigMap to change is refused by any apply: replaced after the check.
     const sent = objects.filter(
-      (o) => o.change && (!isCrd(o.object) || (o.live && hasOriginalFields(o.live))),
+      (o) => o.change && !isImmutableChange(o) && (!isCrd(o.object) || (o.live && hasOriginalFields(o.live))),
     );
     const updates = sent.some((o) => o.live);
     const defaults = updates || sent.length === 0 ? undefined : await this.defaultsRendering(facts);
@@ -499,7 +510,7 @@ export class Installer implements Reconciler {
       await status.event(cc, 'Warning', reason, message);
       logger.error(`run failed at ${at.role}: ${reason}`, { reason, role: at.role, err: message });
     }
-    const terminal = reason === 'InvalidSpec' || reason === 'RefusedByApiServer';
-    throw terminal ? new TerminalError(message) : new Error(`${reason}: ${message}`, { cause: err });
+    if (isTerminalFailure(reason)) throw new TerminalError(message);
+    throw new RetryLaterError(`${reason}: ${message}`, retryFloorMs(reason), { cause: err });
   }
 }
