@@ -234,7 +234,6 @@ export class ControlPlane {
       `--service-account-signing-key-file=${sa.privateKey}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
-      '--enable-priority-and-fairness=false',
       '--profiling=false',
       ...(options.apiServerFlags ?? []),
     ];
