@@ -8,10 +8,10 @@
  * is reported by name with the command that fixes it, and the run fails (retried: the cause is in the
  * cluster, not the spec). Done after the dry run of everything else, so a refused plan deletes nothing.
  */
-import type { KubeClient, KubeObject } from '../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
-import type { Logger } from '../observe/logger.js';
-import type { PlannedObject } from './apply-plan.js';
+import type { KubeClient, KubeObject } from '../../kube/client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../kube/live-objects.js';
+import type { Logger } from '../../observe/logger.js';
+import type { PlannedObject } from '../model.js';
 
 const KINDS = new Set(['Secret', 'ConfigMap']);
 
@@ -52,7 +52,7 @@ const kubectlDelete = (o: KubeObject) =>
  * and its fix (undefined when there are none).
  */
 export async function replaceImmutableObjects(
-  objects: PlannedObject[],
+  objects: readonly PlannedObject[],
   ctx: {
     client: KubeClient;
     logger: Logger;
