@@ -110,13 +110,18 @@ describe('charts/ks-installer', () => {
         {
           apiGroups: [''],
           resources: ['secrets'],
-          resourceNames: ['alertmanager-main', 'notification-manager-webhook-server-cert'],
+          resourceNames: [
+            'alertmanager-main',
+            'notification-manager-webhook-server-cert',
+            'grafana-admin',
+            'grafana-datasources',
+          ],
           verbs: ['get', 'patch', 'delete'],
         },
         {
           apiGroups: [''],
           resources: ['configmaps'],
-          resourceNames: ['notification-manager-template', 'zh-cn'],
+          resourceNames: ['notification-manager-template', 'zh-cn', 'grafana-dashboards'],
           verbs: ['delete'],
         },
         {
