@@ -12,7 +12,8 @@ import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
 import { createClusterConfigurationIfMissing } from '../installer/create-cluster-configuration.js';
-import { FIELD_MANAGER, Installer } from '../installer/installer.js';
+import { FIELD_MANAGER, LEASE_NAME, MANAGED_BY_SELECTOR } from '../config/ownership.js';
+import { Installer } from '../installer/installer.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { projectRoot } from '../installer/manifests.js';
 import { StatusWriter } from '../installer/status.js';
@@ -25,7 +26,7 @@ import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 import { ObjectCache } from '../controller/reconciler.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
-import { loadWatches } from '../watches.js';
+import { loadWatches, resourceBase } from '../watches.js';
 import { ClusterFactsSource } from '../facts/cluster.js';
 
 export const RUN_FLAGS = {
@@ -109,14 +110,19 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
       : { crontab: watch.resync },
     userHooks,
-    drift: { namespace: MONITORING_NAMESPACE, fieldManager: FIELD_MANAGER },
+    drift: {
+      namespace: MONITORING_NAMESPACE,
+      resources: watch.owns.map((r) => ({ base: resourceBase(r), resource: r.resource })),
+      labelSelector: MANAGED_BY_SELECTOR,
+      fieldManager: FIELD_MANAGER,
+    },
   });
 
   const leaderElect = flags['leader-elect'];
   const elector = leaderElect
     ? new LeaderElector(client, {
         namespace: flags['leader-election-namespace'] ?? namespace,
-        name: 'ks-installer',
+        name: LEASE_NAME,
         identity,
         logger,
         leaseDurationMs: parseDurationMs(flags['lease-duration']!, 'lease-duration'),

@@ -12,7 +12,7 @@ import { selectByJqPath } from '../hooks/bindings.js';
 import { ApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
-import { DriftWatcher } from './drift.js';
+import { DriftWatcher, type DriftWatcherOptions } from './drift.js';
 import { WorkQueue } from './queue.js';
 import {
   RESYNC_REASON,
@@ -48,8 +48,8 @@ export interface ControllerOptions {
   resync: { everyMs: number } | { crontab: string };
   userHooks?: UserHooks;
   watchdogMs?: number;
-  /** Watch the objects we own for deletions and foreign changes (drift.ts): where, and our field manager. */
-  drift?: { namespace: string; fieldManager: string };
+  /** Watch the objects we own for deletions and foreign changes (drift.ts): where, which kinds, our label and field manager. */
+  drift?: Omit<DriftWatcherOptions, 'logger' | 'onDrift'>;
 }
 
 /** Drift events within this long of each other make one run. */

@@ -15,7 +15,7 @@ import { applyAt, crdKind, groupKind, isCrd, isNamespace } from '../kube/apply.j
 import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import { crdCondition, CrdEstablishment, type EstablishOptions } from '../kube/crd.js';
 import type { RestMapper } from '../kube/discovery.js';
-import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
+import { MANAGED_BY_SELECTOR, NUDGE_MANAGER } from '../config/ownership.js';
 import { JSON_ONLY, type Logger } from '../observe/logger.js';
 import { sleep } from '../util/sleep.js';
 import { describeDryRunProblems, describeObject, refusalOf, type DryRunProblem } from './dry-run.js';

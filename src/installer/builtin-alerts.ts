@@ -7,7 +7,7 @@
 import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../alerts/builtin.js';
 import { ApiError, type KubeClient } from '../kube/client.js';
 import { listAll } from '../kube/list.js';
-import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
+import { MANAGED_BY_SELECTOR } from '../config/ownership.js';
 import type { Plan } from './plan.js';
 
 export const BUILTIN_ALERTS_CONDITION = 'BuiltinAlerts';

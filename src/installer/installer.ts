@@ -19,6 +19,7 @@ import {
 } from '../controller/reconciler.js';
 import { DRIFT_REASON_PREFIX } from '../controller/drift.js';
 import type { ClusterFacts } from '../config/facts.js';
+import { FIELD_MANAGER, MANAGED_BY_SELECTOR } from '../config/ownership.js';
 import type { FactsSource } from '../facts/source.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -51,8 +52,6 @@ import {
 } from './report.js';
 import { ROLES, type Role } from './roles.js';
 import type { StatusWriter } from './status.js';
-
-export const FIELD_MANAGER = 'ks-installer';
 
 export interface InstallerDeps {
   client: KubeClient;
@@ -253,7 +252,7 @@ export class Installer implements Reconciler {
       this.deps.client,
       this.deps.mapper,
       items.map((x) => x.object),
-      { fingerprints: this.fingerprints },
+      { labelSelector: MANAGED_BY_SELECTOR, fingerprints: this.fingerprints },
     );
     const objects = items.map<PlannedObject>((x) => {
       const found = live.objects.get(identity(x.object));

@@ -5,7 +5,10 @@
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
-import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../../src/installer/manifests.js';
+import { parseWatches, type OwnedResource } from '../../../src/watches.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
@@ -118,6 +121,12 @@ export function rbacAccesses(manifests: ManifestSource[]): Access[] {
   return out;
 }
 
+/** The kinds watched for drift, as watches.yaml declares them. */
+export function ownedResources(): OwnedResource[] {
+  const file = path.join(projectRoot(), 'watches.yaml');
+  return parseWatches(readFileSync(file, 'utf8'), file).owns;
+}
+
 /** What the operator's code reads and writes besides the applied objects. */
 export function codeAccesses(
   ccNamespace: string,
@@ -205,10 +214,10 @@ export function codeAccesses(
           },
         ]
       : []),
-    ...DRIFT_RESOURCES.flatMap(({ base, resource }) =>
+    ...ownedResources().flatMap(({ group, resource }) =>
       (['list', 'watch'] as const).map((verb) => ({
         verb,
-        group: base === '/api/v1' ? '' : base.split('/')[2]!,
+        group,
         resource,
         namespace: mon,
         why: 'src/controller/drift.ts: the kinds we own, watched by our label for drift',
