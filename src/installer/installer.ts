@@ -19,7 +19,13 @@ import {
 } from '../controller/reconciler.js';
 import { DRIFT_REASON_PREFIX } from '../controller/drift.js';
 import type { ClusterFacts } from '../config/facts.js';
-import { FIELD_MANAGER, MANAGED_BY_SELECTOR } from '../config/ownership.js';
+import {
+  FIELD_MANAGER,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_SELECTOR,
+  MANAGED_BY_VALUE,
+  roleSelector,
+} from '../config/ownership.js';
 import type { FactsSource } from '../facts/source.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RestMapper } from '../kube/discovery.js';
@@ -41,6 +47,7 @@ import {
   type RoleOutcome,
 } from './apply-plan.js';
 import { describeDryRunProblems, dryRunObjects } from './dry-run.js';
+import { RoleLifecycle } from './lifecycle.js';
 import { makePlan, PlanError, type Plan } from './plan.js';
 import {
   failedConditions,
@@ -117,6 +124,8 @@ export class Installer implements Reconciler {
   private lastPlan: { key: string; plan: Plan } | undefined;
   /** Whether a run of this process got through its apply and after-apply steps. */
   private succeededOnce = false;
+  /** Removes what turned-off roles left (lifecycle.ts). */
+  private readonly lifecycle = new RoleLifecycle();
 
   constructor(private readonly deps: InstallerDeps) {
     this.roles = deps.roles ?? ROLES;
@@ -175,7 +184,21 @@ export class Installer implements Reconciler {
       const roles = await this.apply(plan, objects, progress, at);
       at.role = 'after-apply';
       const after = await this.afterApply(cc, plan, roles, objects);
+      at.role = 'remove';
+      const removed = await this.lifecycle.removeTurnedOff(plan, {
+        client: this.deps.client,
+        mapper: this.deps.mapper,
+        logger: this.deps.logger,
+        ownership: {
+          fieldManager: FIELD_MANAGER,
+          label: { key: MANAGED_BY_LABEL, value: MANAGED_BY_VALUE },
+          roleSelector,
+        },
+        event: (type, reason, message) => this.deps.status.event(cc, type, reason, message),
+      });
+      after.changed += removed.reduce((n, r) => n + r.removed.length, 0);
       report = {
+        removed,
         plan,
         roles,
         warnings: [...plan.warnings, ...after.warnings],

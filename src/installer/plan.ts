@@ -18,6 +18,8 @@ export interface RolePlan {
   role: Role;
   /** Set when the role's condition is false. */
   skip?: string;
+  /** The role is turned off: the objects it applied before are removed (lifecycle.ts). */
+  remove?: boolean;
   manifests: ManifestSource[];
 }
 
@@ -78,7 +80,8 @@ export async function makePlan(
   for (const role of options.roles ?? ROLES) {
     const cond = role.when(values);
     if (!cond.run) {
-      roles.push({ role, skip: cond.reason, manifests: [] });
+      const remove = cond.remove === true && role.removal !== undefined;
+      roles.push({ role, skip: cond.reason, ...(remove ? { remove } : {}), manifests: [] });
       continue;
     }
     let manifests: ManifestSource[];

@@ -9,6 +9,7 @@ import { LIVE_VALUE_DROPPED } from '../config/resolve.js';
 import type { ValueWarning } from '../config/values.js';
 import type { RoleOutcome } from './apply-plan.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from './builtin-alerts.js';
+import { ROLE_REMOVED, type RemovalOutcome } from './lifecycle.js';
 import type { Plan } from './plan.js';
 import { STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 
@@ -31,6 +32,8 @@ export interface RunReport {
   durationMs: number;
   /** Set when a step wants the run looked at again (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** What turned-off roles left and this run removed (lifecycle.ts). */
+  removed?: RemovalOutcome[];
 }
 
 type Update = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -66,6 +69,19 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
       reason: w.reason,
       message: w.message,
     })),
+    // The last removal of a turned-off role's objects; it stays until the next one.
+    ...(report.removed?.length
+      ? [
+          {
+            type: ROLE_REMOVED,
+            status: 'True' as const,
+            reason: 'RoleTurnedOff',
+            message: report.removed
+              .map((r) => `${r.role} (${r.reason}): ${r.removed.length} removed, ${r.kept.length} kept`)
+              .join('; '),
+          },
+        ]
+      : []),
     ...prev
       .filter((c) => WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True')
       .map((c) => ({

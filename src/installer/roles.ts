@@ -4,12 +4,37 @@
  * (templates/<folder>/), the generated CRD folders it applies first (crds/<folder>/) and which of
  * those CRDs its webhook converts. Nothing here talks to the cluster.
  */
-import type { MonitoringValues } from '../config/values.js';
+import { MONITORING_NAMESPACE, type MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
 import { removeNotificationManagerRelease } from './helm-release.js';
 
-export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
+/**
+ * Whether a role runs. `remove: true` says the role is turned off, so the objects it applied before go
+ * (lifecycle.ts; the role must declare `removal`); without it a role that does not run leaves its
+ * objects as they are (e.g. external monitoring: nothing in the cluster is touched).
+ */
+export type RoleCondition = (
+  values: MonitoringValues,
+) => { run: true } | { run: false; reason: string; remove?: boolean };
+
+/** A kind of object a role renders, and where: `namespace` unset for cluster-scoped kinds. */
+export interface OwnedKind {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+}
+
+/** What removing a turned-off role's objects needs to know (lifecycle.ts). */
+export interface RoleRemoval {
+  /**
+   * Every kind and namespace the role's objects live in, in the order the role applies them (a unit
+   * test checks this against its templates). Its objects are found there by our labels.
+   */
+  owns: OwnedKind[];
+  /** Objects removed before all others, in this order (e.g. an APIService before its Service). */
+  first?: { apiVersion: string; kind: string; name: string }[];
+}
 
 export interface Role {
   name: string;
@@ -24,6 +49,8 @@ export interface Role {
   conversionWebhook?: ConversionWebhook;
   /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
   afterApply?: AfterApplyStep[];
+  /** Set on a role that can be turned off: how its objects are found and removed then. */
+  removal?: RoleRemoval;
 }
 
 const inClusterStack: RoleCondition = (v) =>
@@ -91,8 +118,17 @@ export const ROLES: readonly Role[] = [
         ? { run: false, reason: 'common.monitoring.type is external' }
         : v.etcd.enabled
           ? { run: true }
-          : { run: false, reason: 'etcd.monitoring is not true' },
+          : { run: false, reason: 'etcd.monitoring is not true', remove: true },
     templates: 'etcd-monitor',
     crds: [],
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'Service', namespace: 'kube-system' },
+        { apiVersion: 'v1', kind: 'Endpoints', namespace: 'kube-system' },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'alerting.kubesphere.io/v2beta1', kind: 'GlobalRuleGroup' },
+      ],
+    },
   },
 ];

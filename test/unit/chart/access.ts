@@ -4,6 +4,7 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
+import type { RolePlan } from '../../../src/installer/plan.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -75,6 +76,40 @@ export async function applyAccesses(manifests: ManifestSource[], mapper: RestMap
       { ...base, verb: 'create' },
       { ...base, verb: 'patch', name: object.metadata.name },
     );
+  }
+  return out;
+}
+
+/**
+ * What removing a turned-off role's objects does (src/installer/lifecycle.ts), for each role of the
+ * plan that can be turned off: one labelled list per kind and namespace it declares, and a delete of
+ * each object it renders, by name.
+ */
+export async function removalAccesses(roles: RolePlan[], mapper: RestMapper): Promise<Access[]> {
+  const out: Access[] = [];
+  for (const rp of roles) {
+    if (!rp.role.removal) continue;
+    for (const kind of rp.role.removal.owns) {
+      const r = await mapper.resource(kind.apiVersion, kind.kind);
+      out.push({
+        verb: 'list',
+        group: groupOf(kind.apiVersion),
+        resource: r.resource,
+        namespace: r.namespaced ? kind.namespace : undefined,
+        why: `src/installer/lifecycle.ts: ${rp.role.name}'s ${kind.kind} objects, by our labels`,
+      });
+    }
+    for (const { source, object } of rp.manifests) {
+      const r = await mapper.resource(object.apiVersion, object.kind);
+      out.push({
+        verb: 'delete',
+        group: groupOf(object.apiVersion),
+        resource: r.resource,
+        namespace: r.namespaced ? object.metadata.namespace : undefined,
+        name: object.metadata.name,
+        why: `src/installer/lifecycle.ts: ${source} removed when ${rp.role.name} is turned off`,
+      });
+    }
   }
   return out;
 }
