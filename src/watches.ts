@@ -173,7 +173,11 @@ function parseOwns(value: unknown, file: string): OwnedResource[] {
   for (const [i, r] of owns.entries()) {
     const key = `${r.group}/${r.kind}`;
     if (seen.has(key))
-      throw new WatchesError(file, `[0].owns[${i}]`, `${r.kind} of group ${r.group || 'core'} is listed twice`);
+      throw new WatchesError(
+        file,
+        `[0].owns[${i}]`,
+        `${r.kind} of group ${r.group || 'core'} is listed twice`,
+      );
     seen.add(key);
   }
   return owns;

@@ -65,7 +65,10 @@ function stamped(role: string, m: ManifestSource): ManifestSource {
   const { metadata } = m.object;
   return {
     ...m,
-    object: { ...m.object, metadata: { ...metadata, labels: { ...metadata.labels, ...ownershipLabels(role) } } },
+    object: {
+      ...m.object,
+      metadata: { ...metadata, labels: { ...metadata.labels, ...ownershipLabels(role) } },
+    },
   };
 }
 

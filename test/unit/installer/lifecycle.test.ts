@@ -56,16 +56,28 @@ describe('whyKept', () => {
       namespace: 'kube-system',
       managedFields: [
         ours(),
-        { manager: 'kubectl-annotate', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:annotations': {} } } },
-        { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } },
+        {
+          manager: 'kubectl-annotate',
+          operation: 'Update',
+          fieldsV1: { 'f:metadata': { 'f:annotations': {} } },
+        },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          subresource: 'status',
+          fieldsV1: { 'f:status': {} },
+        },
       ],
     });
     expect(whyKept(o, OWNERSHIP)).toBeUndefined();
   });
 
-  it("keeps an object whose fields another manager holds beyond metadata", () => {
+  it('keeps an object whose fields another manager holds beyond metadata', () => {
     const o = object('v1', 'Service', 'etcd', {
-      managedFields: [ours(), { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': {} } } }],
+      managedFields: [
+        ours(),
+        { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': {} } } },
+      ],
     });
     expect(whyKept(o, OWNERSHIP)).toBe('fields held by kubectl-edit');
     const meta = object('v1', 'Service', 'etcd', {
@@ -170,7 +182,11 @@ const plan = (off: boolean): Plan =>
   ({
     values: {},
     warnings: [],
-    roles: [off ? { role: ROLE, skip: 'extra.enabled is false', remove: true, manifests: [] } : { role: ROLE, manifests: [] }],
+    roles: [
+      off
+        ? { role: ROLE, skip: 'extra.enabled is false', remove: true, manifests: [] }
+        : { role: ROLE, manifests: [] },
+    ],
   }) as unknown as Plan;
 
 describe('RoleLifecycle', () => {
@@ -197,7 +213,8 @@ describe('RoleLifecycle', () => {
       mapper: api.mapper,
       logger,
       ownership: OWNERSHIP,
-      event: async (_type: string, reason: string, message: string) => void events.push(`${reason}: ${message}`),
+      event: async (_type: string, reason: string, message: string) =>
+        void events.push(`${reason}: ${message}`),
     };
     return { api, events, ctx };
   }
@@ -226,10 +243,14 @@ describe('RoleLifecycle', () => {
       expect(api.store.has(`/api/v1/namespaces/mon/services/${left}`)).toBe(true);
     expect(api.store.has('/api/v1/namespaces/mon/persistentvolumeclaims/extra-data')).toBe(true);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatch(/^RoleObjectsRemoved: role extra is off \(extra.enabled is false\): 3 objects removed/);
+    expect(events[0]).toMatch(
+      /^RoleObjectsRemoved: role extra is off \(extra.enabled is false\): 3 objects removed/,
+    );
     // Lists are selected by our labels and the role's name.
     for (const r of api.requests.filter((x) => x.startsWith('LIST')))
-      expect(r.endsWith(`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},installer.kubesphere.io/role=extra`)).toBe(true);
+      expect(r.endsWith(`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},installer.kubesphere.io/role=extra`)).toBe(
+        true,
+      );
   });
 
   it('sends no request for a role found clean, until the role runs again and is turned off again', async () => {

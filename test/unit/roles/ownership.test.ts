@@ -85,7 +85,7 @@ describe('ownership', () => {
     const removable = ROLES.filter((r) => r.removal);
     expect(removable.map((r) => r.name)).toContain('etcd-monitor');
     for (const role of removable) {
-      const declared = role.removal!.owns.map((k) => `${k.apiVersion} ${k.kind} ${k.namespace ?? "-"}`);
+      const declared = role.removal!.owns.map((k) => `${k.apiVersion} ${k.kind} ${k.namespace ?? '-'}`);
       const seen = new Set<string>();
       for (const { objects } of rendered.filter((v) => v.role === role.name)) {
         expect(objects.length).toBeGreaterThan(0);
