@@ -141,6 +141,7 @@ export async function applyPlan(
   if (writes.length === 0) return outcomes;
 
   const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
+    nudgeFieldManager: NUDGE_MANAGER,
     ...ctx.establish,
     onNudge: (name, stuckMs) =>
       ctx.logger.warn(
@@ -276,7 +277,10 @@ export async function applyCrdsFirst(
   const crds = objects.filter(
     (p) => isCrd(p.object) && p.change && !p.applied && kinds.has(crdKind(p.object)),
   );
-  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, ctx.establish);
+  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
+    nudgeFieldManager: NUDGE_MANAGER,
+    ...ctx.establish,
+  });
   try {
     await Promise.all(
       crds.map(async (p) => {

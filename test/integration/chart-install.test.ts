@@ -485,7 +485,9 @@ describe('helm chart ks-installer on the API server', () => {
     );
     expect(
       await statusOf(
-        sa.request('DELETE', `/api/v1/namespaces/${MONITORING_NS}/services/prometheus-k8s`, { query: dryRun }),
+        sa.request('DELETE', `/api/v1/namespaces/${MONITORING_NS}/services/prometheus-k8s`, {
+          query: dryRun,
+        }),
       ),
     ).toBe(403);
     // Creating bindings is allowed, but not to a role outside the named ones: no escalation.

@@ -162,6 +162,7 @@ class FakeApi {
 
 const ROLE: Role = {
   name: 'extra',
+  summary: 'an optional part',
   when: () => ({ run: true }),
   templates: 'extra',
   crds: [],
