@@ -72,7 +72,7 @@ describe('ownership', () => {
       }
   });
 
-  it('templates do not type the managed-by label of their objects, nor the product name', () => {
+  it('templates do not type our managed-by label', () => {
     for (const folder of readdirSync(path.join(root, 'templates'))) {
       for (const file of renderer.listTemplates(folder)) {
         const text = readFileSync(path.join(root, 'templates', file), 'utf8');
