@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RESYNC_REASON } from '../../../src/controller/reconciler.js';
 import { CONTENT_TYPE } from '../../../src/kube/client.js';
-import { MANAGED_BY_SELECTOR } from '../../../src/kube/live-objects.js';
+import { MANAGED_BY_SELECTOR } from '../../../src/config/ownership.js';
 import { CC_PATH, KEY, currentCc, fakeCluster, fakeInstaller, observe } from '../../support/fake-cluster.js';
 import type { LoggedRequest } from '../../support/fake-kube.js';
 
