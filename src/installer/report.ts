@@ -69,7 +69,8 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
       reason: w.reason,
       message: w.message,
     })),
-    // The last removal of a turned-off role's objects; it stays until the next one.
+    // The last removal of a turned-off role's objects: True while a role is off, False once every role
+    // that can be turned off is on again (a run that changes nothing else changes nothing here).
     ...(report.removed?.length
       ? [
           {
@@ -81,7 +82,17 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
               .join('; '),
           },
         ]
-      : []),
+      : prev.some((c) => c.type === ROLE_REMOVED && c.status === 'True') &&
+          !report.plan.roles.some((r) => r.remove)
+        ? [
+            {
+              type: ROLE_REMOVED,
+              status: 'False' as const,
+              reason: 'RolesOn',
+              message: 'every role that can be turned off is on',
+            },
+          ]
+        : []),
     ...prev
       .filter((c) => WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True')
       .map((c) => ({

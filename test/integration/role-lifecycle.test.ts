@@ -121,8 +121,13 @@ describe('role lifecycle: etcd monitoring on, off, on', () => {
     expect(await existing()).toBe(0);
   });
 
-  it('on again: the etcd objects come back', async () => {
+  it('on again: the etcd objects come back, and the condition says every role is on', async () => {
     await op.runAfter(() => mergePatch(admin, ccPath(ns), { spec: { etcd: { monitoring: true } } }));
     expect(await existing()).toBe(ETCD_OBJECTS.length);
+    const cc = await admin.get<ClusterConfiguration>(ccPath(ns));
+    expect(cc.status?.conditions?.find((c) => c.type === 'RoleObjectsRemoved')).toMatchObject({
+      status: 'False',
+      reason: 'RolesOn',
+    });
   });
 });

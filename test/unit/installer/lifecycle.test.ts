@@ -11,7 +11,14 @@ import {
   ownershipLabels,
   roleSelector,
 } from '../../../src/config/ownership.js';
-import { RoleLifecycle, whyKept, type Ownership } from '../../../src/installer/lifecycle.js';
+import type { Condition } from '../../../src/api/cluster-configuration.js';
+import {
+  RoleLifecycle,
+  whyKept,
+  type Ownership,
+  type RemovalOutcome,
+} from '../../../src/installer/lifecycle.js';
+import { findingConditions, type RunReport } from '../../../src/installer/report.js';
 import type { Plan } from '../../../src/installer/plan.js';
 import type { Role } from '../../../src/installer/roles.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../../src/kube/client.js';
@@ -279,5 +286,41 @@ describe('RoleLifecycle', () => {
     } as unknown as Plan;
     expect(await new RoleLifecycle().removeTurnedOff(external, ctx)).toEqual([]);
     expect(api.requests).toEqual([]);
+  });
+});
+
+describe('condition RoleObjectsRemoved', () => {
+  const report = (removed: RemovalOutcome[], off: boolean) =>
+    ({
+      plan: {
+        values: { alerts: { form: 'PrometheusRule', toggles: {} } },
+        warnings: [],
+        roles: [{ remove: off, manifests: [] }],
+      },
+      removed,
+      warnings: [],
+    }) as unknown as RunReport;
+  const outcome: RemovalOutcome = {
+    role: 'extra',
+    reason: 'extra off',
+    removed: ['Service mon/extra'],
+    kept: [],
+    requests: 2,
+  };
+  const find = (c: Condition[]) => c.find((x) => x.type === 'RoleObjectsRemoved');
+
+  it('is True after a removal, left alone while the role stays off, False once every role is on', () => {
+    const removed = findingConditions([], report([outcome], true));
+    expect(find(removed)).toMatchObject({
+      status: 'True',
+      reason: 'RoleTurnedOff',
+      message: 'extra (extra off): 1 removed, 0 kept',
+    });
+    expect(find(findingConditions(removed, report([], true)))).toEqual(find(removed));
+    expect(find(findingConditions(removed, report([], false)))).toMatchObject({
+      status: 'False',
+      reason: 'RolesOn',
+    });
+    expect(find(findingConditions([], report([], false)))).toBeUndefined();
   });
 });
