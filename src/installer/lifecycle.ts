@@ -114,7 +114,12 @@ export class RoleLifecycle {
       const outcome = await this.removeRole(rp.role, rp.skip ?? 'turned off', ctx);
       // An object changed between the list and the delete is looked at again by the next run.
       if (!outcome.kept.some((k) => k.endsWith(CHANGED))) this.clean.add(rp.role.name);
-      if (outcome.removed.length === 0 && outcome.kept.length === 0) continue;
+      if (outcome.removed.length === 0 && outcome.kept.length === 0) {
+        ctx.logger.debug(
+          `role ${outcome.role} is off (${outcome.reason}): nothing of it left (${outcome.requests} requests)`,
+        );
+        continue;
+      }
       outcomes.push(outcome);
       const message = `role ${outcome.role} is off (${outcome.reason}): ${outcome.removed.length} objects removed${outcome.removed.length ? ` (${outcome.removed.join(', ')})` : ''}, ${outcome.kept.length} kept${outcome.kept.length ? ` (${outcome.kept.join('; ')})` : ''}`;
       ctx.logger.info(message, {
