@@ -10,9 +10,6 @@ import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import { ListWatcher } from './watch.js';
 
-/** Every reason a drift watch queues a run with starts with this. */
-export const DRIFT_REASON_PREFIX = 'drift:';
-
 export interface DriftWatcherOptions {
   namespace: string;
   /** The kinds watched (watches.yaml `owns`): collection prefix (/api/v1, /apis/apps/v1) and resource. */
@@ -22,7 +19,8 @@ export interface DriftWatcherOptions {
   /** Our field manager: changes it made are not drift. */
   fieldManager: string;
   logger: Logger;
-  onDrift: (reason: string) => void;
+  /** What drifted (`services ns/name deleted`, `… changed by <manager>`): the detail of a drift trigger. */
+  onDrift: (detail: string) => void;
 }
 
 interface ManagedFieldsEntry {
@@ -95,7 +93,7 @@ export class DriftWatcher {
     const id = this.idOf(kind, o);
     if (type === 'DELETED') {
       this.seen.delete(id);
-      this.options.onDrift(`${DRIFT_REASON_PREFIX} ${id} deleted`);
+      this.options.onDrift(`${id} deleted`);
       return;
     }
     const signature = this.signature(o);
@@ -104,8 +102,6 @@ export class DriftWatcher {
     if (type !== 'MODIFIED' || before === signature) return;
     const writer = newestWriter(o);
     if (!writer || writer.manager === this.options.fieldManager) return;
-    this.options.onDrift(
-      `${DRIFT_REASON_PREFIX} ${id} changed by ${writer.manager ?? 'another field manager'}`,
-    );
+    this.options.onDrift(`${id} changed by ${writer.manager ?? 'another field manager'}`);
   }
 }

@@ -32,7 +32,7 @@ export function createEnvironment(templatesRoot: string | null): nunjucks.Enviro
   env.addGlobal('None', null);
   env.addGlobal('defined_not_none', definedNotNone);
   // Our managed-by label's value, for labels below an object's own (a pod template's); the object's
-  // own labels are stamped after rendering (src/installer/manifests.ts).
+  // own labels are stamped after rendering (src/installer/plan/role-objects.ts).
   env.addGlobal('managed_by', MANAGED_BY_VALUE);
   return env;
 }

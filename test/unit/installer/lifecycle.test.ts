@@ -1,5 +1,5 @@
 /**
- * The lifecycle of a role turned off (src/installer/lifecycle.ts), against a small in-memory API: what
+ * The lifecycle of a role turned off (src/installer/lifecycle/remove-turned-off.ts), against a small in-memory API: what
  * is never removed (another manager's fields, a PersistentVolumeClaim, a CustomResourceDefinition, an
  * object without our label), the order of removal, and that a role found clean costs no request again.
  */
@@ -16,14 +16,13 @@ import {
   RoleLifecycle,
   whyKept,
   type Ownership,
-  type RemovalOutcome,
-} from '../../../src/installer/lifecycle.js';
-import { findingConditions, type RunReport } from '../../../src/installer/report.js';
-import type { Plan } from '../../../src/installer/plan.js';
-import type { Role } from '../../../src/installer/roles.js';
+} from '../../../src/installer/lifecycle/remove-turned-off.js';
+import type { Plan, RemovalOutcome, Role, RunReport } from '../../../src/installer/model.js';
+import { findingConditions } from '../../../src/installer/report/conditions.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../../src/kube/client.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
 import { createLogger } from '../../../src/observe/logger.js';
+import { RunCancelled, RunError } from '../../../src/reconcile/contract.js';
 
 const OWNERSHIP: Ownership = {
   fieldManager: FIELD_MANAGER,
@@ -169,7 +168,6 @@ class FakeApi {
 
 const ROLE: Role = {
   name: 'extra',
-  summary: 'an optional part',
   when: () => ({ run: true }),
   templates: 'extra',
   crds: [],
@@ -285,6 +283,31 @@ describe('RoleLifecycle', () => {
       roles: [{ role: ROLE, skip: 'common.monitoring.type is external', manifests: [] }],
     } as unknown as Plan;
     expect(await new RoleLifecycle().removeTurnedOff(external, ctx)).toEqual([]);
+    expect(api.requests).toEqual([]);
+  });
+
+  it('fails the run as a retried RunError naming the role when a request is refused', async () => {
+    const { api, ctx } = setup();
+    const client = {
+      ...api.client,
+      request: async () => {
+        throw new ApiError(403, 'Forbidden', 'services "extra" is forbidden');
+      },
+    } as unknown as KubeClient;
+    const err = await new RoleLifecycle().removeTurnedOff(plan(true), { ...ctx, client }).catch((e) => e);
+    expect(err).toBeInstanceOf(RunError);
+    expect(err).toMatchObject({ reason: 'RemoveFailed', terminal: false, role: 'extra' });
+    expect((err as Error).message).toMatch(/^removing the objects of turned-off role extra: .*forbidden/);
+  });
+
+  it('sends nothing once the run is cancelled', async () => {
+    const { api, ctx } = setup();
+    const aborted = new AbortController();
+    aborted.abort();
+    const err = await new RoleLifecycle()
+      .removeTurnedOff(plan(true), { ...ctx, signal: aborted.signal })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RunCancelled);
     expect(api.requests).toEqual([]);
   });
 });

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { resolveValues } from '../../../src/config/resolve.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, ROLE_LABEL } from '../../../src/config/ownership.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
-import { makePlan } from '../../../src/installer/plan.js';
-import { projectRoot, roleManifests } from '../../../src/installer/manifests.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { ROLES } from '../../../src/installer/catalog.js';
+import { makePlan } from '../../../src/installer/plan/make-plan.js';
+import { roleManifests } from '../../../src/installer/plan/role-objects.js';
+import { projectRoot } from '../../../src/paths.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { findObject as findChartObject, helmBinary, helmTemplate, rulesOf } from '../chart/helm.js';
@@ -107,6 +108,7 @@ describe('ownership', () => {
     const off = await makePlan(withMonitoring({}, { etcd: { monitoring: false } }), FIXED_FACTS, {
       renderer,
       crdsRoot,
+      roles: ROLES,
       validate: false,
     });
     const etcd = off.roles.find((r) => r.role.name === 'etcd-monitor')!;
@@ -115,7 +117,7 @@ describe('ownership', () => {
     const external = await makePlan(
       withMonitoring({}, { ...ETCD_ON, common: { monitoring: { type: 'external' } } }),
       FIXED_FACTS,
-      { renderer, crdsRoot, validate: false },
+      { renderer, crdsRoot, roles: ROLES, validate: false },
     );
     expect(external.roles.every((r) => r.skip && !r.remove)).toBe(true);
   });

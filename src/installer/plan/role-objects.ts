@@ -6,35 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { builtinAlertObjects } from '../alerts/builtin.js';
-import type { MonitoringValues } from '../config/values.js';
-import type { KubeObject } from '../kube/client.js';
-import { ownershipLabels } from '../config/ownership.js';
-import type { Renderer } from '../render/renderer.js';
+import { builtinAlertObjects } from '../../alerts/builtin.js';
+import { ownershipLabels } from '../../config/ownership.js';
+import type { MonitoringValues } from '../../config/values.js';
+import type { KubeObject } from '../../kube/client.js';
+import type { Renderer } from '../../render/renderer.js';
+import type { ManifestSource, Role } from '../model.js';
 import { withConversionWebhook } from './crd-conversion.js';
-import type { Role } from './roles.js';
-
-/** The project root (holding templates/ and crds/), both from src/ under tsx and from dist/src/ when built. */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      readdirSync(path.join(dir, 'templates'));
-      return dir;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('cannot find the templates/ folder next to the installed program');
-}
-
-export interface ManifestSource {
-  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
-  source: string;
-  object: KubeObject;
-}
 
 const crdCache = new Map<string, ManifestSource[]>();
 
@@ -59,7 +38,7 @@ export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
  * An object as we apply it: with the labels every object we apply carries (src/config/ownership.ts),
  * stamped here rather than typed in templates. The managed-by label lets a run read the live objects
  * with one labelled list per kind (and learn CRDs are Established from one labelled watch); the role
- * label finds the objects of a role that was turned off (lifecycle.ts).
+ * label finds the objects of a role that was turned off (lifecycle/remove-turned-off.ts).
  */
 function stamped(role: string, m: ManifestSource): ManifestSource {
   const { metadata } = m.object;

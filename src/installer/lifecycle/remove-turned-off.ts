@@ -1,9 +1,9 @@
 /**
- * A role's lifecycle: when a role that can be turned off is off (its condition says `remove`), the
+ * The lifecycle stage, after the after-apply steps (docs/architecture.md): when a role that can be turned off is off (its condition says `remove`), the
  * objects it applied before and still owns are removed. They are found by our labels (managed-by and
- * the role's name, stamped on every object a role renders: manifests.ts), with one metadata-only list
+ * the role's name, stamped on every object a role renders: plan/role-objects.ts), with one metadata-only list
  * per kind and namespace the role declares (`removal.owns`), and each is deleted only at the version
- * read (kube/delete.ts). Never removed: CustomResourceDefinitions (their custom resources would go
+ * read (src/kube/delete.ts). Never removed: CustomResourceDefinitions (their custom resources would go
  * with them), PersistentVolumeClaims (data), Namespaces (everything in them), objects without our
  * managed-by label, and objects whose fields another field manager holds beyond metadata (labels,
  * annotations, finalizers, owner references) or the status subresource: someone else relies on them.
@@ -16,13 +16,14 @@
  * the life of the process, so a settled resync sends no request for it; a role that runs again is
  * forgotten, so turning it off once more looks again.
  */
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { deleteIfUnchanged } from '../kube/delete.js';
-import type { RestMapper } from '../kube/discovery.js';
-import { listAll } from '../kube/list.js';
-import type { Logger } from '../observe/logger.js';
-import type { Plan } from './plan.js';
-import type { OwnedKind, Role } from './roles.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { deleteIfUnchanged } from '../../kube/delete.js';
+import type { RestMapper } from '../../kube/discovery.js';
+import { listAll } from '../../kube/list.js';
+import { describeObject } from '../../kube/object-ref.js';
+import type { Logger } from '../../observe/logger.js';
+import { RunCancelled, RunError } from '../../reconcile/contract.js';
+import type { OwnedKind, Plan, RemovalOutcome, Role } from '../model.js';
 
 /** Kinds never removed, whatever their labels: `group/Kind`. */
 export const NEVER_REMOVED: ReadonlySet<string> = new Set([
@@ -72,21 +73,6 @@ export function whyKept(o: KubeObject, ownership: Ownership): string | undefined
   return undefined;
 }
 
-const describe = (o: KubeObject) =>
-  `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-
-export interface RemovalOutcome {
-  role: string;
-  /** Why the role is off (its condition's reason). */
-  reason: string;
-  /** `Kind ns/name` of each object removed. */
-  removed: string[];
-  /** `Kind ns/name: why` of each object found by our labels and left in place. */
-  kept: string[];
-  /** Requests sent. */
-  requests: number;
-}
-
 export interface LifecycleContext {
   client: KubeClient;
   mapper: RestMapper;
@@ -94,6 +80,8 @@ export interface LifecycleContext {
   ownership: Ownership;
   /** Posts an Event about the ClusterConfiguration. */
   event: (type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>;
+  /** Cancels the run (shutdown): no request is sent after it is aborted. */
+  signal?: AbortSignal;
 }
 
 const CHANGED = 'changed since it was read';
@@ -105,13 +93,27 @@ export class RoleLifecycle {
   /** Roles found with nothing left to remove, in this process. */
   private readonly clean = new Set<string>();
 
-  /** Removes what the plan's turned-off roles left; one outcome per role that had anything. */
+  /**
+   * Removes what the plan's turned-off roles left; one outcome per role that had anything. A request
+   * that fails (other than a 404 or a 409, which say the object is gone or changed) fails the run as a
+   * RunError `RemoveFailed` naming the role, retried with backoff; what was removed stays removed.
+   */
   async removeTurnedOff(plan: Plan, ctx: LifecycleContext): Promise<RemovalOutcome[]> {
     const outcomes: RemovalOutcome[] = [];
     for (const rp of plan.roles) {
       if (!rp.skip) this.clean.delete(rp.role.name);
       if (!rp.remove || !rp.role.removal || this.clean.has(rp.role.name)) continue;
-      const outcome = await this.removeRole(rp.role, rp.skip ?? 'turned off', ctx);
+      let outcome: RemovalOutcome;
+      try {
+        outcome = await this.removeRole(rp.role, rp.skip ?? 'turned off', ctx);
+      } catch (err) {
+        if (err instanceof RunCancelled || ctx.signal?.aborted) throw err;
+        throw new RunError(
+          'RemoveFailed',
+          `removing the objects of turned-off role ${rp.role.name}: ${(err as Error).message}`,
+          { role: rp.role.name, cause: err },
+        );
+      }
       // An object changed between the list and the delete is looked at again by the next run.
       if (!outcome.kept.some((k) => k.endsWith(CHANGED))) this.clean.add(rp.role.name);
       if (outcome.removed.length === 0 && outcome.kept.length === 0) {
@@ -137,6 +139,10 @@ export class RoleLifecycle {
     const { client, mapper, ownership } = ctx;
     const outcome: RemovalOutcome = { role: role.name, reason, removed: [], kept: [], requests: 0 };
     const owns = role.removal!.owns;
+    const send = () => {
+      if (ctx.signal?.aborted) throw new RunCancelled('remove');
+      outcome.requests++;
+    };
     // Each declared kind: its live objects of this role (a kind the server does not serve has none).
     const found: { kind: OwnedKind; namespaced: boolean; items: { object: KubeObject; path: string }[] }[] =
       [];
@@ -152,7 +158,7 @@ export class RoleLifecycle {
         info.namespaced && kind.namespace
           ? `${info.base}/namespaces/${encodeURIComponent(kind.namespace)}/${info.resource}`
           : `${info.base}/${info.resource}`;
-      outcome.requests++;
+      send();
       let items: KubeObject[];
       try {
         ({ items } = await listAll<KubeObject>(client, collection, {
@@ -188,13 +194,13 @@ export class RoleLifecycle {
     for (const { object, path } of ordered) {
       const why = whyKept(object, ownership);
       if (why) {
-        outcome.kept.push(`${describe(object)}: ${why}`);
+        outcome.kept.push(`${describeObject(object)}: ${why}`);
         continue;
       }
-      outcome.requests++;
+      send();
       const result = await deleteIfUnchanged(client, path, object.metadata);
-      if (result === 'changed') outcome.kept.push(`${describe(object)}: ${CHANGED}`);
-      else if (result === 'deleted') outcome.removed.push(describe(object));
+      if (result === 'changed') outcome.kept.push(`${describeObject(object)}: ${CHANGED}`);
+      else if (result === 'deleted') outcome.removed.push(describeObject(object));
     }
     return outcome;
   }
