@@ -70,7 +70,8 @@ describe('Installer on the in-memory API server', () => {
       spec: { resources: { limits: { memory: string } } };
     };
     expect(edited.spec.resources.limits.memory).toBe('20Gi');
-  });
+    // Three whole runs (about 1 s alone): jest's 5 s default is too tight on a loaded machine.
+  }, 30_000);
 
   it('a field another manager changed is put back by a resync with one apply', async () => {
     const kube = await fakeCluster(SPEC);
