@@ -103,7 +103,8 @@ describe('Controller on the in-memory API server', () => {
     );
     await sleep(800);
     expect(runs).toHaveLength(2);
-  });
+    // Two whole runs on the in-memory API server: jest's 5 s default is too tight on a loaded machine.
+  }, 30_000);
 
   it('a full run when status.monitoring is removed; a quiet run puts back an object deleted', async () => {
     const kube = await fakeCluster({});
