@@ -1,7 +1,7 @@
 /**
  * Import rules of src/, checked by `npm run lint` (dependency-cruiser): no import cycle anywhere, and
  * the installer's stages depend one way (docs/architecture.md):
- *   model ← plan ← sync ← steps ← catalog ← report ← run
+ *   model ← plan ← sync ← steps ← lifecycle ← catalog ← report ← run
  * A stage imports only earlier stages. Below them, the reconcile contract is imported by both the
  * controller and the installer and imports neither; src/ never imports tools/ or test/.
  */
@@ -10,6 +10,7 @@ const STAGES = [
   'src/installer/plan/',
   'src/installer/sync/',
   'src/installer/steps/',
+  'src/installer/lifecycle/',
   'src/installer/catalog\\.ts$',
   'src/installer/report/',
   'src/installer/run\\.ts$',
@@ -18,7 +19,7 @@ const STAGES = [
 /** For each stage, every later stage is forbidden to it. */
 const stageRules = STAGES.slice(0, -1).map((stage, i) => ({
   name: `installer-stage-order-${i}`,
-  comment: `${stage} imports a later stage of the installer (order: model, plan, sync, steps, catalog, report, run)`,
+  comment: `${stage} imports a later stage of the installer (order: model, plan, sync, steps, lifecycle, catalog, report, run)`,
   severity: 'error',
   from: { path: `^${stage}` },
   to: { path: `^(${STAGES.slice(i + 1).join('|')})` },

@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import type { BuiltinAlertToggles } from '../config/facts.js';
 import type { KubeObject } from '../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
 import { ETCD_GROUP } from './groups/etcd.js';
 import { KUBERNETES_GROUPS } from './groups/kubernetes.js';
 import { KUBESPHERE_GROUPS } from './groups/kubesphere.js';
@@ -85,8 +84,6 @@ function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
   return `${RUNBOOK_BASE}/${group.runbooks}/${rule.alert.toLowerCase()}`;
 }
 
-const MANAGED_BY = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
-
 function annotations(group: AlertGroupSpec, rule: AlertSpec): Record<string, string> {
   return { summary: rule.summary, description: rule.description, runbook_url: runbookUrl(group, rule) };
 }
@@ -111,9 +108,14 @@ export function liveToggles(object: KubeObject): BuiltinAlertToggles {
 /**
  * A GlobalRuleGroup: severity a field of each rule, rule_id (and any fixed labels) its labels. The
  * console's toggles on the live group (`toggles`) are kept: a disabled group or rule stays disabled;
- * the initial-configuration snapshot is always the group as we ship it.
+ * the initial-configuration snapshot is always the group as we ship it, with our ownership labels
+ * (`labels`, src/config/ownership.ts) inside, so that the console's "reset" keeps the group ours.
  */
-export function globalRuleGroup(group: AlertGroupSpec, toggles?: BuiltinAlertToggles): KubeObject {
+export function globalRuleGroup(
+  group: AlertGroupSpec,
+  toggles?: BuiltinAlertToggles,
+  labels: Record<string, string> = {},
+): KubeObject {
   const object = {
     apiVersion: ALERTING_API_VERSION,
     kind: GLOBAL_RULE_GROUP,
@@ -122,7 +124,7 @@ export function globalRuleGroup(group: AlertGroupSpec, toggles?: BuiltinAlertTog
       labels: {
         'alerting.kubesphere.io/builtin': 'true',
         'alerting.kubesphere.io/enable': 'true',
-        ...MANAGED_BY,
+        ...labels,
       },
     },
     spec: {
@@ -164,7 +166,6 @@ function fallbackPrometheusRule(group: AlertGroupSpec, namespace: string): KubeO
         prometheus: 'k8s',
         role: 'alert-rules',
         'app.kubernetes.io/component': 'builtin-alerts',
-        ...MANAGED_BY,
       },
     },
     spec: {
@@ -189,12 +190,13 @@ export function builtinAlertObjects(
   role: string,
   alerts: { form: AlertForm; toggles: Record<string, BuiltinAlertToggles> },
   namespace: string,
+  labels: Record<string, string> = {},
 ): { group: string; object: KubeObject }[] {
   return BUILTIN_ALERT_GROUPS.filter((g) => g.role === role).map(({ group }) => ({
     group: group.name,
     object:
       alerts.form === 'GlobalRuleGroup'
-        ? globalRuleGroup(group, alerts.toggles[group.name])
+        ? globalRuleGroup(group, alerts.toggles[group.name], labels)
         : fallbackPrometheusRule(group, namespace),
   }));
 }

@@ -14,7 +14,8 @@ import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
 import { createClusterConfigurationIfMissing } from './create-cluster-configuration.js';
-import { FIELD_MANAGER, Installer } from '../installer/run.js';
+import { FIELD_MANAGER, LEASE_NAME, MANAGED_BY_SELECTOR } from '../config/ownership.js';
+import { Installer } from '../installer/run.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { projectRoot } from '../paths.js';
 import { StatusWriter } from '../installer/report/status-writer.js';
@@ -29,7 +30,7 @@ import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
 import { ObjectCache } from '../reconcile/cache.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
 import { DEFAULT_CONCURRENCY } from '../util/concurrency.js';
-import { loadWatches } from '../watches.js';
+import { loadWatches, resourceBase } from '../watches.js';
 import { ClusterFactsSource } from '../facts/cluster.js';
 
 export const RUN_FLAGS = {
@@ -137,7 +138,12 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       ? { everyMs: parseDurationMs(flags['resync-period'], 'resync-period') }
       : { crontab: watch.resync },
     userHooks,
-    drift: { namespace: MONITORING_NAMESPACE, fieldManager: FIELD_MANAGER },
+    drift: {
+      namespace: MONITORING_NAMESPACE,
+      resources: watch.owns.map((r) => ({ base: resourceBase(r), resource: r.resource })),
+      labelSelector: MANAGED_BY_SELECTOR,
+      fieldManager: FIELD_MANAGER,
+    },
     signal: cancelRequests.signal,
   });
 
@@ -145,7 +151,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   const elector = leaderElect
     ? new LeaderElector(electionClient, {
         namespace: flags['leader-election-namespace'] ?? namespace,
-        name: 'ks-installer',
+        name: LEASE_NAME,
         identity,
         logger,
         leaseDurationMs: parseDurationMs(flags['lease-duration']!, 'lease-duration'),

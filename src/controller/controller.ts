@@ -12,7 +12,7 @@ import { selectByJqPath } from '../hooks/bindings.js';
 import { ApiError, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
-import { DriftWatcher } from './drift.js';
+import { DriftWatcher, type DriftWatcherOptions } from './drift.js';
 import { WorkQueue } from './queue.js';
 import {
   CONFLICT_RETRY,
@@ -60,8 +60,8 @@ interface ControllerOptions {
    * once, or after a grace period); stop() then waits for the run to end.
    */
   signal?: AbortSignal;
-  /** Watch the objects we own for deletions and foreign changes (drift.ts): where, and our field manager. */
-  drift?: { namespace: string; fieldManager: string };
+  /** Watch the objects we own for deletions and foreign changes (drift.ts): where, which kinds, our label and field manager. */
+  drift?: Omit<DriftWatcherOptions, 'logger' | 'onDrift'>;
 }
 
 export class Controller {

@@ -1,26 +1,21 @@
 /**
- * Drift repair without polling: watches of the kinds we own in the monitoring namespace, selected by
- * the label our templates set (`app.kubernetes.io/managed-by: ks-installer`). A deletion, or a spec
+ * Drift repair without polling: watches of the kinds we own in the monitoring namespace (watches.yaml
+ * `owns`), selected by the label every object we apply carries (src/config/ownership.ts). A deletion, or a spec
  * change by another field manager (the newest entry of managedFields outside the status subresource is
  * not ours; for kinds with a generation, only when it moved), asks for a run; the controller coalesces
  * them into one quiet run a second later. The periodic resync stays as the safety net, and carry-over
  * (Prometheus, the PVCs) is untouched: those are not watched.
  */
 import type { KubeClient, KubeObject } from '../kube/client.js';
-import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
 import type { Logger } from '../observe/logger.js';
 import { ListWatcher } from './watch.js';
 
-/** The kinds watched: the native objects every install has in the monitoring namespace. */
-export const DRIFT_RESOURCES = [
-  { base: '/api/v1', resource: 'services' },
-  { base: '/api/v1', resource: 'serviceaccounts' },
-  { base: '/apis/apps/v1', resource: 'deployments' },
-  { base: '/apis/apps/v1', resource: 'daemonsets' },
-] as const;
-
-interface DriftWatcherOptions {
+export interface DriftWatcherOptions {
   namespace: string;
+  /** The kinds watched (watches.yaml `owns`): collection prefix (/api/v1, /apis/apps/v1) and resource. */
+  resources: readonly { base: string; resource: string }[];
+  /** Selects our objects (src/config/ownership.ts). */
+  labelSelector: string;
   /** Our field manager: changes it made are not drift. */
   fieldManager: string;
   logger: Logger;
@@ -58,12 +53,12 @@ export class DriftWatcher {
 
   start(): void {
     if (this.watchers.length > 0) return;
-    this.watchers = DRIFT_RESOURCES.map(({ base, resource }) => {
+    this.watchers = this.options.resources.map(({ base, resource }) => {
       const w = new ListWatcher(
         this.client,
         {
           collectionPath: `${base}/namespaces/${this.options.namespace}/${resource}`,
-          labelSelector: MANAGED_BY_SELECTOR,
+          labelSelector: this.options.labelSelector,
           logger: this.options.logger.child({ resource }),
         },
         (e) => {

@@ -2,9 +2,11 @@
  * The catalog of the monitoring module's roles, in their default order (watches.yaml lists which run,
  * in which order). Each is data (model.ts `Role`): a name, a condition on the resolved values, the
  * template folder it renders (templates/<folder>/), the generated CRD folders it applies first
- * (crds/<folder>/), which of those CRDs its webhook converts, and its after-apply steps (steps/).
- * Nothing here talks to the cluster.
+ * (crds/<folder>/), which of those CRDs its webhook converts, its after-apply steps (steps/), and,
+ * for a role that can be turned off, where its objects live so that the lifecycle stage removes them
+ * then (`removal`, lifecycle/). Nothing here talks to the cluster.
  */
+import { MONITORING_NAMESPACE } from '../config/values.js';
 import type { Role, RoleCondition } from './model.js';
 import { legacyAlertingRules } from './steps/alerting-legacy.js';
 import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
@@ -79,9 +81,18 @@ export const ROLES: readonly Role[] = [
         ? { run: false, reason: 'common.monitoring.type is external' }
         : v.etcd.enabled
           ? { run: true }
-          : { run: false, reason: 'etcd.monitoring is not true' },
+          : { run: false, reason: 'etcd.monitoring is not true', remove: true },
     templates: 'etcd-monitor',
     crds: [],
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'Service', namespace: 'kube-system' },
+        { apiVersion: 'v1', kind: 'Endpoints', namespace: 'kube-system' },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'alerting.kubesphere.io/v2beta1', kind: 'GlobalRuleGroup' },
+      ],
+    },
   },
   // ThanosRuler kubesphere, evaluating KubeSphere's alerting rules, with its Service and monitor
   // (docs/alerting.md). External monitoring has no prometheus-operator here to run a ThanosRuler (the

@@ -3,14 +3,39 @@
  * object (what a run knows of one object), what an apply did per role, what after-apply steps see and
  * return, and what a successful run reports. Every stage imports this file; it imports nothing of
  * the installer, so the stages depend one way (docs/architecture.md):
- * model ← plan ← sync ← steps ← catalog ← report ← run.
+ * model ← plan ← sync ← steps ← lifecycle ← catalog ← report ← run.
  */
 import type { MonitoringValues, ValueWarning } from '../config/values.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 
-/** Whether a role runs with these values, and why not. */
-export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
+/**
+ * Whether a role runs with these values, and why not. `remove: true` says the role is turned off, so
+ * the objects it applied before go (lifecycle/; the role must declare `removal`); without it a role
+ * that does not run leaves its objects as they are (e.g. external monitoring: nothing in the cluster
+ * is touched).
+ */
+export type RoleCondition = (
+  values: MonitoringValues,
+) => { run: true } | { run: false; reason: string; remove?: boolean };
+
+/** A kind of object a role renders, and where: `namespace` unset for cluster-scoped kinds. */
+export interface OwnedKind {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+}
+
+/** What removing a turned-off role's objects needs to know (lifecycle/). Data of a Role. */
+export interface RoleRemoval {
+  /**
+   * Every kind and namespace the role's objects live in, in the order the role applies them (a unit
+   * test checks this against its templates). Its objects are found there by our labels.
+   */
+  owns: OwnedKind[];
+  /** Objects removed before all others, in this order (e.g. an APIService before its Service). */
+  first?: { apiVersion: string; kind: string; name: string }[];
+}
 
 /** Which CRDs a role's webhook converts, and where the API server reaches it. Data of a Role. */
 export interface ConversionWebhook {
@@ -33,6 +58,8 @@ export interface Role {
   conversionWebhook?: ConversionWebhook;
   /** Steps run after every role applied its objects, in role order (steps/). */
   afterApply?: AfterApplyStep[];
+  /** Set on a role that can be turned off: how its objects are found and removed then (lifecycle/). */
+  removal?: RoleRemoval;
 }
 
 /** One object a role renders, with where it comes from. */
@@ -46,6 +73,8 @@ export interface RolePlan {
   role: Role;
   /** Set when the role's condition is false. */
   skip?: string;
+  /** The role is turned off: the objects it applied before are removed (lifecycle/). */
+  remove?: boolean;
   manifests: ManifestSource[];
 }
 
@@ -109,15 +138,30 @@ export interface AfterApplyResult {
  */
 export type AfterApplyStep = (ctx: AfterApplyContext) => Promise<AfterApplyResult>;
 
+/** What the lifecycle stage removed of one turned-off role (lifecycle/remove-turned-off.ts). */
+export interface RemovalOutcome {
+  role: string;
+  /** Why the role is off (its condition's reason). */
+  reason: string;
+  /** `Kind ns/name` of each object removed. */
+  removed: string[];
+  /** `Kind ns/name: why` of each object found by our labels and left in place. */
+  kept: string[];
+  /** Requests sent. */
+  requests: number;
+}
+
 /** What a successful run did. */
 export interface RunReport {
   plan: Plan;
   roles: RoleOutcome[];
   warnings: ValueWarning[];
-  /** Objects created, changed or deleted, by apply and after-apply steps. */
+  /** Objects created, changed or deleted, by apply, after-apply steps and the lifecycle. */
   changed: number;
   objects: number;
   durationMs: number;
   /** Set when a step wants the run looked at again (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** What turned-off roles left and this run removed (lifecycle/). */
+  removed?: RemovalOutcome[];
 }

@@ -2,7 +2,8 @@
  * The reconciler of a ClusterConfiguration: it only orchestrates the stages (docs/architecture.md),
  * each in its own folder: facts → plan (plan/) → compare with the live objects → check what differs (a
  * server-side dry run) → apply what differs, pipelined (sync/) → after-apply, each role's steps
- * (steps/) → report: status, conditions, Events (report/). A plan or check failure writes nothing but
+ * (steps/) → lifecycle: what turned-off roles left is removed (lifecycle/) → report: status,
+ * conditions, Events (report/). A plan or check failure writes nothing but
  * status; an apply failure stops sending. A failure is thrown after it is on the status, as a RunError
  * the queue retries or, when terminal, waits on an edit for. Why the run happens (its triggers) decides
  * only what it writes (report/write-budget.ts). The signal cancels a run between stages and stops its
@@ -10,6 +11,7 @@
  */
 import type { ClusterConfiguration } from '../api/cluster-configuration.js';
 import type { ClusterFacts } from '../config/facts.js';
+import { FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, roleSelector } from '../config/ownership.js';
 import type { FactsSource } from '../facts/source.js';
 import type { KubeClient } from '../kube/client.js';
 import { applyWouldChange } from '../kube/compare.js';
@@ -29,6 +31,7 @@ import {
   type Trigger,
 } from '../reconcile/contract.js';
 import { ROLES } from './catalog.js';
+import { RoleLifecycle } from './lifecycle/remove-turned-off.js';
 import type { Plan, PlannedObject, Role, RoleOutcome, RunReport } from './model.js';
 import { PlanCache } from './plan/plan-cache.js';
 import { settled } from './report/conditions.js';
@@ -42,8 +45,6 @@ import { ApplyError, applyPlan, type ApplyPlanContext } from './sync/apply-plan.
 import { checkBeforeApply } from './sync/check.js';
 import { compareWithLive } from './sync/compare.js';
 import { replaceImmutableObjects } from './sync/immutable.js';
-
-export const FIELD_MANAGER = 'ks-installer';
 
 interface InstallerDeps {
   client: KubeClient;
@@ -72,6 +73,8 @@ export class Installer implements Reconciler {
   private readonly plans = new PlanCache();
   /** Whether a run of this process got through its apply and after-apply steps. */
   private succeededOnce = false;
+  /** Removes what turned-off roles left (lifecycle/remove-turned-off.ts). */
+  private readonly lifecycle = new RoleLifecycle();
 
   constructor(private readonly deps: InstallerDeps) {
     this.roles = deps.roles ?? ROLES;
@@ -137,7 +140,22 @@ export class Installer implements Reconciler {
         firstRun: !this.succeededOnce,
         event: (type, reason, message) => status.event(cc, type, reason, message),
       });
+      next('remove');
+      const removed = await this.lifecycle.removeTurnedOff(plan, {
+        client: this.deps.client,
+        mapper: this.deps.mapper,
+        logger,
+        ownership: {
+          fieldManager: FIELD_MANAGER,
+          label: { key: MANAGED_BY_LABEL, value: MANAGED_BY_VALUE },
+          roleSelector,
+        },
+        event: (type, reason, message) => status.event(cc, type, reason, message),
+        signal,
+      });
+      after.changed += removed.reduce((n, r) => n + r.removed.length, 0);
       report = {
+        removed,
         plan,
         roles,
         warnings: [...plan.warnings, ...after.warnings],

@@ -9,6 +9,9 @@ import { CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { conditionOf, isEstablished, type WithConditions } from './object-ref.js';
 import { CRD_ESTABLISH } from '../reconcile/backoff.js';
 
+/** The nudge's field manager when the caller names none. */
+const DEFAULT_NUDGE_MANAGER = 'establish-nudge';
+
 /** The annotation a nudge bumps (the time of the nudge). */
 export const NUDGE_ANNOTATION = 'installer.kubesphere.io/establish-nudge';
 
@@ -18,6 +21,8 @@ export interface EstablishOptions {
   timeoutMs?: number;
   /** How long a CRD may stay NamesAccepted but not Established before it is nudged (and again after as long). */
   nudgeAfterMs?: number;
+  /** The field manager of the nudge's patch (the operator passes its own, src/config/ownership.ts). */
+  nudgeFieldManager?: string;
   /** Told about each nudge (the operator logs a warning naming the CRD). */
   onNudge?: (name: string, stuckMs: number) => void;
 }
@@ -41,9 +46,9 @@ function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolea
 }
 
 /** Bumps the nudge annotation: an update event that queues the CRD in the establishing controller. */
-async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
+async function nudgeCrd(client: KubeClient, name: string, fieldManager: string): Promise<void> {
   await client.request('PATCH', crdPath(name), {
-    query: { fieldManager: 'ks-installer-establish-nudge' },
+    query: { fieldManager },
     body: { metadata: { annotations: { [NUDGE_ANNOTATION]: new Date().toISOString() } } },
     contentType: CONTENT_TYPE.merge,
   });
@@ -79,7 +84,7 @@ export async function waitForCrdsEstablished(
       const stuckMs = Date.now() - since;
       if (stuckMs < nudgeAfterMs) continue;
       options.onNudge?.(name, stuckMs);
-      await nudgeCrd(client, name);
+      await nudgeCrd(client, name, options.nudgeFieldManager ?? DEFAULT_NUDGE_MANAGER);
       stuckSince.set(name, Date.now());
     }
     pending = results.filter((r) => !r.ok).map((r) => r.name);
@@ -173,7 +178,9 @@ export class CrdEstablishment {
       if (since === undefined || Date.now() - since < nudgeAfterMs) continue;
       this.options.onNudge?.(name, Date.now() - since);
       for (const w of list) w.stuckSince = Date.now();
-      await nudgeCrd(this.client, name).catch(() => undefined);
+      await nudgeCrd(this.client, name, this.options.nudgeFieldManager ?? DEFAULT_NUDGE_MANAGER).catch(
+        () => undefined,
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The live state of a set of objects we are about to apply, read with as few requests as possible:
  * one GET per namespace they live in, then one LIST per kind and namespace, selected by the label
- * every object we apply carries (`app.kubernetes.io/managed-by=ks-installer`). No request at all for a
+ * every object we apply carries (the caller's `labelSelector`: src/config/ownership.ts). No request at all for a
  * kind the server does not serve yet or a namespace that does not exist: nothing of it can exist.
  * An object a labelled list does not return (its label removed, or written by someone else: the
  * original installer's objects, which a run takes over) is read by name, except on a fresh install
@@ -16,10 +16,6 @@ import type { Fingerprints } from './fingerprints.js';
 import { listAll } from './list.js';
 import { crdKind, groupKind, identity, isCrd, isEstablished, isNamespace } from './object-ref.js';
 import { DEFAULT_CONCURRENCY, mapConcurrent } from '../util/concurrency.js';
-
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'ks-installer';
-export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 export interface LiveObjects {
   /** The live object for each identity read; absent when it does not exist. */
@@ -39,9 +35,9 @@ export async function readLiveObjects(
   client: KubeClient,
   mapper: RestMapper,
   desired: readonly KubeObject[],
-  options: { labelSelector?: string; concurrency?: number; fingerprints?: Fingerprints } = {},
+  options: { labelSelector: string; concurrency?: number; fingerprints?: Fingerprints },
 ): Promise<LiveObjects> {
-  const selector = options.labelSelector ?? MANAGED_BY_SELECTOR;
+  const selector = options.labelSelector;
   const objects = new Map<string, KubeObject>();
   const missingNamespaces = new Set<string>();
   const unserved = new Set<string>();

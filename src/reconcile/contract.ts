@@ -51,7 +51,7 @@ export const describeTrigger = (t: Trigger): string => SAY[t.kind](t.detail);
 
 /** Why a run failed: the reason of its Degraded and Ready conditions and of its Warning Event. */
 type RunFailureReason =
-  'InvalidSpec' | 'RenderFailed' | 'ValidationFailed' | 'RefusedByApiServer' | 'ApplyFailed';
+  'InvalidSpec' | 'RenderFailed' | 'ValidationFailed' | 'RefusedByApiServer' | 'ApplyFailed' | 'RemoveFailed';
 
 /**
  * Which failures retrying cannot fix, so the queue waits for the object to be edited. Terminal means
@@ -66,6 +66,7 @@ const TERMINAL: Record<RunFailureReason, boolean> = {
   ValidationFailed: false,
   RefusedByApiServer: false,
   ApplyFailed: false,
+  RemoveFailed: false,
 };
 
 /** Whether a failure is a refusal by the API server: retried from REFUSAL_RETRY.firstMs (backoff.ts). */
@@ -74,7 +75,7 @@ export const isRefusal = (err: unknown): boolean =>
 
 /**
  * Why a run failed, said so that a user can act (the field, template or object, and the fix), and
- * whether retrying can help. Plan, dry run and apply all fail with it.
+ * whether retrying can help. Plan, dry run, apply and the lifecycle's removal all fail with it.
  */
 export class RunError extends Error {
   override readonly name = 'RunError';

@@ -4,6 +4,7 @@
  * like Ansible) plus the filters and tests of ./filters.ts.
  */
 import nunjucks from 'nunjucks';
+import { MANAGED_BY_VALUE } from '../config/ownership.js';
 import { definedNotNone, FILTERS, TESTS } from './filters.js';
 import { fixMultiArgumentTests } from './nunjucks-fixes.js';
 
@@ -30,5 +31,8 @@ export function createEnvironment(templatesRoot: string | null): nunjucks.Enviro
   env.addGlobal('False', false);
   env.addGlobal('None', null);
   env.addGlobal('defined_not_none', definedNotNone);
+  // Our managed-by label's value, for labels below an object's own (a pod template's); the object's
+  // own labels are stamped after rendering (src/installer/plan/role-objects.ts).
+  env.addGlobal('managed_by', MANAGED_BY_VALUE);
   return env;
 }

@@ -25,6 +25,7 @@ import { createRenderer } from '../../src/render/renderer.js';
 import {
   applyAccesses,
   codeAccesses,
+  removalAccesses,
   describeAccess,
   rbacAccesses,
   unusedGrants,
@@ -298,6 +299,7 @@ describe('helm chart ks-installer on the API server', () => {
     const needed = [
       ...(await applyAccesses(manifests, mapper)),
       ...rbacAccesses(manifests),
+      ...(await removalAccesses(plan.roles, mapper)),
       ...codeAccesses(ns, 'ks-installer', {
         leaderElect: true,
         createClusterConfiguration: true,
@@ -474,7 +476,8 @@ describe('helm chart ks-installer on the API server', () => {
         }),
       ),
     ).toBe(403);
-    // The one delete: the fallback alert PrometheusRules by name, never our recording rules or a user's.
+    // Deletes by name only: the fallback alert PrometheusRules and a turned-off role's objects, never
+    // our other recording rules or a user's.
     const rules = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheusrules`;
     expect(await statusOf(sa.request('DELETE', `${rules}/prometheus-k8s-rules`, { query: dryRun }))).toBe(
       403,
@@ -483,6 +486,16 @@ describe('helm chart ks-installer on the API server', () => {
     expect([200, 404]).toContain(
       await statusOf(sa.request('DELETE', `${rules}/builtin-alerts-etcd`, { query: dryRun })),
     );
+    expect([200, 404]).toContain(
+      await statusOf(sa.request('DELETE', `${rules}/prometheus-k8s-etcd-rules`, { query: dryRun })),
+    );
+    expect(
+      await statusOf(
+        sa.request('DELETE', `/api/v1/namespaces/${MONITORING_NS}/services/prometheus-k8s`, {
+          query: dryRun,
+        }),
+      ),
+    ).toBe(403);
     // Creating bindings is allowed, but not to a role outside the named ones: no escalation.
     expect(
       await statusOf(

@@ -4,6 +4,7 @@
  * resourceVersion of the stack moves), and the conditions name the object and field.
  */
 import path from 'node:path';
+import { MANAGED_BY_SELECTOR } from '../../src/config/ownership.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { dryRunObjects } from '../../src/installer/sync/dry-run.js';
@@ -68,6 +69,7 @@ describe('server-side dry run of the whole plan', () => {
       admin,
       mapper,
       items.map((i) => i.object),
+      { labelSelector: MANAGED_BY_SELECTOR },
     );
     const result = await dryRunObjects(items, {
       client: admin,

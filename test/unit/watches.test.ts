@@ -30,6 +30,16 @@ describe('watches.yaml', () => {
     expect(w.jqFilter).toBe('.spec');
     expect(w.resync).toBe('*/5 * * * *');
     expect(w.roles).toEqual(ROLES);
+    expect(w.owns.map((r) => `${r.group}/${r.version} ${r.kind} ${r.resource}`)).toEqual([
+      '/v1 Service services',
+      '/v1 ServiceAccount serviceaccounts',
+      'apps/v1 Deployment deployments',
+      'apps/v1 DaemonSet daemonsets',
+    ]);
+  });
+
+  it('owns nothing when the file says nothing', () => {
+    expect(parseWatches(watch()).owns).toEqual([]);
   });
 
   it('reads a subset of the roles in the order given', () => {
@@ -53,6 +63,22 @@ describe('watches.yaml', () => {
     [{ roles: '[defaults, kibana]' }, 'f: [0].roles[1]: unknown role "kibana" (known: defaults,'],
     [{ roles: '[defaults, defaults]' }, 'f: [0].roles: role defaults is listed twice'],
     [{ role: '[defaults]' }, 'f: [0].role: unknown key'],
+    [{ owns: 'services' }, 'f: [0].owns: must be a list of kinds such as'],
+    [{ owns: '[{version: v1, kind: Service}]' }, 'f: [0].owns[0].resource: must be the plural resource'],
+    [
+      { owns: '[{version: v1, kind: service, resource: services}]' },
+      'f: [0].owns[0].kind: must be a Kind such as Deployment, got "service"',
+    ],
+    [
+      { owns: '[{group: apps, version: v1, kind: Deployment, resource: deployments, namespace: x}]' },
+      'f: [0].owns[0].namespace: unknown key',
+    ],
+    [
+      {
+        owns: '[{version: v1, kind: Service, resource: services}, {version: v1, kind: Service, resource: services}]',
+      },
+      'f: [0].owns[1]: Service of group core is listed twice',
+    ],
   ])('refuses %j naming the field', (extra, message) => {
     expect(() => parseWatches(watch(extra), 'f')).toThrow(message);
   });

@@ -52,7 +52,8 @@ export async function makePlan(
   for (const role of options.roles) {
     const cond = role.when(values);
     if (!cond.run) {
-      roles.push({ role, skip: cond.reason, manifests: [] });
+      const remove = cond.remove === true && role.removal !== undefined;
+      roles.push({ role, skip: cond.reason, ...(remove ? { remove } : {}), manifests: [] });
       continue;
     }
     let manifests: ManifestSource[];

@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { builtinAlertObjects } from '../../alerts/builtin.js';
+import { ownershipLabels } from '../../config/ownership.js';
 import type { MonitoringValues } from '../../config/values.js';
 import type { KubeObject } from '../../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../kube/live-objects.js';
 import type { Renderer } from '../../render/renderer.js';
 import type { ManifestSource, Role } from '../model.js';
 import { withConversionWebhook } from './crd-conversion.js';
@@ -35,37 +35,40 @@ export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
 }
 
 /**
- * A CRD as we apply it: with the label every object we apply carries, so that a run reads the live
- * ones with one labelled list and learns they are Established from one labelled watch.
+ * An object as we apply it: with the labels every object we apply carries (src/config/ownership.ts),
+ * stamped here rather than typed in templates. The managed-by label lets a run read the live objects
+ * with one labelled list per kind (and learn CRDs are Established from one labelled watch); the role
+ * label finds the objects of a role that was turned off (lifecycle/remove-turned-off.ts).
  */
-function withManagedByLabel(m: ManifestSource): ManifestSource {
+function stamped(role: string, m: ManifestSource): ManifestSource {
   const { metadata } = m.object;
   return {
     ...m,
     object: {
       ...m.object,
-      metadata: { ...metadata, labels: { ...metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      metadata: { ...metadata, labels: { ...metadata.labels, ...ownershipLabels(role) } },
     },
   };
 }
 
-/** Every object a role applies, CRDs first, then its templates', then its built-in alert groups. */
+/** Every object a role applies, CRDs first, then its templates', then its built-in alert groups; each stamped with our labels. */
 export function roleManifests(
   role: Role,
   values: MonitoringValues,
   renderer: Renderer,
   crdsRoot: string,
 ): ManifestSource[] {
-  const loaded = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder)).map(withManagedByLabel);
+  const loaded = role.crds.flatMap((folder) => loadCrds(crdsRoot, folder));
   const crds = role.conversionWebhook
     ? withConversionWebhook(loaded, role.conversionWebhook, values)
     : loaded;
   const rendered = (role.templates === undefined ? [] : renderer.renderFolder(role.templates, values)).map(
     (r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }),
   );
-  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace).map((a) => ({
+  const labels = ownershipLabels(role.name);
+  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace, labels).map((a) => ({
     source: `alerts/${a.group}`,
     object: a.object,
   }));
-  return [...crds, ...rendered, ...alerts];
+  return [...crds, ...rendered, ...alerts].map((m) => stamped(role.name, m));
 }

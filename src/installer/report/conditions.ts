@@ -1,7 +1,8 @@
 /**
  * A run's report and the one mapping from it to the ClusterConfiguration's conditions: Progressing
- * when a run starts; on success Ready, Progressing, Degraded, BuiltinAlerts, Alerting and one condition per
- * warning (True while it applies, False once it no longer does); on failure Degraded and Ready with
+ * when a run starts; on success Ready, Progressing, Degraded, BuiltinAlerts, Alerting, RoleObjectsRemoved
+ * (a turned-off role's objects removed by the lifecycle stage) and one condition per warning (True
+ * while it applies, False once it no longer does); on failure Degraded and Ready with
  * the reason and message naming the field, template or object.
  */
 import {
@@ -12,6 +13,7 @@ import {
 } from '../../api/cluster-configuration.js';
 import { ISTIO_MONITORS_WAITING } from '../../config/console-parts.js';
 import { LIVE_VALUE_DROPPED } from '../../config/resolve.js';
+import { ROLE_REMOVED } from '../lifecycle/remove-turned-off.js';
 import type { RunReport } from '../model.js';
 import { STORAGE_NOT_EXPANDABLE } from '../steps/storage-growth.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from '../steps/switch-builtin-alerts.js';
@@ -83,6 +85,30 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
       reason: w.reason,
       message: w.message,
     })),
+    // The last removal of a turned-off role's objects: True while a role is off, False once every role
+    // that can be turned off is on again (a run that changes nothing else changes nothing here).
+    ...(report.removed?.length
+      ? [
+          {
+            type: ROLE_REMOVED,
+            status: 'True' as const,
+            reason: 'RoleTurnedOff',
+            message: report.removed
+              .map((r) => `${r.role} (${r.reason}): ${r.removed.length} removed, ${r.kept.length} kept`)
+              .join('; '),
+          },
+        ]
+      : prev.some((c) => c.type === ROLE_REMOVED && c.status === 'True') &&
+          !report.plan.roles.some((r) => r.remove)
+        ? [
+            {
+              type: ROLE_REMOVED,
+              status: 'False' as const,
+              reason: 'RolesOn',
+              message: 'every role that can be turned off is on',
+            },
+          ]
+        : []),
     ...prev
       .filter((c) => WARNING_TYPES.has(c.type) && !current.has(c.type) && c.status === 'True')
       .map((c) => ({

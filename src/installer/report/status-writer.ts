@@ -10,6 +10,7 @@ import {
   type ClusterConfiguration,
   type ObjectKey,
 } from '../../api/cluster-configuration.js';
+import { EVENT_COMPONENT } from '../../config/ownership.js';
 import { CONTENT_TYPE, type KubeClient } from '../../kube/client.js';
 import type { Logger } from '../../observe/logger.js';
 
@@ -87,8 +88,8 @@ export class StatusWriter {
           type,
           reason,
           message: message.slice(0, 1024),
-          source: { component: 'ks-installer' },
-          reportingComponent: 'ks-installer',
+          source: { component: EVENT_COMPONENT },
+          reportingComponent: EVENT_COMPONENT,
           reportingInstance: this.reportingInstance,
           firstTimestamp: now,
           lastTimestamp: now,

@@ -6,8 +6,8 @@
  */
 import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../../alerts/builtin.js';
 import { ApiError, type KubeClient } from '../../kube/client.js';
+import { MANAGED_BY_SELECTOR } from '../../config/ownership.js';
 import { listAll } from '../../kube/list.js';
-import { MANAGED_BY_SELECTOR } from '../../kube/live-objects.js';
 import { JSON_ONLY } from '../../observe/logger.js';
 import type { AfterApplyStep, Plan } from '../model.js';
 

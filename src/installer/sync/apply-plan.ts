@@ -11,11 +11,11 @@
  * value of the user or the live cluster (check.ts), so this is the rare case of a custom
  * resource whose CRD was not served yet at the dry run. Any other failure stops it too and is retried.
  */
+import { MANAGED_BY_SELECTOR, NUDGE_MANAGER } from '../../config/ownership.js';
 import { applyAt } from '../../kube/apply.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
 import { CrdEstablishment, type EstablishOptions } from '../../kube/crd.js';
 import type { RestMapper } from '../../kube/discovery.js';
-import { MANAGED_BY_SELECTOR } from '../../kube/live-objects.js';
 import {
   applyStage,
   crdKind,
@@ -114,6 +114,7 @@ export async function applyPlan(
   if (writes.length === 0) return outcomes;
 
   const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
+    nudgeFieldManager: NUDGE_MANAGER,
     ...ctx.establish,
     onNudge: (name, stuckMs) =>
       ctx.logger.warn(
@@ -258,7 +259,10 @@ export async function applyCrdsFirst(
   const crds = objects.filter(
     (p) => isCrd(p.object) && p.change && !p.applied && kinds.has(crdKind(p.object)),
   );
-  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, ctx.establish);
+  const establishment = new CrdEstablishment(ctx.client, MANAGED_BY_SELECTOR, {
+    nudgeFieldManager: NUDGE_MANAGER,
+    ...ctx.establish,
+  });
   try {
     await Promise.all(
       crds.map(async (p) => {

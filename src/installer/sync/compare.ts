@@ -4,6 +4,7 @@
  * sent. Objects found equal are remembered (kube/fingerprints.ts), so the next run reads only their
  * metadata.
  */
+import { MANAGED_BY_SELECTOR } from '../../config/ownership.js';
 import { applyWouldChange } from '../../kube/compare.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { RestMapper } from '../../kube/discovery.js';
@@ -36,7 +37,7 @@ export async function compareWithLive(
     deps.client,
     deps.mapper,
     items.map((x) => x.object),
-    { fingerprints: deps.fingerprints },
+    { labelSelector: MANAGED_BY_SELECTOR, fingerprints: deps.fingerprints },
   );
   const objects = items.map<PlannedObject>((x) => {
     const found = live.objects.get(identity(x.object));

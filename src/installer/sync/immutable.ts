@@ -9,7 +9,7 @@
  * cluster, not the spec). Done after the dry run of everything else, so a refused plan deletes nothing.
  */
 import type { KubeClient, KubeObject } from '../../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../kube/live-objects.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../config/ownership.js';
 import type { Logger } from '../../observe/logger.js';
 import type { PlannedObject } from '../model.js';
 

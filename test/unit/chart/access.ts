@@ -3,9 +3,12 @@
  * derived from a plan's objects and from what the code reads; and the grants of RBAC rules, to find
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
-import type { ManifestSource } from '../../../src/installer/model.js';
+import type { ManifestSource, RolePlan } from '../../../src/installer/model.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
-import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../../src/paths.js';
+import { parseWatches, type OwnedResource } from '../../../src/watches.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { OPTIONAL_LIVE_OBJECTS, PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
@@ -84,6 +87,40 @@ export async function applyAccesses(manifests: ManifestSource[], mapper: RestMap
   return out;
 }
 
+/**
+ * What removing a turned-off role's objects does (src/installer/lifecycle/remove-turned-off.ts), for each role of the
+ * plan that can be turned off: one labelled list per kind and namespace it declares, and a delete of
+ * each object it renders, by name.
+ */
+export async function removalAccesses(roles: RolePlan[], mapper: RestMapper): Promise<Access[]> {
+  const out: Access[] = [];
+  for (const rp of roles) {
+    if (!rp.role.removal) continue;
+    for (const kind of rp.role.removal.owns) {
+      const r = await mapper.resource(kind.apiVersion, kind.kind);
+      out.push({
+        verb: 'list',
+        group: groupOf(kind.apiVersion),
+        resource: r.resource,
+        namespace: r.namespaced ? kind.namespace : undefined,
+        why: `src/installer/lifecycle/remove-turned-off.ts: ${rp.role.name}'s ${kind.kind} objects, by our labels`,
+      });
+    }
+    for (const { source, object } of rp.manifests) {
+      const r = await mapper.resource(object.apiVersion, object.kind);
+      out.push({
+        verb: 'delete',
+        group: groupOf(object.apiVersion),
+        resource: r.resource,
+        namespace: r.namespaced ? object.metadata.namespace : undefined,
+        name: object.metadata.name,
+        why: `src/installer/lifecycle/remove-turned-off.ts: ${source} removed when ${rp.role.name} is turned off`,
+      });
+    }
+  }
+  return out;
+}
+
 interface RoleRef {
   kind: string;
   name: string;
@@ -124,6 +161,12 @@ export function rbacAccesses(manifests: ManifestSource[]): Access[] {
     }
   }
   return out;
+}
+
+/** The kinds watched for drift, as watches.yaml declares them. */
+export function ownedResources(): OwnedResource[] {
+  const file = path.join(projectRoot(), 'watches.yaml');
+  return parseWatches(readFileSync(file, 'utf8'), file).owns;
 }
 
 /** What the operator's code reads and writes besides the applied objects. */
@@ -259,10 +302,10 @@ export function codeAccesses(
           },
         ]
       : []),
-    ...DRIFT_RESOURCES.flatMap(({ base, resource }) =>
+    ...ownedResources().flatMap(({ group, resource }) =>
       (['list', 'watch'] as const).map((verb) => ({
         verb,
-        group: base === '/api/v1' ? '' : base.split('/')[2]!,
+        group,
         resource,
         namespace: mon,
         why: 'src/controller/drift.ts: the kinds we own, watched by our label for drift',

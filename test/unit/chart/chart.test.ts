@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
+import { renderRole, withMonitoring } from '../roles/golden.js';
 import {
   CHART_DIR,
   findObject,
@@ -104,33 +106,37 @@ describe('charts/ks-installer', () => {
       }
     });
 
-    it('never lists or watches Secrets, and deletes by name only the fallback alert PrometheusRules and the Secrets and ConfigMaps it recreates when immutable', () => {
+    it('never lists or watches Secrets, and deletes by name only: the fallback alert PrometheusRules, the Secrets and ConfigMaps it recreates when immutable, and what a role that can be turned off renders', () => {
       const rules = [...rulesOf(findObject(objects, 'ClusterRole')), ...rulesOf(findObject(objects, 'Role'))];
-      expect(rules.filter((r) => r.verbs.some((v) => v === 'delete' || v === 'deletecollection'))).toEqual([
-        {
-          apiGroups: [''],
-          resources: ['secrets'],
-          resourceNames: [
-            'alertmanager-main',
-            'notification-manager-webhook-server-cert',
-            'grafana-admin',
-            'grafana-datasources',
-          ],
-          verbs: ['get', 'patch', 'delete'],
-        },
-        {
-          apiGroups: [''],
-          resources: ['configmaps'],
-          resourceNames: ['notification-manager-template', 'zh-cn', 'grafana-dashboards'],
-          verbs: ['delete'],
-        },
-        {
-          apiGroups: ['monitoring.coreos.com'],
-          resources: ['prometheusrules'],
-          resourceNames: [...FALLBACK_RULE_NAMES],
-          verbs: ['delete'],
-        },
+      const deletes = rules.filter((r) => r.verbs.some((v) => v === 'delete' || v === 'deletecollection'));
+      expect(deletes).toContainEqual({
+        apiGroups: ['monitoring.coreos.com'],
+        resources: ['prometheusrules'],
+        resourceNames: [...FALLBACK_RULE_NAMES],
+        verbs: ['delete'],
+      });
+      const recreated = new Set([
+        'alertmanager-main',
+        'notification-manager-webhook-server-cert',
+        'notification-manager-template',
+        'zh-cn',
+        'grafana-admin',
+        'grafana-datasources',
+        'grafana-dashboards',
       ]);
+      const removable = new Set(
+        ROLES.filter((r) => r.removal).flatMap((r) =>
+          renderRole(r.name, withMonitoring({}, { etcd: { monitoring: true, endpointIps: '10.0.0.1' } })).map(
+            (o) => o.metadata.name,
+          ),
+        ),
+      );
+      for (const r of deletes) {
+        expect(r.verbs).not.toContain('deletecollection');
+        expect(r.resourceNames?.length).toBeGreaterThan(0);
+        for (const name of r.resourceNames ?? [])
+          expect(FALLBACK_RULE_NAMES.includes(name) || removable.has(name) || recreated.has(name)).toBe(true);
+      }
       const secrets = rules.filter((r) => r.resources?.includes('secrets'));
       expect(secrets.flatMap((r) => r.verbs).filter((v) => ['list', 'watch'].includes(v))).toEqual([]);
     });

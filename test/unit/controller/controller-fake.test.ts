@@ -4,7 +4,10 @@
  * own status writes and applies).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { FIELD_MANAGER, MANAGED_BY_SELECTOR } from '../../../src/config/ownership.js';
 import { Controller } from '../../../src/controller/controller.js';
+import { projectRoot } from '../../../src/paths.js';
+import { loadWatches, resourceBase } from '../../../src/watches.js';
 import { describeTrigger, type Reconciler } from '../../../src/reconcile/contract.js';
 import { CONTENT_TYPE } from '../../../src/kube/client.js';
 import { silentLogger } from '../../../src/observe/logger.js';
@@ -53,7 +56,15 @@ async function start(kube: FakeKube) {
     ...TARGET,
     jqFilter: '.spec',
     resync: { everyMs: 3_600_000 },
-    drift: { namespace: MONITORING_NS, fieldManager: 'ks-installer' },
+    drift: {
+      namespace: MONITORING_NS,
+      resources: (await loadWatches(projectRoot())).owns.map((r) => ({
+        base: resourceBase(r),
+        resource: r.resource,
+      })),
+      labelSelector: MANAGED_BY_SELECTOR,
+      fieldManager: FIELD_MANAGER,
+    },
   });
   controller.start();
   return { runs, finished: (n: number) => runs.length === n && running === 0 };
@@ -92,7 +103,8 @@ describe('Controller on the in-memory API server', () => {
     );
     await sleep(800);
     expect(runs).toHaveLength(2);
-  });
+    // Two whole runs on the in-memory API server: jest's 5 s default is too tight on a loaded machine.
+  }, 30_000);
 
   it('a full run when status.monitoring is removed; a quiet run puts back an object deleted', async () => {
     const kube = await fakeCluster({});

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RunCancelled, trigger } from '../../../src/reconcile/contract.js';
 import { CONTENT_TYPE } from '../../../src/kube/client.js';
-import { MANAGED_BY_SELECTOR } from '../../../src/kube/live-objects.js';
+import { MANAGED_BY_SELECTOR } from '../../../src/config/ownership.js';
 import { CC_PATH, KEY, currentCc, fakeCluster, fakeInstaller, observe } from '../../support/fake-cluster.js';
 import type { LoggedRequest } from '../../support/fake-kube.js';
 
@@ -74,7 +74,8 @@ describe('Installer on the in-memory API server', () => {
       spec: { resources: { limits: { memory: string } } };
     };
     expect(edited.spec.resources.limits.memory).toBe('20Gi');
-  });
+    // Three whole runs (about 1 s alone): jest's 5 s default is too tight on a loaded machine.
+  }, 30_000);
 
   it('a field another manager changed is put back by a resync with one apply', async () => {
     const kube = await fakeCluster(SPEC);

@@ -74,7 +74,6 @@ describe('role alertmanager', () => {
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/alertmanager-main`,
       `monitoring.coreos.com/v1 PrometheusRule ${NS}/alertmanager-main-rules`,
     ]);
-    for (const o of objects) expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('ks-installer');
   });
 
   it('sizes replicas by node count unless the spec says otherwise', () => {

@@ -1,3 +1,4 @@
+import { ownershipLabels } from '../../../src/config/ownership.js';
 import { describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../../src/kube/client.js';
@@ -21,7 +22,7 @@ describe('role defaults', () => {
       expect(ns.metadata.labels).toEqual({
         'kubesphere.io/workspace': 'system-workspace',
         'kubesphere.io/namespace': ns.metadata.name,
-        'app.kubernetes.io/managed-by': 'ks-installer',
+        ...ownershipLabels('defaults'),
       });
     }
   });

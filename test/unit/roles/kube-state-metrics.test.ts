@@ -62,7 +62,6 @@ describe('role kube-state-metrics', () => {
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/kube-state-metrics`,
       `monitoring.coreos.com/v1 PrometheusRule ${NS}/kube-state-metrics-rules`,
     ]);
-    for (const o of objects) expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('ks-installer');
   });
 
   it('keeps the kube-prometheus selector', () => {

@@ -50,7 +50,6 @@ describe('role node-exporter', () => {
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/node-exporter`,
       `monitoring.coreos.com/v1 PrometheusRule ${NS}/node-exporter-rules`,
     ]);
-    for (const o of objects) expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('ks-installer');
   });
 
   it('keeps the kube-prometheus selector and labels the pods with the version', () => {

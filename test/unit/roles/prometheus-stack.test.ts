@@ -192,10 +192,6 @@ describe('role prometheus-stack', () => {
       else if (o.metadata.name.endsWith('-svc'))
         expect({ where, ns: o.metadata.namespace }).toEqual({ where, ns: 'kube-system' });
       else expect({ where, ns: o.metadata.namespace }).toEqual({ where, ns: NS });
-      expect({ where, managedBy: o.metadata.labels?.['app.kubernetes.io/managed-by'] }).toEqual({
-        where,
-        managedBy: 'ks-installer',
-      });
     }
   });
 
