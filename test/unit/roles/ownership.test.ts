@@ -119,7 +119,10 @@ describe('ownership', () => {
       FIXED_FACTS,
       { renderer, crdsRoot, roles: ROLES, validate: false },
     );
-    expect(external.roles.every((r) => r.skip && !r.remove)).toBe(true);
+    // The dashboard CRDs are applied also with external monitoring; nothing is removed.
+    expect(external.roles.every((r) => (r.skip && !r.remove) || r.role.name === 'monitoring-dashboard')).toBe(
+      true,
+    );
   });
 
   describe('watches.yaml owns (the kinds watched for drift)', () => {
