@@ -34,7 +34,7 @@ export interface RoleOutcome {
 /** One object of the plan with what the run knows of it. */
 export interface PlannedObject {
   role: string;
-  /** Where it comes from (manifests.ts): `crds/…`, `templates/…` or `alerts/…`. */
+  /** Where it comes from (manifests.ts): `crds/…`, `templates/…` or `rules/…`. */
   source: string;
   object: KubeObject;
   /** The live object, undefined when it does not exist. */

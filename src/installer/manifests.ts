@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { builtinAlertObjects } from '../alerts/builtin.js';
 import type { MonitoringValues } from '../config/values.js';
 import type { KubeObject } from '../kube/client.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
 import type { Renderer } from '../render/renderer.js';
+import { ruleObjects } from '../rules/package.js';
 import { withConversionWebhook } from './crd-conversion.js';
 import type { Role } from './roles.js';
 
@@ -31,7 +31,10 @@ export function projectRoot(): string {
 }
 
 export interface ManifestSource {
-  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
+  /**
+   * `crds/<folder>/<file>`, `templates/<folder>/<file>`, `rules/recording/<PrometheusRule>` or
+   * `rules/alerts/<group>.yaml` (rules/catalog.yaml, src/rules).
+   */
   source: string;
   object: KubeObject;
 }
@@ -70,7 +73,7 @@ function withManagedByLabel(m: ManifestSource): ManifestSource {
   };
 }
 
-/** Every object a role applies, CRDs first, then its templates', then its built-in alert groups. */
+/** Every object a role applies: CRDs first, then its templates', then its rule groups (recording, then alerts). */
 export function roleManifests(
   role: Role,
   values: MonitoringValues,
@@ -84,9 +87,5 @@ export function roleManifests(
   const rendered = renderer
     .renderFolder(role.templates, values)
     .map((r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }));
-  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace).map((a) => ({
-    source: `alerts/${a.group}`,
-    object: a.object,
-  }));
-  return [...crds, ...rendered, ...alerts];
+  return [...crds, ...rendered, ...ruleObjects(role.name, values)];
 }

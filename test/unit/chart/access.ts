@@ -4,7 +4,7 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource } from '../../../src/installer/manifests.js';
-import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';

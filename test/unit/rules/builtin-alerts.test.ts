@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { ALERTING_API_VERSION, FALLBACK_PREFIX, ruleId } from '../../../src/alerts/builtin.js';
+import { ALERTING_API_VERSION, FALLBACK_PREFIX, ruleId } from '../../../src/rules/package.js';
 import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
 import { CONTRACT_ALERTS } from '../../rules/alerts-contract.js';
 import {
