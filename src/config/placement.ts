@@ -1,5 +1,5 @@
 /**
- * Placement chains (facts §3.5): `monitoring.X` → top-level `X` → the workload's default, for X in
+ * Placement chains (docs/original-installer.md#keys-placement): `monitoring.X` → top-level `X` → the workload's default, for X in
  * nodeSelector / tolerations / affinity, with "defined and not null" semantics: `{}` and `[]` are
  * values and win (e.g. `monitoring.nodeSelector: {}` removes the `kubernetes.io/os: linux` default).
  */

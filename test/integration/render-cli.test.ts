@@ -46,7 +46,7 @@ const NS = 'kubesphere-monitoring-system';
 const SAMPLE = path.join(ROOT, 'examples', 'cluster-configuration.yaml');
 
 /**
- * The original installer's objects (facts §2.1-2.5, 2.8, 2.9, §8), by kind, namespace and name, but its
+ * The original installer's objects (docs/original-installer.md#objects), by kind, namespace and name, but its
  * four PrometheusRules without rules (EMPTY_RULES), which we leave out (docs/rules.md).
  */
 const EXPECTED = [

@@ -1,5 +1,5 @@
 /**
- * The built-in alerts in both forms a run may install (src/alerts): GlobalRuleGroups where
+ * The built-in alerts in both forms a run may install (rules/alerts, src/rules): GlobalRuleGroups where
  * alerting.kubesphere.io/v2beta1 is served, fallback PrometheusRules elsewhere. Both hold the
  * contract's 140 rules (125 names) in its 21 groups, with the same expressions, `for` and labels,
  * and promtool 2.39.1 accepts both as rule files.
