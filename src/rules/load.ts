@@ -5,10 +5,10 @@
  * catalog says which role installs each group, in which object, and when. What the rules mean:
  * docs/rules.md. ./package.ts turns them into the objects a role applies.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { projectRoot } from '../paths.js';
 
 /** The `severity` of an alert: a top-level field of a GlobalRuleGroup rule, a label in a PrometheusRule. */
 export type Severity = 'critical' | 'warning' | 'info' | 'none';
@@ -81,14 +81,9 @@ export interface RuleCatalog {
   alerts: AlertEntry[];
 }
 
-/** The rules/ folder of the installed program, from src/rules under tsx and dist/src/rules when built. */
+/** The rules/ folder of the installed program, beside templates/. */
 export function rulesRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(path.join(dir, 'rules', 'catalog.yaml'))) return path.join(dir, 'rules');
-    dir = path.dirname(dir);
-  }
-  throw new Error('cannot find rules/catalog.yaml next to the installed program');
+  return path.join(projectRoot(), 'rules');
 }
 
 class RuleFileError extends Error {

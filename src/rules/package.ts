@@ -28,9 +28,6 @@ import {
 export const ALERTING_API_VERSION = 'alerting.kubesphere.io/v2beta1';
 export const GLOBAL_RULE_GROUP = 'GlobalRuleGroup';
 
-/** GlobalRuleGroup where alerting.kubesphere.io/v2beta1 is served, else PrometheusRule. */
-export type AlertForm = 'GlobalRuleGroup' | 'PrometheusRule';
-
 /** Names of the fallback PrometheusRules: this prefix and the group name. */
 export const FALLBACK_PREFIX = 'builtin-alerts-';
 
@@ -39,7 +36,7 @@ export const FALLBACK_PREFIX = 'builtin-alerts-';
  * (the layout of kubesphere/alert-runbooks, like runbooks.prometheus-operator.dev). Not every alert
  * has a page there.
  */
-export const RUNBOOK_BASE = 'https://alert-runbooks.kubesphere.io/runbooks';
+const RUNBOOK_BASE = 'https://alert-runbooks.kubesphere.io/runbooks';
 
 /** The labels by which our Prometheus selects PrometheusRules (templates/prometheus-stack/21-prometheus). */
 const PROMETHEUS_SELECTOR = { prometheus: 'k8s', role: 'alert-rules' };
@@ -69,7 +66,7 @@ export function ruleId(group: string, rule: Pick<AlertSpec, 'alert' | 'severity'
     .digest('hex');
 }
 
-export function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
+function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
   return `${RUNBOOK_BASE}/${group.runbooks}/${rule.alert.toLowerCase()}`;
 }
 
@@ -143,7 +140,7 @@ export function globalRuleGroup(
 }
 
 /** The fallback PrometheusRule: one group, severity a label beside rule_id. */
-export function fallbackPrometheusRule(group: AlertGroupSpec, vars: RuleVariables): KubeObject {
+function fallbackPrometheusRule(group: AlertGroupSpec, vars: RuleVariables): KubeObject {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',

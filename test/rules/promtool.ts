@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { projectRoot } from '../../src/paths.js';
 import { MONITORING_NAMESPACE } from '../../src/config/values.js';
 import { expandVariables, loadRuleCatalog, rulesRoot } from '../../src/rules/load.js';
 import { renderRuleObjects, type RenderedRuleObject } from './rule-files.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import { expandVariables, loadRuleCatalog, rulesRoot } from '../../../src/rules/load.js';
 import { CASES_DIR } from '../../rules/promtool.js';
 

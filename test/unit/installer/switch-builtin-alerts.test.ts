@@ -6,9 +6,10 @@ import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { ALERTING_API_VERSION, globalRuleGroup, liveToggles, toggleKey } from '../../../src/rules/package.js';
 import { loadRuleCatalog } from '../../../src/rules/load.js';
-import { builtinAlertsState } from '../../../src/installer/builtin-alerts.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { makePlan } from '../../../src/installer/plan.js';
+import { builtinAlertsState } from '../../../src/installer/steps/switch-builtin-alerts.js';
+import { projectRoot } from '../../../src/paths.js';
+import { ROLES } from '../../../src/installer/catalog.js';
+import { makePlan } from '../../../src/installer/plan/make-plan.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { FIXED_FACTS, sampleSpec } from '../roles/golden.js';
 
@@ -17,7 +18,11 @@ const plan = (spec: Record<string, unknown>, served: string[] = []) =>
   makePlan(
     spec,
     { ...FIXED_FACTS, servedApiVersions: [...FIXED_FACTS.servedApiVersions, ...served] },
-    { renderer: createRenderer(path.join(root, 'templates')), crdsRoot: path.join(root, 'crds') },
+    {
+      renderer: createRenderer(path.join(root, 'templates')),
+      crdsRoot: path.join(root, 'crds'),
+      roles: ROLES,
+    },
   );
 
 describe('condition BuiltinAlerts', () => {

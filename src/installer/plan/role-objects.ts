@@ -1,43 +1,19 @@
 /**
  * What a role would apply: its generated CRDs (crds/<folder>/*.yaml, read as files, with the conversion
  * webhook of those its operator converts set from the values) and the objects its templates render
- * from the resolved values. `ks-installer run` applies exactly this list and
+ * from the resolved values, then its groups of rules/ (rules/catalog.yaml, src/rules). `ks-installer run` applies exactly this list and
  * `ks-installer render` prints it, so the two never disagree.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import type { MonitoringValues } from '../config/values.js';
-import type { KubeObject } from '../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
-import type { Renderer } from '../render/renderer.js';
-import { ruleObjects } from '../rules/package.js';
+import type { MonitoringValues } from '../../config/values.js';
+import type { KubeObject } from '../../kube/client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../kube/live-objects.js';
+import type { Renderer } from '../../render/renderer.js';
+import { ruleObjects } from '../../rules/package.js';
+import type { ManifestSource, Role } from '../model.js';
 import { withConversionWebhook } from './crd-conversion.js';
-import type { Role } from './roles.js';
-
-/** The project root (holding templates/ and crds/), both from src/ under tsx and from dist/src/ when built. */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      readdirSync(path.join(dir, 'templates'));
-      return dir;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('cannot find the templates/ folder next to the installed program');
-}
-
-export interface ManifestSource {
-  /**
-   * `crds/<folder>/<file>`, `templates/<folder>/<file>`, `rules/recording/<PrometheusRule>` or
-   * `rules/alerts/<group>.yaml` (rules/catalog.yaml, src/rules).
-   */
-  source: string;
-  object: KubeObject;
-}
 
 const crdCache = new Map<string, ManifestSource[]>();
 
