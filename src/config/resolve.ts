@@ -3,7 +3,7 @@
  * (docs/original-installer.md). Precedence everywhere: spec > live cluster > default. Each deliberate
  * difference from the original is marked "Correction:" (or "Addition:") next to the code.
  */
-import { ALERTING_API_VERSION } from '../alerts/builtin.js';
+import { ALERTING_API_VERSION } from '../rules/package.js';
 import type { PlacedWorkload } from './defaults.js';
 import {
   CONTAINER_RESOURCES,

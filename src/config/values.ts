@@ -122,7 +122,7 @@ export interface MonitoringValues {
     /** Webhook serving certificate; its CA is every caBundle the templates write. PEM. */
     webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
   };
-  /** The built-in alerts (src/alerts): GlobalRuleGroups where their API is served, else PrometheusRules. */
+  /** The built-in alerts (rules/alerts, src/rules): GlobalRuleGroups where their API is served, else PrometheusRules. */
   alerts: {
     form: 'GlobalRuleGroup' | 'PrometheusRule';
     /** The console's toggles on existing GlobalRuleGroups, kept (facts: live.builtinAlertToggles). */

@@ -64,7 +64,10 @@ export interface Role {
 
 /** One object a role renders, with where it comes from. */
 export interface ManifestSource {
-  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
+  /**
+   * `crds/<folder>/<file>`, `templates/<folder>/<file>`, `rules/recording/<PrometheusRule>` or
+   * `rules/alerts/<group>.yaml` (rules/catalog.yaml, src/rules).
+   */
   source: string;
   object: KubeObject;
 }
@@ -88,7 +91,7 @@ export interface Plan {
 /** One object of the plan with what the run knows of it. */
 export interface PlannedObject {
   role: string;
-  /** Where it comes from (plan/role-objects.ts): `crds/…`, `templates/…` or `alerts/…`. */
+  /** Where it comes from (plan/role-objects.ts): `crds/…`, `templates/…` or `rules/…`. */
   source: string;
   object: KubeObject;
   /** The live object, undefined when it does not exist. */

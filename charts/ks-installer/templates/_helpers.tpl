@@ -79,7 +79,7 @@ renders, so they cannot drift.
 {{- end -}}
 
 {{/*
-The fallback PrometheusRules of the built-in alerts (src/alerts/builtin.ts, FALLBACK_RULE_NAMES):
+The fallback PrometheusRules of the built-in alerts (src/rules/package.ts, FALLBACK_RULE_NAMES):
 once KubeSphere core serves GlobalRuleGroups, a run deletes these, by name, and nothing else. The
 chart's unit test compares the list with the operator's.
 */}}

@@ -4,7 +4,7 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource, RolePlan } from '../../../src/installer/model.js';
-import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../../src/paths.js';

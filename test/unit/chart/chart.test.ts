@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import { renderRole, withMonitoring } from '../roles/golden.js';
