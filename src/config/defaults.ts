@@ -106,7 +106,12 @@ function preferredAntiAffinity(labelSelector: Record<string, unknown>): Record<s
 }
 
 export type PlacedWorkload =
-  'prometheus' | 'prometheusOperator' | 'kubeStateMetrics' | 'alertmanager' | 'notificationManager';
+  | 'prometheus'
+  | 'prometheusOperator'
+  | 'kubeStateMetrics'
+  | 'alertmanager'
+  | 'notificationManager'
+  | 'metricsServer';
 
 /** A fresh copy each call, so no caller can change another's defaults. */
 export function defaultPlacement(workload: PlacedWorkload): Placement {
@@ -139,6 +144,7 @@ export function defaultPlacement(workload: PlacedWorkload): Placement {
       };
     case 'prometheusOperator':
     case 'kubeStateMetrics':
+    case 'metricsServer':
       return { nodeSelector: { ...LINUX }, tolerations: [], affinity: {} };
     case 'notificationManager':
       return { nodeSelector: {}, tolerations: [], affinity: {} };

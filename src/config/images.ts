@@ -30,6 +30,7 @@ export const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   notification_manager_operator: { org: 'kubesphere', name: 'notification-manager-operator', tag: 'v2.3.0' },
   notification_manager: { org: 'kubesphere', name: 'notification-manager', tag: 'v2.3.0' },
   notification_tenant_sidecar: { org: 'kubesphere', name: 'notification-tenant-sidecar', tag: 'v3.2.0' },
+  metrics_server: { org: 'kubesphere', name: 'metrics-server', tag: 'v0.4.2' },
 };
 
 export const IMAGE_NAMES = Object.keys(DEFAULT_IMAGES) as ImageName[];

@@ -15,6 +15,7 @@ import type { OperatorMetrics } from '../observe/metrics.js';
 import { DriftWatcher } from './drift.js';
 import { WorkQueue } from './queue.js';
 import {
+  CHECK_AGAIN_REASON,
   RESYNC_REASON,
   RETRY_REASON_PREFIX,
   TerminalError,
@@ -185,7 +186,7 @@ export class Controller {
         this.seenEnabled = true;
         const resync = this.resyncDelay();
         if (result.requeueAfterMs !== undefined && result.requeueAfterMs < resync) {
-          this.queue.addAfter(item.key, 'check again', result.requeueAfterMs);
+          this.queue.addAfter(item.key, CHECK_AGAIN_REASON, result.requeueAfterMs);
         } else if (Number.isFinite(resync) && resync > 0) {
           this.queue.addAfter(item.key, RESYNC_REASON, resync);
         }

@@ -26,6 +26,12 @@ export const RETRY_REASON_PREFIX = 'retry after';
 /** The reason the periodic resync queues a key with; a run queued for nothing else is a quiet drift check. */
 export const RESYNC_REASON = 'periodic resync';
 
+/**
+ * The reason a successful run asked to be looked at again with (a volume still expanding, the Metrics
+ * API not Available yet): like a resync, a quiet run that writes only what it finds changed.
+ */
+export const CHECK_AGAIN_REASON = 'check again';
+
 /** The latest state of the watched object, with the hash of its jqFilter selection computed once. */
 export interface CachedObject {
   object: ClusterConfiguration;

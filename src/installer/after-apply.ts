@@ -30,7 +30,12 @@ export interface AfterApplyResult {
   changed: number;
   /** Look at the run again after this long (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** Status keys the run marks `{status: enabled, enabledTime}` (kept once set), e.g. metricsServer. */
+  enabled?: EnabledStatusKey[];
 }
+
+/** The status keys of parts installed apart from the monitoring stack. */
+export type EnabledStatusKey = 'metricsServer';
 
 export type AfterApplyStep = (ctx: AfterApplyContext) => Promise<AfterApplyResult>;
 

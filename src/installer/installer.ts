@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterConfiguration, Condition } from '../api/cluster-configuration.js';
 import { hasCondition, rfc3339 } from '../api/cluster-configuration.js';
 import {
+  CHECK_AGAIN_REASON,
   RESYNC_REASON,
   RETRY_REASON_PREFIX,
   TerminalError,
@@ -128,7 +129,9 @@ export class Installer implements Reconciler {
     const entry = this.deps.cache.get(key);
     if (!entry) return {};
     const report = await this.run(entry.object, entry.hash, reasons.join('; '), {
-      quiet: reasons.every((r) => r === RESYNC_REASON || r.startsWith(DRIFT_REASON_PREFIX)),
+      quiet: reasons.every(
+        (r) => r === RESYNC_REASON || r === CHECK_AGAIN_REASON || r.startsWith(DRIFT_REASON_PREFIX),
+      ),
       retry: reasons.every((r) => r.startsWith(RETRY_REASON_PREFIX)),
     });
     return report.requeueAfterMs === undefined ? {} : { requeueAfterMs: report.requeueAfterMs };
@@ -184,6 +187,7 @@ export class Installer implements Reconciler {
         objects: roles.reduce((n, r) => n + r.objects, 0),
         durationMs: performance.now() - started,
         ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
+        ...(after.enabled?.length ? { enabled: after.enabled } : {}),
       };
     } catch (err) {
       if (err instanceof ApplyError) Object.assign(at, { index: err.roleIndex, role: err.role });
@@ -423,6 +427,7 @@ export class Installer implements Reconciler {
         });
         merged.warnings.push(...r.warnings);
         merged.changed += r.changed;
+        if (r.enabled) merged.enabled = [...(merged.enabled ?? []), ...r.enabled];
         if (r.requeueAfterMs !== undefined)
           merged.requeueAfterMs = Math.min(merged.requeueAfterMs ?? Infinity, r.requeueAfterMs);
       }
@@ -447,9 +452,16 @@ export class Installer implements Reconciler {
       durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
     };
     const generation = cc.metadata.generation;
+    // Parts found working for the first time: {status: enabled, enabledTime}, kept once set.
+    const enabled: Record<string, unknown> = {};
+    for (const key of report.enabled ?? []) {
+      const current = cc.status?.[key] as { status?: string } | null | undefined;
+      if (current?.status !== 'enabled') enabled[key] = { status: 'enabled', enabledTime: rfc3339() };
+    }
     if (
       quiet &&
       report.changed === 0 &&
+      Object.keys(enabled).length === 0 &&
       sameConditions(before, findingConditions(conditions, report, generation))
     ) {
       logger.info(`run succeeded: ${line}; no drift, status left as it was`, { [JSON_ONLY]: figures });
@@ -461,6 +473,7 @@ export class Installer implements Reconciler {
         : { status: 'enabled', enabledTime: rfc3339() };
     await status.patch({
       monitoring,
+      ...enabled,
       conditions: succeededConditions(conditions, report, generation),
       progress: `${report.roles.length}/${report.roles.length} done`,
       observedSpecHash: hash,

@@ -10,6 +10,8 @@ import type { ValueWarning } from '../config/values.js';
 import type { RoleOutcome } from './apply-plan.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from './builtin-alerts.js';
 import type { Plan } from './plan.js';
+import { METRICS_API_UNAVAILABLE } from './metrics-api.js';
+import type { EnabledStatusKey } from './after-apply.js';
 import { STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
 
 /** The warning conditions a run may set, each turned False once it no longer applies. */
@@ -18,6 +20,7 @@ export const WARNING_TYPES = new Set([
   LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
+  METRICS_API_UNAVAILABLE,
 ]);
 
 /** What a successful run did. */
@@ -31,6 +34,8 @@ export interface RunReport {
   durationMs: number;
   /** Set when a step wants the run looked at again (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** Status keys to mark enabled (a step found the part working). */
+  enabled?: EnabledStatusKey[];
 }
 
 type Update = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;

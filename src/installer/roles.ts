@@ -7,7 +7,8 @@
 import type { MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
-import { removeNotificationManagerRelease } from './helm-release.js';
+import { removeMetricsServerRelease, removeNotificationManagerRelease } from './helm-release.js';
+import { checkMetricsApi } from './metrics-api.js';
 
 export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
 
@@ -24,6 +25,11 @@ export interface Role {
   conversionWebhook?: ConversionWebhook;
   /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
   afterApply?: AfterApplyStep[];
+  /**
+   * Objects to remove before the others when the role is turned off (`Kind/name`), e.g. the APIService
+   * that would otherwise route its API to a Service that is gone.
+   */
+  removeFirst?: string[];
 }
 
 const inClusterStack: RoleCondition = (v) =>
@@ -32,6 +38,20 @@ const inClusterStack: RoleCondition = (v) =>
     : { run: true };
 
 export const ROLES: readonly Role[] = [
+  {
+    // Not part of the monitoring stack: installed with an external Prometheus too, and first, so that
+    // KubeSphere's API server finds the Metrics API when it starts (docs/metrics-server.md).
+    name: 'metrics-server',
+    summary: 'metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling and edge nodes',
+    when: (v) =>
+      v.metricsServer.enabled ? { run: true } : { run: false, reason: 'metrics_server.enabled is not true' },
+    templates: 'metrics-server',
+    crds: [],
+    // The original's Helm release of metrics-server goes once its objects are ours; then the APIService's
+    // Available condition is reported.
+    afterApply: [removeMetricsServerRelease, checkMetricsApi],
+    removeFirst: ['APIService/v1beta1.metrics.k8s.io'],
+  },
   {
     name: 'defaults',
     summary: 'monitoring namespaces',
