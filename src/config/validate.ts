@@ -323,10 +323,7 @@ function checkEtcd(v: SpecChecker): void {
 // Addition: metrics_server.enabled must be a boolean (the original compared it with `== true`, so a
 // quoted "true" silently installed nothing).
 function checkMetricsServer(v: SpecChecker): void {
-  v.mapping(
-    'metrics_server',
-    'Write spec.metrics_server as a mapping, e.g. {enabled: true}, or remove it.',
-  );
+  v.mapping('metrics_server', 'Write spec.metrics_server as a mapping, e.g. {enabled: true}, or remove it.');
   v.check(
     'metrics_server.enabled',
     (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),

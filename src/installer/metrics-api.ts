@@ -29,15 +29,15 @@ interface ApiServiceCondition {
   message?: string;
 }
 
-export type MetricsApiState =
-  | { available: true }
-  | { available: false; reason: string; message: string };
+export type MetricsApiState = { available: true } | { available: false; reason: string; message: string };
 
 /** The APIService's Available condition, as the API server reports it. */
 export async function metricsApiState(client: KubeClient): Promise<MetricsApiState> {
   let apiService: (KubeObject & { status?: { conditions?: ApiServiceCondition[] } }) | undefined;
   try {
-    apiService = await client.getOrUndefined(`/apis/apiregistration.k8s.io/v1/apiservices/${METRICS_API_SERVICE}`);
+    apiService = await client.getOrUndefined(
+      `/apis/apiregistration.k8s.io/v1/apiservices/${METRICS_API_SERVICE}`,
+    );
   } catch (err) {
     if (err instanceof ApiError) return { available: false, reason: 'ReadFailed', message: err.message };
     throw err;

@@ -42,7 +42,8 @@ export const ROLES: readonly Role[] = [
     // Not part of the monitoring stack: installed with an external Prometheus too, and first, so that
     // KubeSphere's API server finds the Metrics API when it starts (docs/metrics-server.md).
     name: 'metrics-server',
-    summary: 'metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling and edge nodes',
+    summary:
+      'metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling and edge nodes',
     when: (v) =>
       v.metricsServer.enabled ? { run: true } : { run: false, reason: 'metrics_server.enabled is not true' },
     templates: 'metrics-server',

@@ -163,7 +163,11 @@ describe('charts/ks-installer', () => {
       expect(rulesOf(roles[0])).toEqual([
         { apiGroups: [''], resources: ['secrets'], verbs: ['deletecollection'] },
       ]);
-      const binding = findObject(objects, 'RoleBinding', 'ks-installer-takeover-metrics-server') as KubeObject & {
+      const binding = findObject(
+        objects,
+        'RoleBinding',
+        'ks-installer-takeover-metrics-server',
+      ) as KubeObject & {
         roleRef: { kind: string; name: string };
       };
       expect(binding.metadata.namespace).toBe('kube-system');

@@ -37,7 +37,8 @@ function spec(
 }
 
 const render = (s: Record<string, unknown>): KubeObject[] => renderRole('metrics-server', s);
-const deployment = (objects: KubeObject[]) => findObject<IDeployment>(objects, 'Deployment', 'metrics-server');
+const deployment = (objects: KubeObject[]) =>
+  findObject<IDeployment>(objects, 'Deployment', 'metrics-server');
 const podSpec = (objects: KubeObject[]) => deployment(objects).spec!.template.spec!;
 
 /** The problems resolveValues reports for a spec, as `field: fix`. */
@@ -94,7 +95,8 @@ describe('role metrics-server', () => {
       `apps/v1 Deployment ${NS}/metrics-server`,
       'apiregistration.k8s.io/v1 APIService -/v1beta1.metrics.k8s.io',
     ]);
-    for (const o of objects) expect([o.kind, o.metadata.labels?.['k8s-app']]).toEqual([o.kind, 'metrics-server']);
+    for (const o of objects)
+      expect([o.kind, o.metadata.labels?.['k8s-app']]).toEqual([o.kind, 'metrics-server']);
   });
 
   it('grants what the facts table says: the aggregated reader and metrics-server own reads', () => {
@@ -118,7 +120,11 @@ describe('role metrics-server', () => {
     const subject = [{ kind: 'ServiceAccount', name: 'metrics-server', namespace: NS }];
     const reader2 = findObject<IRoleBinding>(objects, 'RoleBinding', 'metrics-server-auth-reader');
     expect([reader2.roleRef, reader2.subjects]).toEqual([
-      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'extension-apiserver-authentication-reader',
+      },
       subject,
     ]);
     const delegator = findObject<IClusterRoleBinding>(
@@ -207,7 +213,9 @@ describe('role metrics-server', () => {
         spec(
           {
             nodeSelector: { 'node-role.kubernetes.io/edge-proxy': '' },
-            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+            affinity: {
+              nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+            },
           },
           top,
         ),
@@ -218,14 +226,15 @@ describe('role metrics-server', () => {
     // An empty mapping is a value: no nodeSelector constraint at all.
     expect(podSpec(render(spec({ nodeSelector: {} }))).nodeSelector).toEqual({});
     // The monitoring stack's chain is not metrics-server's.
-    const monitoring = { ...sampleSpec(), metrics_server: { enabled: true } };
+    const monitoring: Record<string, unknown> = { ...sampleSpec(), metrics_server: { enabled: true } };
     (monitoring.monitoring as Record<string, unknown>).nodeSelector = { role: 'monitoring' };
     expect(podSpec(render(monitoring)).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
   });
 
   it('names the image by the registry rules and the metrics_server_repo / _tag overrides', () => {
     const image = (top: Record<string, unknown>) =>
-      containerOf<{ name: string; image?: string }>(deployment(render(spec({}, top))), 'metrics-server').image;
+      containerOf<{ name: string; image?: string }>(deployment(render(spec({}, top))), 'metrics-server')
+        .image;
     expect(image({ local_registry: 'registry.example.com:5000' })).toBe(
       'registry.example.com:5000/kubesphere/metrics-server:v0.4.2',
     );
@@ -251,7 +260,9 @@ describe('role metrics-server', () => {
     expect(problems(spec({ tolerations: { key: 'edge' } }))[0]).toMatch(
       /^spec\.metrics_server\.tolerations: .* is not a list\. Write spec\.metrics_server\.tolerations as a list/,
     );
-    expect(problems(spec({ affinity: [] }))[0]).toMatch(/^spec\.metrics_server\.affinity: .* is not a mapping/);
+    expect(problems(spec({ affinity: [] }))[0]).toMatch(
+      /^spec\.metrics_server\.affinity: .* is not a mapping/,
+    );
     expect(problems(spec({ enabled: false, nodeSelector: 3 }))).toHaveLength(1);
   });
 
