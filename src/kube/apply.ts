@@ -154,6 +154,9 @@ export async function applyObjects(
     await mapConcurrent(stage, limit, async ({ object, i }) => {
       results[i] = await applyObject(client, mapper, object, options);
     });
+    // Custom resources of these CRDs map from the CRDs themselves, not from discovery, which
+    // publishes their kinds only a moment after they are Established.
+    if (n === 0) for (const x of stage) mapper.learn(x.object);
     if (n === 0 && stage.length > 0 && !options.dryRun) {
       const establishment = new CrdEstablishment(client, undefined, options.establish);
       try {

@@ -4,6 +4,15 @@
  */
 import { ApiError, type KubeClient, type KubeObject } from './client.js';
 
+const CRD_COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+interface CrdStatus {
+  conditions?: { type: string; status: string }[];
+}
+
+const isEstablishedCrd = (crd: { status?: CrdStatus }): boolean =>
+  crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+
 interface CrdSpec {
   group?: string;
   scope?: string;
@@ -124,11 +133,45 @@ export class RestMapper {
       const r = resources.find((x) => x.kind === kind);
       if (r) return { base: RestMapper.base(apiVersion), resource: r.name, namespaced: r.namespaced };
     }
+    if (options.refresh !== false) {
+      const fromCrd = await this.learnFromEstablishedCrd(apiVersion, kind);
+      if (fromCrd) return fromCrd;
+    }
     throw new ApiError(
       404,
       'NotFound',
       `the server has no kind ${kind} in ${apiVersion} (is its CRD installed?)`,
     );
+  }
+
+  /**
+   * A kind missing from discovery after a refresh may belong to a CRD that is already Established:
+   * kube-apiserver publishes a CRD's kinds in discovery a moment after the Established condition, so
+   * on a busy machine a lookup right after establishment can miss. Rather than wait for discovery (no
+   * bound would be right on every machine), the mapping is read from the CRD itself, as `learn` does:
+   * one list of CRDs, only on such a miss. A CRD that exists but is not Established maps to nothing.
+   */
+  private async learnFromEstablishedCrd(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const slash = apiVersion.indexOf('/');
+    if (slash < 0) return undefined; // the core group has no CRDs
+    const group = apiVersion.slice(0, slash);
+    const version = apiVersion.slice(slash + 1);
+    let crds: { items: (KubeObject & { spec?: CrdSpec; status?: CrdStatus })[] };
+    try {
+      crds = await this.client.get(CRD_COLLECTION);
+    } catch (err) {
+      if (err instanceof ApiError && (err.notFound || err.status === 403)) return undefined;
+      throw err;
+    }
+    const crd = crds.items.find(
+      (c) =>
+        c.spec?.group === group &&
+        c.spec.names?.kind === kind &&
+        (c.spec.versions ?? []).some((v) => v.name === version && v.served !== false),
+    );
+    if (!crd || !isEstablishedCrd(crd)) return undefined;
+    this.learn(crd);
+    return this.learnt.get(`${apiVersion} ${kind}`);
   }
 
   /** Collection path (namespace ignored for cluster-scoped kinds). */

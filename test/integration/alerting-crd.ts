@@ -24,6 +24,18 @@ export async function installGlobalRuleGroupCrd(admin: KubeClient): Promise<void
     ),
   ) as KubeObject;
   await applyObjects(admin, new RestMapper(admin), [crd], { fieldManager: 'test-setup' });
+  // The operator decides the built-in alerts' form from discovery, which publishes a CRD's kinds a
+  // moment after it is Established: wait for discovery too (bound: 30 s), so the next run sees it.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const list = await admin.getOrUndefined<{ resources?: { name: string }[] }>(
+      `/apis/${ALERTING_API_VERSION}`,
+    );
+    if (list?.resources?.some((r) => r.name === 'globalrulegroups')) return;
+    if (Date.now() > deadline)
+      throw new Error(`${ALERTING_API_VERSION} not in discovery 30 s after ${CRD_NAME} was Established`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Deletes the CRD (and with it every GlobalRuleGroup) and waits until discovery no longer serves it. */

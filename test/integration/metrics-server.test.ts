@@ -31,7 +31,7 @@ import { resolveBinaries } from '../../tools/envtest/binaries.js';
 import { ControlPlane } from '../../tools/envtest/control-plane.js';
 import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import { socketToTcp } from '../support/loopback-forwarder.js';
-import { createNetwork, freeCidr, type Netns, type Network } from '../support/netns.js';
+import { createNetwork, type NetNs, type Network } from '../support/netns.js';
 import { ccPath, installClusterConfigurationCrd, ROOT, sampleClusterConfiguration } from './fixtures.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 
@@ -65,11 +65,11 @@ describe('metrics-server role with a real metrics-server', () => {
   let metricsServerBin: string;
   let kubectl: string;
   const children: Child[] = [];
-  const member = (name: string): Netns => network!.members[NODES.findIndex((n) => n.name === name)]!;
+  const member = (name: string): NetNs => network!.members[NODES.findIndex((n) => n.name === name)]!;
   const getCc = () => admin.get<ClusterConfiguration>(ccPath(NS));
 
   /** Starts a process inside `ns`, keeping its output for the assertions and failure messages. */
-  function start(name: string, ns: Netns, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  function start(name: string, ns: NetNs, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
     const proc = ns.spawn(cmd, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -111,11 +111,7 @@ describe('metrics-server role with a real metrics-server', () => {
     });
     tmp = mkdtempSync(path.join(tmpdir(), 'ks-installer-metrics-server-'));
     chmodSync(tmp, 0o755);
-    network = await createNetwork(
-      'ms',
-      freeCidr(24),
-      NODES.map((n) => n.name),
-    );
+    network = createNetwork(NODES.length);
 
     const memTotalKi = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -179,7 +175,7 @@ describe('metrics-server role with a real metrics-server', () => {
       clearTimeout(timer);
     }
     forwarder?.close();
-    await network?.remove();
+    network?.remove();
     await admin?.close();
     await cp?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -13,9 +13,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import { networkInterfaces } from 'node:os';
-import type net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +25,7 @@ import { freePort } from '../../tools/envtest/control-plane.js';
 import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient } from '../../src/kube/client.js';
+import { createNetNs, type NetNs } from '../support/netns.js';
 import { listAll } from '../../src/kube/list.js';
 import { clusterInfo } from './cluster.js';
 import {
@@ -37,6 +36,7 @@ import {
   mergePatch,
   MONITORING_NS,
   prepareOperatorTest,
+  ROOT,
   sampleClusterConfiguration,
   startOperatorFor,
   type Obj,
@@ -145,7 +145,20 @@ describe('a real prometheus-operator reads what we install', () => {
   const timings: Record<string, number> = {};
 
   let promPort = 0;
-  let exporter: https.Server | undefined;
+  let exporter: ChildProcess | undefined;
+  /**
+   * Every address the real Prometheus scrapes lives in a network namespace this test creates (the
+   * stand-in exporter's pod, each node's kubelet, the etcd member), so its traffic stays on this
+   * machine: nothing listens at the nodes' and etcd's addresses, so those targets are down, as the
+   * test expects.
+   */
+  const netns: NetNs[] = [];
+  let etcdIp = '';
+  const newNetNs = () => {
+    const n = createNetNs();
+    netns.push(n);
+    return n;
+  };
   /** The real Prometheus's HTTP API. */
   const api = <T>(p: string): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -214,26 +227,40 @@ describe('a real prometheus-operator reads what we install', () => {
   }
 
   /**
-   * Stand-ins for node-exporter and kube-state-metrics (no kubelet runs pods here): an HTTPS server on
-   * this host's address, behind Endpoints of our two Services, the node-exporter one pointing at a
-   * Pod object on the node, as the endpoints controller would write them.
+   * Stand-ins for node-exporter and kube-state-metrics (no kubelet runs pods here): an HTTPS server in a
+   * network namespace of its own (the Endpoints API refuses loopback addresses), behind Endpoints of our
+   * two Services, the node-exporter one pointing at a Pod object on the node, as the endpoints
+   * controller would write them.
    */
   async function startFakeExporter(kubeconfig: Obj): Promise<void> {
-    const ip = Object.values(networkInterfaces())
-      .flat()
-      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
-    if (!ip) throw new Error('this host has no non-loopback IPv4 address for the stand-in exporter');
+    const pod = newNetNs();
+    const ip = pod.podIp;
     const user = kubeconfig.users[0].user as Record<string, string>;
-    const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
-    exporter = https.createServer(
-      { cert: pem(user['client-certificate-data']!), key: pem(user['client-key-data']!) },
-      (_req, res) => {
-        res.setHeader('Content-Type', 'text/plain; version=0.0.4');
-        res.end(FAKE_METRICS);
+    const files = path.join(work, 'stand-in');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(path.join(files, 'cert.pem'), Buffer.from(user['client-certificate-data']!, 'base64'));
+    writeFileSync(path.join(files, 'key.pem'), Buffer.from(user['client-key-data']!, 'base64'));
+    writeFileSync(path.join(files, 'metrics.txt'), FAKE_METRICS);
+    exporter = pod.spawn(process.execPath, [path.join(ROOT, 'test', 'support', 'metrics-stand-in.mjs')], {
+      env: {
+        ...process.env,
+        CERT_FILE: path.join(files, 'cert.pem'),
+        KEY_FILE: path.join(files, 'key.pem'),
+        BODY_FILE: path.join(files, 'metrics.txt'),
+        LISTEN_HOST: ip,
+        LISTEN_PORT: '0',
       },
-    );
-    await new Promise<void>((resolve) => exporter!.listen(0, ip, resolve));
-    const port = (exporter.address() as net.AddressInfo).port;
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      exporter!.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      exporter!.once('exit', (code) => reject(new Error(`the stand-in exporter exited with ${code}`)));
+    });
     const node = (await listAll<Obj>(admin, '/api/v1/nodes')).items[0]!.metadata.name as string;
     await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
     await admin.request('POST', `${CORE}/pods`, {
@@ -304,7 +331,8 @@ describe('a real prometheus-operator reads what we install', () => {
     op = await startOperatorFor(ns);
     const cc: ClusterConfiguration = sampleClusterConfiguration(ns);
     const spec = cc.spec as { monitoring: Record<string, unknown>; etcd: Record<string, unknown> };
-    spec.etcd = { monitoring: true, endpointIps: '192.0.2.10', port: 2379, tlsEnable: true };
+    etcdIp = newNetNs().podIp;
+    spec.etcd = { monitoring: true, endpointIps: etcdIp, port: 2379, tlsEnable: true };
     spec.monitoring = {
       ...spec.monitoring,
       ...PLACEMENT,
@@ -315,9 +343,9 @@ describe('a real prometheus-operator reads what we install', () => {
     await op.runAfter(() => createClusterConfiguration(admin, cc));
 
     // Node addresses, so that the operator lists the node in kube-system/kubelet's Endpoints.
-    for (const [i, node] of (await listAll<Obj>(admin, '/api/v1/nodes')).items.entries())
+    for (const node of (await listAll<Obj>(admin, '/api/v1/nodes')).items)
       await mergePatch(admin, `/api/v1/nodes/${node.metadata.name}/status`, {
-        status: { addresses: [{ type: 'InternalIP', address: `192.0.2.${100 + i}` }] },
+        status: { addresses: [{ type: 'InternalIP', address: newNetNs().podIp }] },
       });
     const deployment = await admin.get<Obj>(`${APPS}/deployments/prometheus-operator`);
     const container = (deployment.spec.template.spec.containers as Obj[]).find(
@@ -343,7 +371,8 @@ describe('a real prometheus-operator reads what we install', () => {
     const lines = po?.lines ?? [];
     await prometheus?.stop();
     await po?.stop();
-    exporter?.close();
+    exporter?.kill('SIGTERM');
+    for (const n of netns) n.remove();
     await admin.request('DELETE', `${CORE}/pods/${FAKE_POD}`).catch(ignoreNotFound);
     for (const svc of ['node-exporter', 'kube-state-metrics'])
       await admin.request('DELETE', `${CORE}/endpoints/${svc}`).catch(ignoreNotFound);
@@ -593,7 +622,7 @@ describe('a real prometheus-operator reads what we install', () => {
       expect(t.labels).toMatchObject({ namespace: 'kube-system' });
       expect(Object.keys(t.labels).filter((l) => l === 'service' || l === 'endpoint')).toEqual([]);
     }
-    expect(targets.find((t) => t.labels.job === 'etcd')?.labels.instance).toBe('192.0.2.10:2379');
+    expect(targets.find((t) => t.labels.job === 'etcd')?.labels.instance).toBe(`${etcdIp}:2379`);
     // Every group of every rule file is loaded.
     const groups = [...ruleFiles.values()].flatMap(
       (text) => (yaml.load(text) as { groups?: { name: string }[] }).groups ?? [],

@@ -1,26 +1,50 @@
 /**
- * Linux network namespaces for tests that need "pods" and "nodes" with addresses of their own (the
- * Endpoints API refuses loopback addresses). Everything a test creates here is named
- * `ksi-<pid>-<name>`, removed by `remove()`, and also when the process exits, however it exits short of
- * SIGKILL; what a killed process left is removed by the next `create` (its pid is gone).
+ * Linux network namespaces for tests: a "pod" or "node" with an address of its own, reachable from this
+ * host's root namespace over a veth pair, so that traffic stays on this machine (the Endpoints API
+ * refuses loopback addresses, so a target Prometheus scrapes through a Service must live here).
  *
- * - `create(name, cidr)`: a namespace linked to this (root) namespace by a veth pair: `hostIp` on our
- *   side, `podIp` inside, both in `cidr` (a /30 or larger: the first two host addresses).
- * - `createNetwork(name, cidr, members)`: a switched network (a bridge inside a namespace of its own) that
- *   this namespace and each member namespace join with one address each, so members reach each other
- *   without this host forwarding packets (ip_forward stays as it is).
- * - `freeCidr(prefix)`: a 10.2xx.y.0 subnet no interface of this namespace uses.
- * Needs root and `ip` (iproute2). Traffic stays between this namespace and the ones created here.
+ * Addresses come from 198.18.0.0/15 (set aside for network tests, RFC 2544): each namespace gets a /30,
+ * the root end .1, the namespace end .2. Names carry the creating process's pid (`ks<pid>-<n>`), so a
+ * later call removes what a killed process left, and concurrent test processes never collide.
+ * Everything is removed by `remove()`, and on exit, SIGINT and SIGTERM of the creating process.
+ * Needs root and `ip` (iproute2).
+ *
+ * `createNetwork(members)`: namespaces that reach each other as nodes of one network do (a kubelet's
+ * address dialled from another node), without this host forwarding packets (ip_forward stays as it
+ * is): a bridge in a namespace of its own, joined by the root namespace and by each member with one
+ * address of a /28 of the same range.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { execa, type Options, type Result } from 'execa';
+import { randomInt } from 'node:crypto';
 
-const PREFIX = 'ksi-';
-const created = new Set<string>();
-let exitHookInstalled = false;
+export interface NetNs {
+  /** The namespace's name (`ip netns exec <name> …`). */
+  name: string;
+  /** The root namespace's end of the veth pair. */
+  hostIp: string;
+  /** The namespace's own address: what a Pod's or Node's status reports. */
+  podIp: string;
+  /** Starts a process inside the namespace. */
+  spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
+  /** Runs a command inside the namespace and returns its standard output. */
+  exec(command: string, args: string[]): string;
+  remove(): void;
+}
 
-function ip(args: string[]): Promise<Result> {
-  return execa('ip', args, { stdio: 'pipe' });
+const live = new Set<NetNs>();
+let counter = 0;
+let hooked = false;
+
+function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function quietly(f: () => unknown): void {
+  try {
+    f();
+  } catch {
+    // already gone
+  }
 }
 
 function alive(pid: number): boolean {
@@ -32,187 +56,176 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Namespaces and root-side links of processes that are gone (killed before they could clean up). */
-export function reapLeftovers(): number {
-  let removed = 0;
-  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  for (const line of list.split('\n')) {
-    const name = line.split(' ')[0] ?? '';
-    const pid = Number(/^ksi-(\d+)-/.exec(name)?.[1]);
-    if (!pid || alive(pid)) continue;
-    try {
-      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
-      removed += 1;
-    } catch {
-      // already gone
-    }
+/** Removes namespaces and links that a process that has since died left behind. */
+export function sweepStaleNamespaces(): void {
+  for (const line of ip('netns', 'list').split('\n')) {
+    const m = /^ks(\d+)-(\d+)\b/.exec(line.trim());
+    if (!m || alive(Number(m[1]))) continue;
+    quietly(() => ip('netns', 'del', `ks${m[1]}-${m[2]}`));
+    quietly(() => ip('link', 'del', `k${m[1]}h${m[2]}`));
   }
-  return removed;
 }
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  const cleanup = () => {
-    for (const name of created) {
-      try {
-        execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
-    created.clear();
+function usedAddresses(): Set<string> {
+  const used = new Set<string>();
+  for (const m of ip('-o', '-4', 'addr').matchAll(/inet (198\.1[89]\.\d+\.\d+)/g)) used.add(m[1]!);
+  return used;
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const removeAll = () => {
+    for (const ns of [...live]) ns.remove();
   };
-  process.on('exit', cleanup);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on('exit', removeAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
-      cleanup();
+      removeAll();
       process.kill(process.pid, signal);
     });
-  }
 }
 
-/** Host addresses of an IPv4 subnet `a.b.c.d/len`: the n-th one (1-based). */
-export function hostAddress(cidr: string, n: number): string {
-  const [base, len] = cidr.split('/');
-  const prefix = Number(len);
-  const value = base!.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  const size = 2 ** (32 - prefix);
-  if (n < 1 || n >= size - 1) throw new Error(`${cidr} has no host address number ${n}`);
-  const network = value - (value % size);
-  const addr = network + n;
-  return [24, 16, 8, 0].map((shift) => Math.floor(addr / 2 ** shift) % 256).join('.');
-}
-
-/** A 10.2xx.y.0/`prefix` subnet that no address of this namespace falls into. */
-export function freeCidr(prefix = 24): string {
-  const used = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const second = 200 + Math.floor(Math.random() * 50);
-    const third = Math.floor(Math.random() * 256);
-    const head = `10.${second}.${third}.`;
-    if (!used.includes(` ${head}`)) return `${head}0/${prefix}`;
-  }
-  throw new Error('no free 10.2xx.y.0 subnet found');
-}
-
-export interface Netns {
-  /** The namespace's name for `ip netns exec`. */
-  ns: string;
-  /** Our (root) side of the link, when the namespace is linked to this namespace. */
-  hostIp: string;
-  /** The namespace's own address. */
-  podIp: string;
-  /** Runs a command inside the namespace to completion. */
-  exec(cmd: string, args: string[], options?: Options): Promise<Result>;
-  /** Starts a long-running command inside the namespace. */
-  spawn(cmd: string, args: string[], options?: SpawnOptions): ChildProcess;
-  remove(): Promise<void>;
-}
-
-let counter = 0;
-
-/** `ksi-<pid>-<name>` and a short interface stem (interface names have at most 15 characters). */
-function names(name: string): { ns: string; stem: string } {
-  counter += 1;
-  return { ns: `${PREFIX}${process.pid}-${name}`, stem: `k${process.pid % 100000}x${counter}` };
-}
-
-async function addNamespace(ns: string): Promise<void> {
-  installExitHook();
-  reapLeftovers();
-  await ip(['netns', 'add', ns]);
-  created.add(ns);
-  await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-}
-
-async function removeNamespace(ns: string): Promise<void> {
-  if (!created.delete(ns)) return;
-  await ip(['netns', 'del', ns]).catch(() => undefined);
-}
-
-function handle(ns: string, hostIp: string, podIp: string, remove: () => Promise<void>): Netns {
-  return {
-    ns,
+/** Creates a network namespace with a veth pair to the root namespace and loopback up inside. */
+export function createNetNs(): NetNs {
+  sweepStaleNamespaces();
+  hookExit();
+  const n = counter++;
+  const name = `ks${process.pid}-${n}`;
+  const hostIf = `k${process.pid}h${n}`;
+  const podIf = `k${process.pid}p${n}`;
+  const used = usedAddresses();
+  let block: number;
+  let hostIp: string;
+  do {
+    block = randomInt(1, 1 << 15) * 4; // a /30 in 198.18.0.0/15
+    hostIp = `198.${18 + (block >> 16)}.${(block >> 8) & 255}.${(block & 255) + 1}`;
+  } while (used.has(hostIp));
+  const podIp = hostIp.replace(/\d+$/, (d) => String(Number(d) + 1));
+  const ns: NetNs = {
+    name,
     hostIp,
     podIp,
-    exec: (cmd, args, options) => execa('ip', ['netns', 'exec', ns, cmd, ...args], options),
-    spawn: (cmd, args, options = {}) => spawn('ip', ['netns', 'exec', ns, cmd, ...args], options),
-    remove,
+    spawn: (command, args, options = {}) => spawn('ip', ['netns', 'exec', name, command, ...args], options),
+    exec: (command, args) => ip('netns', 'exec', name, command, ...args),
+    remove: () => {
+      live.delete(ns);
+      quietly(() => ip('netns', 'del', name));
+      quietly(() => ip('link', 'del', hostIf));
+    },
   };
-}
-
-/** A namespace linked to this one by a veth pair: hostIp (ours) and podIp (its) are the first two addresses of `cidr`. */
-export async function create(name: string, cidr: string): Promise<Netns> {
-  const { ns, stem } = names(name);
-  const prefix = cidr.split('/')[1];
-  const hostIp = hostAddress(cidr, 1);
-  const podIp = hostAddress(cidr, 2);
-  await addNamespace(ns);
+  live.add(ns);
   try {
-    // The root-side end goes with the namespace: deleting a namespace deletes its veth and so the pair.
-    await ip(['link', 'add', `${stem}h`, 'type', 'veth', 'peer', 'name', `${stem}p`, 'netns', ns]);
-    await ip(['addr', 'add', `${hostIp}/${prefix}`, 'dev', `${stem}h`]);
-    await ip(['link', 'set', `${stem}h`, 'up']);
-    await ip(['-n', ns, 'addr', 'add', `${podIp}/${prefix}`, 'dev', `${stem}p`]);
-    await ip(['-n', ns, 'link', 'set', `${stem}p`, 'up']);
+    ip('netns', 'add', name);
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', podIf);
+    ip('link', 'set', podIf, 'netns', name);
+    ip('addr', 'add', `${hostIp}/30`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    ns.exec('ip', ['addr', 'add', `${podIp}/30`, 'dev', podIf]);
+    ns.exec('ip', ['link', 'set', podIf, 'up']);
+    ns.exec('ip', ['link', 'set', 'lo', 'up']);
   } catch (err) {
-    await removeNamespace(ns);
+    ns.remove();
     throw err;
   }
-  return handle(ns, hostIp, podIp, () => removeNamespace(ns));
+  return ns;
 }
 
 export interface Network {
-  /** This (root) namespace's address on the network. */
+  /** The root namespace's address on the network. */
   hostIp: string;
-  members: Netns[];
-  remove(): Promise<void>;
+  /** One namespace per member, in order; `hostIp` of each is the root namespace's address. */
+  members: NetNs[];
+  remove(): void;
 }
 
-/**
- * A switched network: a bridge in a namespace of its own; this namespace joins with the first address
- * of `cidr`, member i (0-based) with address i + 2. Each member is a namespace of its own.
- */
-export async function createNetwork(name: string, cidr: string, members: string[]): Promise<Network> {
-  const prefix = cidr.split('/')[1];
-  const { ns: lan, stem } = names(`${name}-lan`);
-  const made: string[] = [];
-  const removeAll = async () => {
-    for (const ns of [...made].reverse()) await removeNamespace(ns);
+/** A switched network of `count` member namespaces and the root namespace, on a free /28 of 198.18.0.0/15. */
+export function createNetwork(count: number): Network {
+  if (count < 1 || count > 13) throw new Error('a network has 1 to 13 members');
+  sweepStaleNamespaces();
+  hookExit();
+  const used = [...usedAddresses()].map(toNumber);
+  const base = toNumber('198.18.0.0');
+  let start: number;
+  do {
+    start = base + randomInt(0, 1 << 13) * 16; // a /28 in 198.18.0.0/15
+  } while (used.some((a) => a >= start && a < start + 16));
+  const address = (i: number) => toAddress(start + i);
+  // The bridge's namespace: named like the others, so a sweep or remove() of it also takes the root
+  // end of its link (`k<pid>h<n>`); deleting it deletes every veth on the bridge, so each pair.
+  const n = counter++;
+  const lan = `ks${process.pid}-${n}`;
+  const hostIf = `k${process.pid}h${n}`;
+  const members: NetNs[] = [];
+  const lanNs: NetNs = {
+    name: lan,
+    hostIp: address(1),
+    podIp: address(1),
+    spawn: (command, args, options = {}) => spawn('ip', ['netns', 'exec', lan, command, ...args], options),
+    exec: (command, args) => ip('netns', 'exec', lan, command, ...args),
+    remove: () => {
+      live.delete(lanNs);
+      quietly(() => ip('netns', 'del', lan));
+      quietly(() => ip('link', 'del', hostIf));
+    },
   };
+  const network: Network = {
+    hostIp: address(1),
+    members,
+    remove: () => {
+      for (const m of members) m.remove();
+      lanNs.remove();
+    },
+  };
+  live.add(lanNs);
   try {
-    await addNamespace(lan);
-    made.push(lan);
-    await ip(['-n', lan, 'link', 'add', 'br0', 'type', 'bridge']);
-    await ip(['-n', lan, 'link', 'set', 'br0', 'up']);
-    const join = async (port: string, peerName: string, peerNs: string | undefined, address: string) => {
-      // One end in the lan namespace on the bridge, the other in the member (or here).
-      if (peerNs) {
-        await ip(['-n', lan, 'link', 'add', port, 'type', 'veth', 'peer', 'name', peerName, 'netns', peerNs]);
-      } else {
-        await ip(['link', 'add', peerName, 'type', 'veth', 'peer', 'name', port, 'netns', lan]);
-      }
-      await ip(['-n', lan, 'link', 'set', port, 'master', 'br0']);
-      await ip(['-n', lan, 'link', 'set', port, 'up']);
-      const inPeer = peerNs ? ['-n', peerNs] : [];
-      await ip([...inPeer, 'addr', 'add', `${address}/${prefix}`, 'dev', peerName]);
-      await ip([...inPeer, 'link', 'set', peerName, 'up']);
+    ip('netns', 'add', lan);
+    ip('-n', lan, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', lan, 'link', 'set', 'br0', 'up');
+    const port = (name: string) => {
+      ip('-n', lan, 'link', 'set', name, 'master', 'br0');
+      ip('-n', lan, 'link', 'set', name, 'up');
     };
-    const hostIp = hostAddress(cidr, 1);
-    await join(`${stem}r`, `${stem}h`, undefined, hostIp);
-    const handles: Netns[] = [];
-    for (const [i, member] of members.entries()) {
-      const { ns, stem: s } = names(`${name}-${member}`);
-      await addNamespace(ns);
-      made.push(ns);
-      const podIp = hostAddress(cidr, i + 2);
-      await join(`${s}b`, 'eth0', ns, podIp);
-      handles.push(handle(ns, hostIp, podIp, () => removeNamespace(ns)));
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', `b${n}r`, 'netns', lan);
+    port(`b${n}r`);
+    ip('addr', 'add', `${address(1)}/28`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    for (let i = 0; i < count; i += 1) {
+      const m = counter++;
+      const name = `ks${process.pid}-${m}`;
+      const podIp = address(i + 2);
+      const member: NetNs = {
+        name,
+        hostIp: address(1),
+        podIp,
+        spawn: (command, args, options = {}) =>
+          spawn('ip', ['netns', 'exec', name, command, ...args], options),
+        exec: (command, args) => ip('netns', 'exec', name, command, ...args),
+        remove: () => {
+          live.delete(member);
+          quietly(() => ip('netns', 'del', name));
+        },
+      };
+      live.add(member);
+      members.push(member);
+      ip('netns', 'add', name);
+      ip('-n', lan, 'link', 'add', `b${m}p`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name);
+      port(`b${m}p`);
+      member.exec('ip', ['addr', 'add', `${podIp}/28`, 'dev', 'eth0']);
+      member.exec('ip', ['link', 'set', 'eth0', 'up']);
+      member.exec('ip', ['link', 'set', 'lo', 'up']);
     }
-    return { hostIp, members: handles, remove: removeAll };
   } catch (err) {
-    await removeAll();
+    network.remove();
     throw err;
   }
+  return network;
+}
+
+function toNumber(address: string): number {
+  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+function toAddress(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
