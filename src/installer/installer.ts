@@ -452,11 +452,16 @@ export class Installer implements Reconciler {
       durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
     };
     const generation = cc.metadata.generation;
-    // Parts found working for the first time: {status: enabled, enabledTime}, kept once set.
+    // Parts found working for the first time: {status: enabled, enabledTime}, kept while their role
+    // runs; the key of a role turned off goes (null in a merge patch removes it).
     const enabled: Record<string, unknown> = {};
     for (const key of report.enabled ?? []) {
       const current = cc.status?.[key] as { status?: string } | null | undefined;
       if (current?.status !== 'enabled') enabled[key] = { status: 'enabled', enabledTime: rfc3339() };
+    }
+    for (const rp of report.plan.roles) {
+      const key = rp.role.statusKey;
+      if (rp.skip && key && cc.status?.[key] != null) enabled[key] = null;
     }
     if (
       quiet &&

@@ -6,6 +6,7 @@
  */
 import type { MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
+import type { EnabledStatusKey } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
 import { removeMetricsServerRelease, removeNotificationManagerRelease } from './helm-release.js';
 import { checkMetricsApi } from './metrics-api.js';
@@ -30,6 +31,8 @@ export interface Role {
    * that would otherwise route its API to a Service that is gone.
    */
   removeFirst?: string[];
+  /** The status key its after-apply steps mark enabled; removed from the status while the role is off. */
+  statusKey?: EnabledStatusKey;
 }
 
 const inClusterStack: RoleCondition = (v) =>
@@ -52,6 +55,7 @@ export const ROLES: readonly Role[] = [
     // Available condition is reported.
     afterApply: [removeMetricsServerRelease, checkMetricsApi],
     removeFirst: ['APIService/v1beta1.metrics.k8s.io'],
+    statusKey: 'metricsServer',
   },
   {
     name: 'defaults',

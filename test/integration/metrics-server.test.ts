@@ -204,6 +204,7 @@ describe('metrics-server role with a real metrics-server', () => {
     expect(available.status).toBe('False');
     const status = (await getCc()).status!;
     const warning = status.conditions?.find((c) => c.type === METRICS_API_UNAVAILABLE);
+    process.stderr.write(`\n${METRICS_API_UNAVAILABLE}: ${warning?.reason}: ${warning?.message}\n`);
     expect(warning).toMatchObject({ status: 'True', reason: available.reason });
     expect(warning?.message).toContain(`(${available.reason}): ${available.message}`);
     expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
@@ -372,4 +373,22 @@ describe('metrics-server role with a real metrics-server', () => {
       reason: 'Resolved',
     });
   }, 300_000);
+
+  it('drops status.metricsServer when metrics_server.enabled turns false', async () => {
+    await admin.request('PATCH', ccPath(NS), {
+      contentType: CONTENT_TYPE.merge,
+      body: { spec: { metrics_server: { enabled: false } } },
+    });
+    const status = await waitUntil(
+      'status.metricsServer removed',
+      async () => {
+        const s = (await getCc()).status;
+        return s && s.metricsServer === undefined ? s : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(op!.lines.filter((l) => /run failed/.test(l))).toEqual([]);
+  }, 120_000);
 });
