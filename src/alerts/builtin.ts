@@ -6,7 +6,7 @@
  * - PrometheusRule where it does not, selected by our Prometheus (prometheus: k8s, role: alert-rules),
  *   so a cluster without KubeSphere core still gets alerts. These are the "fallback" objects: one per
  *   group, named FALLBACK_PREFIX + group; a run that installs GlobalRuleGroups deletes them by name.
- * Each group goes with the role that installs what it watches (facts §2 and §7.2).
+ * Each group goes with the role that installs what it watches (docs/rules.md).
  */
 import { createHash } from 'node:crypto';
 import type { BuiltinAlertToggles } from '../config/facts.js';

@@ -1,6 +1,6 @@
 /**
  * The shape of our built-in alerts as data (./groups/*.ts): one entry per alerting rule of the
- * contract (docs: rules-contract.md, "Alerts (GlobalRuleGroups)"). Expressions, summaries and
+ * contract (docs/rules.md). Expressions, summaries and
  * descriptions are ours; ./builtin.ts turns the data into GlobalRuleGroups or PrometheusRules.
  */
 

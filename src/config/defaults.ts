@@ -1,5 +1,5 @@
 /**
- * Defaults of the monitoring stack (facts §3.2, §3.4, §3.5): replica rules, per-container resources
+ * Defaults of the monitoring stack (docs/original-installer.md#keys): replica rules, per-container resources
  * with the ClusterConfiguration key each one is read from, and per-workload placement.
  * One set of defaults applies whether or not the spec has a `monitoring` key (the original switched
  * to a different, partly dead set of role defaults without it).

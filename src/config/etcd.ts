@@ -1,5 +1,5 @@
 /**
- * etcd monitoring (facts §3.1, §2.7): the Endpoints addresses and port, TLS, and the client
+ * etcd monitoring (docs/original-installer.md#objects-etcd): the Endpoints addresses and port, TLS, and the client
  * certificate Secret that Prometheus mounts when TLS is on.
  */
 import { DEFAULT_ETCD_PORT } from './defaults.js';

@@ -1,5 +1,5 @@
 /**
- * Image names (facts §6): `base + org + "/" + name : tag`, where
+ * Image names (docs/original-installer.md#images): `base + org + "/" + name : tag`, where
  *   base = "registry.cn-beijing.aliyuncs.com/" when zone is "cn" or local_registry is that registry
  *          (and the org becomes "kubesphereio"), else "<local_registry>/" when set, else "" (Docker Hub);
  *   org  = namespace_override when set, else the above.

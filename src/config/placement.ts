@@ -1,8 +1,9 @@
 /**
- * Placement chains (docs/install.md, "Placement"): `<root>.X` → top-level `X` → the workload's default,
- * for X in nodeSelector / tolerations / affinity, with "defined and not null" semantics: `{}` and `[]`
- * are values and win (e.g. `monitoring.nodeSelector: {}` removes the `kubernetes.io/os: linux`
- * default). The root is `monitoring` for the monitoring stack, `metrics_server` for metrics-server.
+ * Placement chains (docs/original-installer.md#keys-placement): `<root>.X` → top-level `X` → the
+ * workload's default, for X in nodeSelector / tolerations / affinity, with "defined and not null"
+ * semantics: `{}` and `[]` are values and win (e.g. `monitoring.nodeSelector: {}` removes the
+ * `kubernetes.io/os: linux` default). The root is `monitoring` for the monitoring stack,
+ * `metrics_server` for metrics-server (docs/metrics-server.md).
  */
 import type { PlacedWorkload } from './defaults.js';
 import { defaultPlacement } from './defaults.js';

@@ -1,5 +1,5 @@
 /**
- * Prometheus storage size, storage class and retention (facts §3.3, §4), with the precedence
+ * Prometheus storage size, storage class and retention (docs/original-installer.md#keys-storage-and-retention), with the precedence
  * spec > live cluster > default, and a volume that is never asked to shrink.
  */
 import { DEFAULT_PROMETHEUS_RETENTION, DEFAULT_PROMETHEUS_STORAGE } from './defaults.js';

@@ -1,6 +1,6 @@
 /**
  * ClusterConfiguration spec + cluster facts → the values every template renders from
- * (facts §3, §4, §6). Precedence everywhere: spec > live cluster > default. Each deliberate
+ * (docs/original-installer.md). Precedence everywhere: spec > live cluster > default. Each deliberate
  * difference from the original is marked "Correction:" (or "Addition:") next to the code.
  */
 import { ALERTING_API_VERSION } from '../alerts/builtin.js';

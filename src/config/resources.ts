@@ -1,5 +1,5 @@
 /**
- * Container resources (facts §3.4): each of limits/requests × cpu/memory is read from
+ * Container resources (docs/original-installer.md#keys-resources): each of limits/requests × cpu/memory is read from
  * `<base>.resources.<kind>.<resource>`, then the legacy `<base>.<kind>.<resource>`, then the default.
  */
 import type { ContainerResources } from './defaults.js';

@@ -1,5 +1,5 @@
 /**
- * Validation of every ClusterConfiguration key the monitoring stack reads (facts §3), before any
+ * Validation of every ClusterConfiguration key the monitoring stack reads (docs/original-installer.md#keys), before any
  * value is resolved: each problem names the field, the bad value and the fix. `null` (and "" for
  * scalar keys) means "unset" everywhere and is never a problem.
  */

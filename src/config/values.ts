@@ -1,6 +1,6 @@
 /**
  * The values every role template renders from: the ClusterConfiguration spec with every fallback
- * chain, default and carry-over already resolved (see ../../docs or shared spec §3, §4, §6).
+ * chain, default and carry-over already resolved (docs/original-installer.md).
  * Templates never read the raw spec; they read these, so precedence lives in one tested place.
  *
  * This file is the contract between the config layer (which computes MonitoringValues from the spec

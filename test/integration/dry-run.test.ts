@@ -28,6 +28,7 @@ import {
   type Obj,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
+import { runOutcomeOf } from './run-outcome.js';
 
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
 
@@ -90,21 +91,23 @@ describe('server-side dry run of the whole plan', () => {
 
   it('fails a run the API server would refuse before anything is written, and a fix applies cleanly', async () => {
     op = await startOperatorFor(ns);
-    await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
-    await op.waitFor(/run succeeded/, 120_000);
+    expect(
+      (await runOutcomeOf(admin, await createClusterConfiguration(admin, sampleClusterConfiguration(ns))))
+        .succeeded,
+    ).toBe(true);
 
     const before = await stackResourceVersions(admin);
-    const from = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { nodeSelector: { role: 'a\nb' } } } });
-    await op.waitFor(/run failed/, 120_000, from);
-    const failed = await getCc();
+    const edit = await mergePatch(admin, ccPath(ns), {
+      spec: { monitoring: { nodeSelector: { role: 'a\nb' } } },
+    });
+    const { succeeded, cc: failed } = await runOutcomeOf(admin, edit);
+    expect(succeeded).toBe(false);
     expect(condition(failed, 'Ready')).toMatchObject({ status: 'False' });
     expect(condition(failed, 'Degraded')?.message).toMatch(/nodeSelector/);
     expect(await stackResourceVersions(admin)).toEqual(before);
 
-    const fixFrom = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { nodeSelector: null } } });
-    await op.waitFor(/run succeeded/, 120_000, fixFrom);
+    const fix = await mergePatch(admin, ccPath(ns), { spec: { monitoring: { nodeSelector: null } } });
+    expect((await runOutcomeOf(admin, fix)).succeeded).toBe(true);
     const prom = await admin.get<Obj>(PROMETHEUS);
     expect(Object.values(prom.spec.nodeSelector ?? {})).not.toContain('a\nb');
     const fixed = await waitUntil('Ready=True', async () => {
@@ -116,29 +119,27 @@ describe('server-side dry run of the whole plan', () => {
 
   it('refuses a local_registry too long for the API server without writing anything', async () => {
     const before = await stackResourceVersions(admin);
-    const from = op!.lines.length;
-    await mergePatch(admin, ccPath(ns), {
+    const edit = await mergePatch(admin, ccPath(ns), {
       spec: { local_registry: `r${'e'.repeat(1024 * 1024)}.example.com` },
     });
-    await op!.waitFor(/run failed/, 120_000, from);
+    expect((await runOutcomeOf(admin, edit)).succeeded).toBe(false);
     expect(condition(await getCc(), 'Degraded')?.message).toMatch(/local_registry|too large|too long/);
     expect(await stackResourceVersions(admin)).toEqual(before);
-    const fixFrom = op!.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { local_registry: '' } });
-    await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+    const fix = await mergePatch(admin, ccPath(ns), { spec: { local_registry: '' } });
+    expect((await runOutcomeOf(admin, fix)).succeeded).toBe(true);
   });
 
   it('refuses common.monitoring.type: externel naming the field, without writing anything', async () => {
     const before = await stackResourceVersions(admin);
-    const from = op!.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: 'externel' } } } });
-    await op!.waitFor(/run failed/, 120_000, from);
+    const edit = await mergePatch(admin, ccPath(ns), {
+      spec: { common: { monitoring: { type: 'externel' } } },
+    });
+    expect((await runOutcomeOf(admin, edit)).succeeded).toBe(false);
     expect(condition(await getCc(), 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
     expect(condition(await getCc(), 'Degraded')?.message).toContain('spec.common.monitoring.type');
     expect(await stackResourceVersions(admin)).toEqual(before);
-    const fixFrom = op!.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: null } } } });
-    await op!.waitFor(/run succeeded/, 120_000, fixFrom);
+    const fix = await mergePatch(admin, ccPath(ns), { spec: { common: { monitoring: { type: null } } } });
+    expect((await runOutcomeOf(admin, fix)).succeeded).toBe(true);
   });
 
   it('never carries over a live Prometheus nodeSelector the API server would refuse', async () => {
@@ -159,9 +160,10 @@ describe('server-side dry run of the whole plan', () => {
       },
       contentType: CONTENT_TYPE.apply,
     });
-    const from = op!.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { retention: '8d' } } } });
-    await op!.waitFor(/run succeeded/, 120_000, from);
+    const edit = await mergePatch(admin, ccPath(ns), {
+      spec: { monitoring: { prometheus: { retention: '8d' } } },
+    });
+    expect((await runOutcomeOf(admin, edit)).succeeded).toBe(true);
     const prom = await admin.get<Obj>(PROMETHEUS);
     expect(Object.values(prom.spec.nodeSelector ?? {})).not.toContain('a\nb');
     const cc = await getCc();

@@ -20,6 +20,7 @@ import {
   setNodeCount,
 } from './fixtures.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import { runOutcomeOf } from './run-outcome.js';
 
 const POLICY = 'ks-installer-test-refuse-retention-13d';
 const NS = 'kubesphere-system';
@@ -79,9 +80,10 @@ describe('the check of a first install', () => {
   });
 
   it('installs once the value is fixed', async () => {
-    const from = op!.lines.length;
-    await mergePatch(admin, ccPath(NS), { spec: { monitoring: { prometheus: { retention: '14d' } } } });
-    await op!.waitFor(/run succeeded/, 120_000, from);
+    const fix = await mergePatch(admin, ccPath(NS), {
+      spec: { monitoring: { prometheus: { retention: '14d' } } },
+    });
+    expect((await runOutcomeOf(admin, fix)).succeeded).toBe(true);
     const prometheus = await admin.get<KubeObject & { spec: { retention: string } }>(
       `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`,
     );

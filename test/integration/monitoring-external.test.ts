@@ -16,6 +16,7 @@ import {
   startOperatorFor,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
+import { runOutcomeOf } from './run-outcome.js';
 
 const MANAGED_BY = 'app.kubernetes.io/managed-by=ks-installer';
 const NS_KINDS = [
@@ -95,8 +96,7 @@ describe('external monitoring', () => {
       ...cc.spec,
       common: { monitoring: { type: 'external', endpoint: 'http://prometheus.example:9090' } },
     };
-    await createClusterConfiguration(admin, cc);
-    expect(await op.waitFor(/run (succeeded|failed)/, 120_000)).toMatch(/run succeeded/);
+    expect((await runOutcomeOf(admin, await createClusterConfiguration(admin, cc))).succeeded).toBe(true);
   });
 
   afterAll(async () => {

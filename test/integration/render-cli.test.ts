@@ -45,7 +45,7 @@ const find = (objects: Obj[], kind: string, name: string) => {
 const NS = 'kubesphere-monitoring-system';
 const SAMPLE = path.join(ROOT, 'examples', 'cluster-configuration.yaml');
 
-/** The original installer's objects (facts §2.1-2.5, 2.8, 2.9, §8), by kind, namespace and name. */
+/** The original installer's objects (docs/original-installer.md#objects), by kind, namespace and name. */
 const EXPECTED = [
   // prometheus-operator
   'CustomResourceDefinition alertmanagerconfigs.monitoring.coreos.com',

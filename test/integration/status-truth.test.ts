@@ -10,6 +10,7 @@ import { ApiError, CONTENT_TYPE, type KubeClient } from '../../src/kube/client.j
 import { createRetentionPolicy, deleteRetentionPolicy } from './admission-policy.js';
 import { ccPath, installedOperatorTest, mergePatch, MONITORING_NS } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
+import { runOutcomeOf } from './run-outcome.js';
 
 const POLICY = 'ks-installer-test-refuse-retention-9d';
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
@@ -88,9 +89,10 @@ describe('status from the truth while every run fails', () => {
     );
 
     await deletePolicy(admin);
-    const fixFrom = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { retention: null } } } });
-    await op.waitFor(/run succeeded/, 120_000, fixFrom);
+    const fix = await mergePatch(admin, ccPath(ns), {
+      spec: { monitoring: { prometheus: { retention: null } } },
+    });
+    expect((await runOutcomeOf(admin, fix)).succeeded).toBe(true);
     await waitUntil('a write with Ready=True', async () => writes.some((w) => w.ready === 'True'));
     abort.abort();
     await watching;

@@ -1,5 +1,5 @@
 /**
- * The built-in alerts of the contract (rules-contract.md, "Alerts (GlobalRuleGroups)"): group, alert,
+ * The built-in alerts of the contract (docs/rules.md): group, alert,
  * severity and `for` (empty: fires at once) of each of the 140 rules, in the contract's order.
  */
 export const CONTRACT_ALERTS: readonly [

@@ -4,7 +4,7 @@
  * kubernetes-system-apiserver, kubernetes-system-kubelet, kubernetes-system-scheduler and
  * kubernetes-system-controller-manager.
  *
- * Written from the meanings of rules-contract.md. Looked up in kubernetes-mixin (apps_alerts,
+ * Written from the meanings in docs/rules.md. Looked up in kubernetes-mixin (apps_alerts,
  * resource_alerts, storage_alerts, system_alerts, kube_apiserver, kubelet alerts) for the exact
  * facts a meaning leaves open: the waiting-reason and phase selections, the 10m/5m `changes`
  * windows that tell a stuck rollout from a running one, the quota and throttling thresholds

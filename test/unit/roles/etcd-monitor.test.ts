@@ -45,7 +45,7 @@ const render = (spec: Record<string, unknown>): KubeObject[] => renderRole('etcd
 
 const find = findObject;
 
-/** Record names of the original's etcd rules (facts §7.1), with the quantile label of the histogram ones. */
+/** Record names of the original's etcd rules (docs/rules.md), with the quantile label of the histogram ones. */
 const EXPECTED_RECORDS = {
   'etcd.rules': [
     'etcd:up:sum',

@@ -695,7 +695,7 @@ describe('role prometheus-stack', () => {
     });
 
     it('record what the console overview reads for nodes and the cluster, in the original order', () => {
-      // facts §7.1; the order matters: later rules read earlier records.
+      // docs/rules.md; the order matters: later rules read earlier records.
       expect(records('node.rules')).toEqual([
         'node_cpu_used_seconds_total',
         'qos_owner_node:kube_pod_info:',

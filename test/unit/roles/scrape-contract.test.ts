@@ -1,5 +1,5 @@
 /**
- * The scrape contract (test/fixtures/scrape-contract.json, from the shared spec): every ServiceMonitor
+ * The scrape contract (test/fixtures/scrape-contract.json, docs/scrape.md): every ServiceMonitor
  * selects, scrapes and relabels as the original's did, so the same series are stored with the same
  * labels, and kube-state-metrics runs with the original's arguments. Deliberate differences are
  * listed here and in docs/differences.md.
