@@ -4,14 +4,39 @@
  * (templates/<folder>/), the generated CRD folders it applies first (crds/<folder>/) and which of
  * those CRDs its webhook converts. Nothing here talks to the cluster.
  */
-import type { MonitoringValues } from '../config/values.js';
+import { METRICS_SERVER_NAMESPACE, type MonitoringValues } from '../config/values.js';
 import { growPrometheusVolumes, switchBuiltinAlerts, type AfterApplyStep } from './after-apply.js';
 import type { EnabledStatusKey } from './after-apply.js';
 import type { ConversionWebhook } from './crd-conversion.js';
 import { removeMetricsServerRelease, removeNotificationManagerRelease } from './helm-release.js';
 import { checkMetricsApi } from './metrics-api.js';
 
-export type RoleCondition = (values: MonitoringValues) => { run: true } | { run: false; reason: string };
+/**
+ * Whether a role runs. `remove: true` says the role is turned off, so the objects it applied before go
+ * (lifecycle.ts; the role must declare `removal`); without it a role that does not run leaves its
+ * objects as they are (e.g. external monitoring: nothing in the cluster is touched).
+ */
+export type RoleCondition = (
+  values: MonitoringValues,
+) => { run: true } | { run: false; reason: string; remove?: boolean };
+
+/** A kind of object a role renders, and where: `namespace` unset for cluster-scoped kinds. */
+export interface OwnedKind {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+}
+
+/** What removing a turned-off role's objects needs to know (lifecycle.ts). */
+export interface RoleRemoval {
+  /**
+   * Every kind and namespace the role's objects live in, in the order the role applies them (a unit
+   * test checks this against its templates). Its objects are found there by our labels.
+   */
+  owns: OwnedKind[];
+  /** Objects removed before all others, in this order (e.g. an APIService before its Service). */
+  first?: { apiVersion: string; kind: string; name: string }[];
+}
 
 export interface Role {
   name: string;
@@ -26,11 +51,8 @@ export interface Role {
   conversionWebhook?: ConversionWebhook;
   /** Steps run after every role applied its objects, in role order (see after-apply.ts). */
   afterApply?: AfterApplyStep[];
-  /**
-   * Objects to remove before the others when the role is turned off (`Kind/name`), e.g. the APIService
-   * that would otherwise route its API to a Service that is gone.
-   */
-  removeFirst?: string[];
+  /** Set on a role that can be turned off: how its objects are found and removed then. */
+  removal?: RoleRemoval;
   /** The status key its after-apply steps mark enabled; removed from the status while the role is off. */
   statusKey?: EnabledStatusKey;
 }
@@ -48,13 +70,34 @@ export const ROLES: readonly Role[] = [
     summary:
       'metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling and edge nodes',
     when: (v) =>
-      v.metricsServer.enabled ? { run: true } : { run: false, reason: 'metrics_server.enabled is not true' },
+      v.metricsServer.enabled
+        ? { run: true }
+        : { run: false, reason: 'metrics_server.enabled is not true', remove: true },
     templates: 'metrics-server',
     crds: [],
     // The original's Helm release of metrics-server goes once its objects are ours; then the APIService's
     // Available condition is reported.
     afterApply: [removeMetricsServerRelease, checkMetricsApi],
-    removeFirst: ['APIService/v1beta1.metrics.k8s.io'],
+    // Turned off: the APIService goes first, so the aggregated API never points at a Service that is
+    // gone (discovery of its group would fail, and with it namespace deletion).
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          namespace: METRICS_SERVER_NAMESPACE,
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+        { apiVersion: 'v1', kind: 'Service', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService' },
+      ],
+      first: [
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: 'v1beta1.metrics.k8s.io' },
+      ],
+    },
     statusKey: 'metricsServer',
   },
   {

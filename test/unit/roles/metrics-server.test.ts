@@ -77,7 +77,11 @@ describe('role metrics-server', () => {
     const role = ROLES[0]!;
     const when = (s: Record<string, unknown>) => role.when(resolveValues(s, FIXED_FACTS).values);
     expect(when(spec())).toEqual({ run: true });
-    expect(when(sampleSpec())).toEqual({ run: false, reason: 'metrics_server.enabled is not true' });
+    expect(when(sampleSpec())).toEqual({
+      run: false,
+      reason: 'metrics_server.enabled is not true',
+      remove: true,
+    });
     expect(when(spec({ enabled: false }))).toMatchObject({ run: false });
     // Not part of the monitoring stack: installed with an external Prometheus too.
     expect(when(spec({}, { common: { monitoring: { type: 'external' } } }))).toEqual({ run: true });
@@ -264,6 +268,17 @@ describe('role metrics-server', () => {
       /^spec\.metrics_server\.affinity: .* is not a mapping/,
     );
     expect(problems(spec({ enabled: false, nodeSelector: 3 }))).toHaveLength(1);
+  });
+
+  it('declares for its removal every kind it renders, in apply order, and the APIService first', () => {
+    const removal = ROLES[0]!.removal!;
+    const kinds = objects
+      .map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? '-'}`)
+      .filter((k, i, all) => all.indexOf(k) === i);
+    expect(removal.owns.map((k) => `${k.apiVersion} ${k.kind} ${k.namespace ?? '-'}`)).toEqual(kinds);
+    expect(removal.first).toEqual([
+      { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: 'v1beta1.metrics.k8s.io' },
+    ]);
   });
 
   it('prints every template value through a serializing filter', () => {
