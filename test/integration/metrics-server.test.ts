@@ -184,6 +184,33 @@ describe('metrics-server role with a real metrics-server', () => {
   }, 60_000);
 
   it('reports the APIService that is not Available with its own message, and the run still completes', async () => {
+    // What an older Helm install of metrics-server leaves: its ServiceAccount, written by Helm, and the
+    // release Secret; beside it a Secret with the same labels that is not a release (it must stay).
+    const helmLabels = { 'app.kubernetes.io/managed-by': 'Helm', owner: 'helm', name: 'metrics-server' };
+    await admin.request('POST', `/api/v1/namespaces/${KUBE_SYSTEM}/serviceaccounts`, {
+      query: { fieldManager: 'helm' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: 'metrics-server',
+          labels: { 'app.kubernetes.io/managed-by': 'Helm', chart: 'metrics-server-2.11.1' },
+          annotations: {
+            'meta.helm.sh/release-name': 'metrics-server',
+            'meta.helm.sh/release-namespace': KUBE_SYSTEM,
+          },
+        },
+      },
+    });
+    for (const [name, type] of [
+      ['sh.helm.release.v1.metrics-server.v1', 'helm.sh/release.v1'],
+      ['not-a-release', 'Opaque'],
+    ] as const) {
+      await admin.request('POST', `/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
+        body: { apiVersion: 'v1', kind: 'Secret', type, metadata: { name, labels: helmLabels }, data: {} },
+      });
+    }
+
     const cc = sampleClusterConfiguration(NS);
     // External monitoring: the monitoring stack's roles are skipped; metrics-server is not part of it.
     cc.spec = { ...cc.spec, common: { monitoring: { type: 'external' } }, metrics_server: { enabled: true } };
@@ -212,6 +239,21 @@ describe('metrics-server role with a real metrics-server', () => {
     expect(warning?.message).toContain(`(${available.reason}): ${available.message}`);
     expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(status.metricsServer).toBeUndefined();
+
+    // The Helm install is taken over: the ServiceAccount is ours, the release Secret gone, the other kept.
+    const sa = await admin.get<KubeObject>(
+      `/api/v1/namespaces/${KUBE_SYSTEM}/serviceaccounts/metrics-server`,
+    );
+    expect(sa.metadata.labels).toEqual({
+      'k8s-app': 'metrics-server',
+      'app.kubernetes.io/managed-by': 'ks-installer',
+    });
+    expect(sa.metadata.annotations?.['meta.helm.sh/release-name']).toBeUndefined();
+    const secret = (name: string) =>
+      admin.getOrUndefined(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/${name}`);
+    expect(await secret('sh.helm.release.v1.metrics-server.v1')).toBeUndefined();
+    expect(await secret('not-a-release')).toBeDefined();
+    expect(op.lines.some((l) => l.includes("removed Helm's release metrics-server"))).toBe(true);
   }, 180_000);
 
   it('serves the Metrics API from metrics-server run as the Deployment says: kubectl top nodes lists the three nodes, the edge one through 10350', async () => {
