@@ -32,6 +32,8 @@ export interface OperatorMetrics {
   queueDepth: Gauge;
   /** `ks_installer_watch_restarts_total{reason}`: watches started again (expired, error, idle). */
   watchRestarts: Counter<'reason'>;
+  /** `ks_installer_request_retries_total{reason}`: requests sent again (retry-after, throttled, transport). */
+  requestRetries: Counter<'reason'>;
   /** Records the end of a run: result count, duration (not for skipped runs) and, on success, the timestamp. */
   reconcileFinished(result: ReconcileResult, seconds: number): void;
   /** Records the end of a role: its duration and how many objects changed or not. */
@@ -88,6 +90,12 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     help: 'Watches started again, by reason.',
     labelNames: ['reason'],
   });
+  const requestRetries = new Counter({
+    registers: [registry],
+    name: 'ks_installer_request_retries_total',
+    help: 'API requests sent again inside the request, by reason (retry-after, throttled, transport).',
+    labelNames: ['reason'],
+  });
   collectDefaultMetrics({ register: registry });
 
   return {
@@ -99,6 +107,7 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     leader,
     queueDepth,
     watchRestarts,
+    requestRetries,
     reconcileFinished(result, seconds) {
       reconcileTotal.inc({ result });
       if (result !== 'skipped') reconcileDuration.observe(seconds);

@@ -53,7 +53,10 @@ describe('CRDs left un-Established by a kube-apiserver restart', () => {
     const creating = applyObjects(client, new RestMapper(client), CRDS, {
       fieldManager: 'ks-installer',
       concurrency: 8,
-      establish: { nudgeAfterMs: 600_000, timeoutMs: 600_000 },
+      // Requests cut by the restart are retried inside the client (src/kube/retry.ts), so this apply
+      // may complete its writes after the restart; the CRDs the restart left stuck then keep it waiting
+      // for establishment, without a nudge, until this bound.
+      establish: { nudgeAfterMs: 600_000, timeoutMs: 15_000 },
     }).catch((err: unknown) => err);
     let existing: Crd[] = [];
     while (existing.length === 0) {
