@@ -9,8 +9,9 @@
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
  *   serve that version (403), so the tests build v0.55.0, the nearest one it serves;
  * - metrics-server: the role installs kubesphere/metrics-server v0.4.2, but the Go module proxy does not
- *   serve sigs.k8s.io/metrics-server v0.4.2 (403), so the tests build v0.6.4, which it serves. Both read
- *   the kubelet's `/metrics/resource` and accept the arguments the role renders (docs/metrics-server.md).
+ *   serve sigs.k8s.io/metrics-server v0.4.2 (403), so the tests build v0.6.4, which it serves. It accepts
+ *   the arguments the role renders; it reads the kubelet's `/metrics/resource` where v0.4.2 reads the
+ *   summary API (docs/metrics-server.md, "The versions").
  */
 import { execa } from 'execa';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
