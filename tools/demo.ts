@@ -11,9 +11,9 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { ControlPlane } from './envtest/control-plane.js';
 import { resolveBinaries } from './envtest/binaries.js';
-import { projectRoot } from '../src/installer/manifests.js';
+import { projectRoot } from '../src/paths.js';
 import { collectionPath, objectPath, type ClusterConfiguration } from '../src/api/cluster-configuration.js';
-import { applyObjects } from '../src/kube/apply.js';
+import { applyObjects } from './apply-objects.js';
 import { ApiError, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
 

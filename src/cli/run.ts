@@ -2,8 +2,9 @@
  * `ks-installer run`: the operator process. Logger, metrics and health endpoints, the hooks, the
  * installer and the controller; with --leader-elect, the controller only runs while this process
  * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress is cancelled
- * (at once with leader election, after a short grace period without), the Lease is released and the
- * HTTP servers close.
+ * through its signal (at once with leader election, after a short grace period without: it sends and
+ * writes nothing more, and its requests are aborted) and awaited, the Lease is released and the HTTP
+ * servers close.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,11 +13,11 @@ import { Controller } from '../controller/controller.js';
 import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
-import { createClusterConfigurationIfMissing } from '../installer/create-cluster-configuration.js';
-import { FIELD_MANAGER, Installer } from '../installer/installer.js';
+import { createClusterConfigurationIfMissing } from './create-cluster-configuration.js';
+import { FIELD_MANAGER, Installer } from '../installer/run.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
-import { projectRoot } from '../installer/manifests.js';
-import { StatusWriter } from '../installer/status.js';
+import { projectRoot } from '../paths.js';
+import { StatusWriter } from '../installer/report/status-writer.js';
 import { KubeClient } from '../kube/client.js';
 import type { RetryAttempt } from '../kube/retry.js';
 import { RestMapper } from '../kube/discovery.js';
@@ -25,8 +26,9 @@ import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../obs
 import { createOperatorMetrics, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
-import { ObjectCache } from '../controller/reconciler.js';
+import { ObjectCache } from '../reconcile/cache.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
+import { DEFAULT_CONCURRENCY } from '../util/concurrency.js';
 import { loadWatches } from '../watches.js';
 import { ClusterFactsSource } from '../facts/cluster.js';
 
@@ -48,7 +50,11 @@ export const RUN_FLAGS = {
     type: 'string',
     help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
   },
-  concurrency: { type: 'string', default: '16', help: 'requests in flight while applying' },
+  concurrency: {
+    type: 'string',
+    default: String(DEFAULT_CONCURRENCY),
+    help: 'requests in flight while applying',
+  },
   'create-cluster-configuration': {
     type: 'string',
     help: 'create the ClusterConfiguration from this YAML file when it does not exist',
@@ -59,7 +65,7 @@ export const RUN_FLAGS = {
 /** How long a run in progress may go on after SIGTERM when no standby waits for the Lease. */
 const SHUTDOWN_GRACE_MS = 5000;
 
-export interface RunningOperator {
+interface RunningOperator {
   stop(): Promise<void>;
   logger: Logger;
   done: Promise<number>;
@@ -132,6 +138,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       : { crontab: watch.resync },
     userHooks,
     drift: { namespace: MONITORING_NAMESPACE, fieldManager: FIELD_MANAGER },
+    signal: cancelRequests.signal,
   });
 
   const leaderElect = flags['leader-elect'];
@@ -203,8 +210,10 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       // With a standby waiting (leader election), a run in progress is cancelled at once so the Lease
       // is released within a second (controller-runtime's LeaderElectionReleaseOnCancel): its applies
       // are idempotent and the next leader runs again. Alone, the run gets a grace period first.
+      // Cancelling aborts the run's signal (it stops between stages and stops sending, writing nothing
+      // more) and every request of the controller's client, so the run ends and stop() is awaited.
       const grace = setTimeout(() => cancelRequests.abort(), elector ? 0 : SHUTDOWN_GRACE_MS);
-      await Promise.race([controller.stop(), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS + 1000))]);
+      await controller.stop();
       clearTimeout(grace);
       cancelRequests.abort();
       // The renewal in flight answers first: a release racing it would be refused as a conflict.

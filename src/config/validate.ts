@@ -332,7 +332,7 @@ function checkMetricsServer(v: SpecChecker): void {
 }
 
 /** The values of common.monitoring.type: external, or the in-cluster stack (also when unset). */
-export const MONITORING_TYPES = ['external', 'internal'];
+const MONITORING_TYPES = ['external', 'internal'];
 
 function checkSwitches(v: SpecChecker): void {
   v.check(

@@ -9,7 +9,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import { sleep } from '../util/sleep.js';
 
-export interface LeaderElectionOptions {
+interface LeaderElectionOptions {
   namespace: string;
   name: string;
   identity: string;

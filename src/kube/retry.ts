@@ -14,6 +14,8 @@
  *   unknown, so the error goes to the caller (the run's retry reads the state again first).
  * At most `maxRetries` times (client-go: 10); every other answer goes to the caller at once.
  */
+import { REQUEST_RETRY } from '../reconcile/backoff.js';
+
 export interface RetryPolicy {
   /** Retries after the first attempt (client-go's maxRetries: 10). */
   maxRetries: number;
@@ -25,12 +27,7 @@ export interface RetryPolicy {
   backoffMaxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxRetries: 10,
-  maxRetryAfterMs: 10_000,
-  backoffBaseMs: 250,
-  backoffMaxMs: 5_000,
-};
+export const DEFAULT_RETRY: RetryPolicy = REQUEST_RETRY;
 
 /** What one failed attempt looked like. */
 export interface FailedAttempt {

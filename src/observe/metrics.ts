@@ -9,11 +9,9 @@ export { Registry };
 export type ReconcileResult = 'success' | 'error' | 'skipped';
 export type ApplyResult = 'changed' | 'unchanged';
 
-export const RECONCILE_RESULTS: readonly ReconcileResult[] = ['success', 'error', 'skipped'];
-export const RECONCILE_DURATION_BUCKETS: readonly number[] = [
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
-];
-export const ROLE_DURATION_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const RECONCILE_RESULTS: readonly ReconcileResult[] = ['success', 'error', 'skipped'];
+const RECONCILE_DURATION_BUCKETS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const ROLE_DURATION_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export interface OperatorMetrics {
   /** `ks_installer_reconcile_total{result}`: runs by result (success, error, skipped). */

@@ -25,7 +25,7 @@ import type { Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { METRICS_API_UNAVAILABLE, METRICS_API_WAIT_MS } from '../../src/installer/metrics-api.js';
+import { METRICS_API_UNAVAILABLE, METRICS_API_WAIT_MS } from '../../src/installer/steps/check-metrics-api.js';
 import { CONTENT_TYPE, KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { resolveBinaries } from '../../tools/envtest/binaries.js';
 import { diff, scrape } from '../../tools/envtest/request-metrics.js';

@@ -12,7 +12,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import yaml from 'js-yaml';
 import { ConfigError } from '../../../src/config/problems.js';
 import { resolveValues } from '../../../src/config/resolve.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
   containerOf,

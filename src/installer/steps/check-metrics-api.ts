@@ -10,9 +10,9 @@
  * metrics-server needs a few seconds to be discovered); a run that changed nothing reads it once.
  * docs/metrics-server.md tells the whole story.
  */
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { sleep } from '../util/sleep.js';
-import type { AfterApplyStep } from './after-apply.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { sleep } from '../../util/sleep.js';
+import type { AfterApplyStep } from '../model.js';
 
 export const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 export const METRICS_API_UNAVAILABLE = 'MetricsApiUnavailable';

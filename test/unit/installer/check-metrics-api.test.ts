@@ -5,17 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
-import type { AfterApplyContext } from '../../../src/installer/after-apply.js';
-import type { PlannedObject } from '../../../src/installer/apply-plan.js';
-import { removeMetricsServerRelease } from '../../../src/installer/helm-release.js';
+import type { AfterApplyContext, Plan, PlannedObject } from '../../../src/installer/model.js';
+import { removeMetricsServerRelease } from '../../../src/installer/steps/remove-helm-release.js';
 import {
   checkMetricsApi,
   METRICS_API_RECHECK_MS,
   METRICS_API_SERVICE,
   METRICS_API_UNAVAILABLE,
   metricsApiState,
-} from '../../../src/installer/metrics-api.js';
-import type { Plan } from '../../../src/installer/plan.js';
+} from '../../../src/installer/steps/check-metrics-api.js';
 import type { KubeClient, KubeObject } from '../../../src/kube/client.js';
 import { createLogger } from '../../../src/observe/logger.js';
 

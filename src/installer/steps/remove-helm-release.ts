@@ -14,12 +14,12 @@
  * The grant is a Role of the chart in that namespace (docs/install.md); without it (nothing to take over
  * when the chart was installed, so no Role and no release to remove) the step is a no-op.
  */
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { HELM_RELEASE_ANNOTATION } from '../kube/client-side-apply.js';
-import type { AfterApplyStep } from './after-apply.js';
-import type { Plan } from './plan.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { HELM_RELEASE_ANNOTATION } from '../../kube/client-side-apply.js';
+import type { AfterApplyStep } from '../model.js';
+import type { Plan } from '../model.js';
 
-export const HELM_RELEASE_NAME = 'notification-manager';
+const HELM_RELEASE_NAME = 'notification-manager';
 export const HELM_RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
 export const helmReleaseSelector = (release: string) => `owner=helm,name=${release}`;
 export const HELM_RELEASE_SELECTOR = helmReleaseSelector(HELM_RELEASE_NAME);
