@@ -222,7 +222,8 @@ export class Installer implements Reconciler {
         metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
         metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
         metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
-        await progress.roleDone(o.name, done, total);
+        // A skipped role applied nothing: its boundary is no progress worth a write.
+        if (!o.skipped) await progress.roleDone(o.name, done, total);
       },
     });
   }
