@@ -31,6 +31,7 @@ const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   notification_manager: { org: 'kubesphere', name: 'notification-manager', tag: 'v2.3.0' },
   notification_tenant_sidecar: { org: 'kubesphere', name: 'notification-tenant-sidecar', tag: 'v3.2.0' },
   metrics_server: { org: 'kubesphere', name: 'metrics-server', tag: 'v0.4.2' },
+  thanos: { org: 'thanosio', name: 'thanos', tag: 'v0.31.0' },
 };
 
 export const IMAGE_NAMES = Object.keys(DEFAULT_IMAGES) as ImageName[];

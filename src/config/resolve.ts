@@ -11,6 +11,7 @@ import {
   DEFAULT_REPLICAS,
   SMALL_CLUSTER_NODES,
 } from './defaults.js';
+import { alertingEnabled, alertmanagersUrl, queryEndpoint, THANOS_RULER_REPLICAS_KEY } from './alerting.js';
 import { resolveEtcd } from './etcd.js';
 import type { ClusterFacts, LiveFacts } from './facts.js';
 import {
@@ -212,6 +213,15 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       enabled: get(spec, 'metrics_server.enabled') === true,
       namespace: METRICS_SERVER_NAMESPACE,
       placement: placement('metricsServer'),
+    },
+    // Correction: reconciled on every run like the rest (the original applied it once, guarded by status.alerting).
+    alerting: {
+      enabled: alertingEnabled(spec),
+      replicas: replicas(spec, [THANOS_RULER_REPLICAS_KEY], DEFAULT_REPLICAS.thanosRuler, nodeCount),
+      resources: resources('thanosRuler'),
+      placement: placement('thanosRuler'),
+      queryEndpoint: queryEndpoint(spec, MONITORING_NAMESPACE),
+      alertmanagersUrl: alertmanagersUrl(MONITORING_NAMESPACE),
     },
     etcd: etcd.etcd,
   };

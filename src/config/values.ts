@@ -33,7 +33,8 @@ export type ImageName =
   | 'notification_manager_operator'
   | 'notification_manager'
   | 'notification_tenant_sidecar'
-  | 'metrics_server';
+  | 'metrics_server'
+  | 'thanos';
 
 /** A Kubernetes quantity as the user wrote it (numbers stay numbers). */
 export type Quantity = string | number;
@@ -136,6 +137,21 @@ export interface MonitoringValues {
     namespace: typeof METRICS_SERVER_NAMESPACE;
     /** The chain rooted at metrics_server: one nodeSelector. */
     placement: Placement;
+  };
+  /**
+   * KubeSphere's alerting module (docs/alerting.md): the ThanosRuler `kubesphere` that evaluates the
+   * rule groups KubeSphere core turns into PrometheusRules `alertrules-*`.
+   */
+  alerting: {
+    /** alerting.enabled is true (exactly the boolean). */
+    enabled: boolean;
+    replicas: number;
+    resources: Resources;
+    placement: Placement;
+    /** The one query endpoint: common.monitoring.endpoint, else our Prometheus. */
+    queryEndpoint: string;
+    /** Where the ruler sends alerts: our Alertmanager pods, found by DNS SRV. */
+    alertmanagersUrl: string;
   };
   etcd: {
     enabled: boolean;

@@ -7,6 +7,7 @@
  */
 import { METRICS_SERVER_NAMESPACE } from '../config/values.js';
 import type { Role, RoleCondition } from './model.js';
+import { legacyAlertingRules } from './steps/alerting-legacy.js';
 import { checkMetricsApi } from './steps/check-metrics-api.js';
 import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
 import { removeMetricsServerRelease, removeNotificationManagerRelease } from './steps/remove-helm-release.js';
@@ -116,5 +117,24 @@ export const ROLES: readonly Role[] = [
           : { run: false, reason: 'etcd.monitoring is not true' },
     templates: 'etcd-monitor',
     crds: [],
+  },
+  // ThanosRuler kubesphere, evaluating KubeSphere's alerting rules, with its Service and monitor
+  // (docs/alerting.md). External monitoring has no prometheus-operator here to run a ThanosRuler (the
+  // original failed there): the role is skipped and the Alerting condition says so.
+  {
+    name: 'alerting',
+    when: (v) =>
+      v.external
+        ? {
+            run: false,
+            reason: 'common.monitoring.type is external: no prometheus-operator to run a ThanosRuler',
+          }
+        : v.alerting.enabled
+          ? { run: true }
+          : { run: false, reason: 'alerting.enabled is not true' },
+    templates: 'alerting',
+    crds: [],
+    // The 3.1-3.3 custom alerting rules: relabelled and migrated to rule groups.
+    afterApply: [legacyAlertingRules],
   },
 ];

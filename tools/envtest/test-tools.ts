@@ -12,6 +12,9 @@
  *   serve sigs.k8s.io/metrics-server v0.4.2 (403), so the tests build v0.6.4, which it serves. It accepts
  *   the arguments the role renders; it reads the kubelet's `/metrics/resource` where v0.4.2 reads the
  *   summary API (docs/metrics-server.md, "The versions").
+ * - thanos v0.31.0 (the image the alerting role installs): `thanos rule`, run with the arguments and rule
+ *   files prometheus-operator generates for our ThanosRuler;
+ * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends.
  */
 import { execa } from 'execa';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -22,6 +25,8 @@ import { resolveGoTool, type GoToolSpec, type ResolvedTool } from './go-tools.js
 export const PROMETHEUS_MODULE_VERSION = 'v0.39.1';
 export const PROMETHEUS_OPERATOR_TEST_VERSION = 'v0.55.0';
 export const METRICS_SERVER_TEST_VERSION = 'v0.6.4';
+export const THANOS_VERSION = 'v0.31.0';
+export const ALERTMANAGER_VERSION = 'v0.23.0';
 
 export const TEST_TOOLS = {
   promtool: {
@@ -61,6 +66,25 @@ export const TEST_TOOLS = {
     version: METRICS_SERVER_TEST_VERSION,
     pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
     ldflags: `-X sigs.k8s.io/metrics-server/pkg/version.gitVersion=${METRICS_SERVER_TEST_VERSION}`,
+  },
+  thanos: {
+    name: 'thanos',
+    assetEnv: 'TEST_ASSET_THANOS',
+    module: 'github.com/thanos-io/thanos',
+    version: THANOS_VERSION,
+    pkg: 'github.com/thanos-io/thanos/cmd/thanos',
+    ldflags: `-X github.com/prometheus/common/version.Version=${THANOS_VERSION.slice(1)}`,
+    // v0.31.0 pins a go4.org/unsafe/assume-no-moving-gc that panics at start on Go toolchains newer
+    // than it knew (1.26 here); its later versions no longer refuse them. Nothing else changes.
+    upgrades: ['go4.org/unsafe/assume-no-moving-gc@v0.0.0-20231121144256-b99613f794b6'],
+  },
+  alertmanager: {
+    name: 'alertmanager',
+    assetEnv: 'TEST_ASSET_ALERTMANAGER',
+    module: 'github.com/prometheus/alertmanager',
+    version: ALERTMANAGER_VERSION,
+    pkg: 'github.com/prometheus/alertmanager/cmd/alertmanager',
+    ldflags: `-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION.slice(1)}`,
   },
 } as const satisfies Record<string, GoToolSpec>;
 

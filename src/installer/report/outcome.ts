@@ -14,6 +14,7 @@ import {
   succeededConditions,
   summary,
 } from './conditions.js';
+import { alertingStatus } from './alerting-state.js';
 import type { StatusWriter } from './status-writer.js';
 
 interface ReportDeps {
@@ -35,7 +36,10 @@ export async function reportStarted(
   return written?.status?.conditions ?? started;
 }
 
-/** Puts a successful run on the object: conditions, status.monitoring, progress, an Event and the log. */
+/**
+ * Puts a successful run on the object: conditions, status.monitoring (and status.alerting, see
+ * alerting-state.ts), progress, an Event and the log.
+ */
 export async function reportSucceeded(
   { status, logger }: ReportDeps,
   cc: ClusterConfiguration,
@@ -63,8 +67,10 @@ export async function reportSucceeded(
     const key = rp.role.statusKey;
     if (rp.skip && key && cc.status?.[key] != null) enabled[key] = null;
   }
+  const alerting = alertingStatus(cc, report.plan);
   if (
     quiet &&
+    alerting === undefined &&
     report.changed === 0 &&
     Object.keys(enabled).length === 0 &&
     sameConditions(before, findingConditions(conditions, report, generation))
@@ -79,6 +85,7 @@ export async function reportSucceeded(
   await status.patch({
     monitoring,
     ...enabled,
+    ...(alerting === undefined ? {} : { alerting }),
     conditions: succeededConditions(conditions, report, generation),
     progress: `${report.roles.length}/${report.roles.length} done`,
     observedSpecHash: hash,

@@ -198,6 +198,30 @@ export function codeAccesses(
       name,
       why: 'src/installer/steps/switch-builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
     })),
+    {
+      verb: 'list',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      why: 'src/installer/steps/alerting-legacy.ts: the rules KubeSphere 3.1-3.3 left, in every namespace (by label)',
+    },
+    {
+      verb: 'patch',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      namespace: 'kubesphere-alerting-legacy-example',
+      name: 'custom-alerting-rule-example',
+      why: 'src/installer/steps/alerting-legacy.ts: 3.1/3.2 rules relabelled, migrated custom rules marked (any namespace)',
+    },
+    ...(['rulegroups', 'clusterrulegroups'] as const).flatMap((resource) =>
+      (['create', 'get'] as const).map((verb) => ({
+        verb,
+        group: 'alerting.kubesphere.io',
+        resource,
+        ...(resource === 'rulegroups' ? { namespace: 'kubesphere-alerting-legacy-example' } : {}),
+        ...(verb === 'get' ? { name: 'custom-alerting-rule-example-group' } : {}),
+        why: 'src/installer/steps/alerting-legacy.ts: custom rules of KubeSphere 3.1-3.3 migrated to rule groups',
+      })),
+    ),
     ...(options.takeover
       ? [
           {
