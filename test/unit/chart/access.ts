@@ -38,7 +38,8 @@ const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.s
  * What a run does with each object: reads it (src/kube/live-objects.ts: one labelled list per kind and
  * namespace holding more than one object, Secrets and Namespaces aside; a get by name otherwise, and
  * for what a list does not return), then a server-side apply when it differs, a PATCH that creates it
- * when missing (authorized as create and as patch); CRDs are watched until Established (crd.ts).
+ * when missing (authorized as create and as patch); CRDs are watched until Established (crd.ts); a
+ * Secret or ConfigMap marked immutable whose content must change is deleted by name (immutable.ts).
  * Resources mapped by discovery.
  */
 export async function applyAccesses(manifests: ManifestSource[], mapper: RestMapper): Promise<Access[]> {
@@ -76,6 +77,13 @@ export async function applyAccesses(manifests: ManifestSource[], mapper: RestMap
       { ...base, verb: 'create' },
       { ...base, verb: 'patch', name: object.metadata.name },
     );
+    if (object.apiVersion === 'v1' && (object.kind === 'Secret' || object.kind === 'ConfigMap'))
+      out.push({
+        ...base,
+        verb: 'delete',
+        name: object.metadata.name,
+        why: `src/installer/immutable.ts: ${object.kind} ${object.metadata.name} recreated when immutable`,
+      });
   }
   return out;
 }
