@@ -32,7 +32,7 @@ import type { Spec } from './spec-path.js';
 import { firstSet, get, isSetScalar } from './spec-path.js';
 import { validateSpec } from './validate.js';
 import type { MonitoringValues, Resources, ValueWarning } from './values.js';
-import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
+import { FEDERATED_NAMESPACE, METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
 import { builtinApiVersions } from './api-versions.js';
 
 interface ResolvedValues {
@@ -209,6 +209,11 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       webhookTls: { ...facts.webhookTls },
     },
     alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
+    metricsServer: {
+      enabled: get(spec, 'metrics_server.enabled') === true,
+      namespace: METRICS_SERVER_NAMESPACE,
+      placement: placement('metricsServer'),
+    },
     // Correction: reconciled on every run like the rest (the original applied it once, guarded by status.alerting).
     alerting: {
       enabled: alertingEnabled(spec),

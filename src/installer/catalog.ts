@@ -6,11 +6,12 @@
  * for a role that can be turned off, where its objects live so that the lifecycle stage removes them
  * then (`removal`, lifecycle/). Nothing here talks to the cluster.
  */
-import { MONITORING_NAMESPACE } from '../config/values.js';
+import { METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from '../config/values.js';
 import type { Role, RoleCondition } from './model.js';
 import { legacyAlertingRules } from './steps/alerting-legacy.js';
+import { checkMetricsApi } from './steps/check-metrics-api.js';
 import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
-import { removeNotificationManagerRelease } from './steps/remove-helm-release.js';
+import { removeMetricsServerRelease, removeNotificationManagerRelease } from './steps/remove-helm-release.js';
 import { switchBuiltinAlerts } from './steps/switch-builtin-alerts.js';
 
 const inClusterStack: RoleCondition = (v) =>
@@ -19,6 +20,42 @@ const inClusterStack: RoleCondition = (v) =>
     : { run: true };
 
 export const ROLES: readonly Role[] = [
+  // metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling
+  // and edge nodes. Not part of the monitoring stack: installed with an external Prometheus too, and
+  // first, so that KubeSphere's API server finds the Metrics API when it starts (docs/metrics-server.md).
+  {
+    name: 'metrics-server',
+    when: (v) =>
+      v.metricsServer.enabled
+        ? { run: true }
+        : { run: false, reason: 'metrics_server.enabled is not true', remove: true },
+    templates: 'metrics-server',
+    crds: [],
+    // The original's Helm release of metrics-server goes once its objects are ours; then the APIService's
+    // Available condition is reported.
+    afterApply: [removeMetricsServerRelease, checkMetricsApi],
+    // Turned off: the APIService goes first, so the aggregated API never points at a Service that is
+    // gone (discovery of its group would fail, and with it namespace deletion).
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          namespace: METRICS_SERVER_NAMESPACE,
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+        { apiVersion: 'v1', kind: 'Service', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService' },
+      ],
+      first: [
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: 'v1beta1.metrics.k8s.io' },
+      ],
+    },
+    statusKey: 'metricsServer',
+  },
   // monitoring namespaces.
   {
     name: 'defaults',
@@ -104,10 +141,22 @@ export const ROLES: readonly Role[] = [
           }
         : v.alerting.enabled
           ? { run: true }
-          : { run: false, reason: 'alerting.enabled is not true' },
+          : { run: false, reason: 'alerting.enabled is not true', remove: true },
     templates: 'alerting',
     crds: [],
     // The 3.1-3.3 custom alerting rules: relabelled and migrated to rule groups.
     afterApply: [legacyAlertingRules],
+    // Turned off: the ruler, its Service, monitor and disruption budget, and its own alert group go.
+    // The alertrules-* PrometheusRules KubeSphere core writes do not carry our label: they stay.
+    removal: {
+      owns: [
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ThanosRuler', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'alerting.kubesphere.io/v2beta1', kind: 'GlobalRuleGroup' },
+      ],
+    },
   },
 ];

@@ -37,6 +37,9 @@ export interface RoleRemoval {
   first?: { apiVersion: string; kind: string; name: string }[];
 }
 
+/** The status keys of parts installed apart from the monitoring stack, `{status: enabled, enabledTime}`. */
+export type EnabledStatusKey = 'metricsServer';
+
 /** Which CRDs a role's webhook converts, and where the API server reaches it. Data of a Role. */
 export interface ConversionWebhook {
   /** CustomResourceDefinition names, each among the role's crds/ folders. */
@@ -60,6 +63,8 @@ export interface Role {
   afterApply?: AfterApplyStep[];
   /** Set on a role that can be turned off: how its objects are found and removed then (lifecycle/). */
   removal?: RoleRemoval;
+  /** The status key its after-apply steps mark enabled; removed from the status while the role is off. */
+  statusKey?: EnabledStatusKey;
 }
 
 /** One object a role renders, with where it comes from. */
@@ -133,6 +138,8 @@ export interface AfterApplyResult {
   changed: number;
   /** Look at the run again after this long (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** Status keys the run marks `{status: enabled, enabledTime}` (kept while the role runs). */
+  enabled?: EnabledStatusKey[];
 }
 
 /**
@@ -167,4 +174,6 @@ export interface RunReport {
   requeueAfterMs?: number;
   /** What turned-off roles left and this run removed (lifecycle/). */
   removed?: RemovalOutcome[];
+  /** Status keys to mark enabled (a step found the part working). */
+  enabled?: EnabledStatusKey[];
 }

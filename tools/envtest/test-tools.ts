@@ -8,6 +8,10 @@
  *   over a series file, every interval, each rule's output stored before the next one runs;
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
  *   serve that version (403), so the tests build v0.55.0, the nearest one it serves;
+ * - metrics-server: the role installs kubesphere/metrics-server v0.4.2, but the Go module proxy does not
+ *   serve sigs.k8s.io/metrics-server v0.4.2 (403), so the tests build v0.6.4, which it serves. It accepts
+ *   the arguments the role renders; it reads the kubelet's `/metrics/resource` where v0.4.2 reads the
+ *   summary API (docs/metrics-server.md, "The versions").
  * - thanos v0.31.0 (the image the alerting role installs): `thanos rule`, run with the arguments and rule
  *   files prometheus-operator generates for our ThanosRuler;
  * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends.
@@ -20,6 +24,7 @@ import { resolveGoTool, type GoToolSpec, type ResolvedTool } from './go-tools.js
 
 export const PROMETHEUS_MODULE_VERSION = 'v0.39.1';
 export const PROMETHEUS_OPERATOR_TEST_VERSION = 'v0.55.0';
+export const METRICS_SERVER_TEST_VERSION = 'v0.6.4';
 export const THANOS_VERSION = 'v0.31.0';
 export const ALERTMANAGER_VERSION = 'v0.23.0';
 
@@ -53,6 +58,14 @@ export const TEST_TOOLS = {
     version: PROMETHEUS_OPERATOR_TEST_VERSION,
     pkg: 'github.com/prometheus-operator/prometheus-operator/cmd/operator',
     ldflags: `-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_TEST_VERSION.slice(1)}`,
+  },
+  'metrics-server': {
+    name: 'metrics-server',
+    assetEnv: 'TEST_ASSET_METRICS_SERVER',
+    module: 'sigs.k8s.io/metrics-server',
+    version: METRICS_SERVER_TEST_VERSION,
+    pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
+    ldflags: `-X sigs.k8s.io/metrics-server/pkg/version.gitVersion=${METRICS_SERVER_TEST_VERSION}`,
   },
   thanos: {
     name: 'thanos',

@@ -55,6 +55,8 @@ renders, so they cannot drift.
 - notification-manager-metrics-reader
 - notification-manager-proxy-role
 - notification-manager-tenant-sidecar-role
+- system:aggregated-metrics-reader
+- system:metrics-server
 {{- end -}}
 
 {{- define "ks-installer.escalateRoles" -}}
@@ -71,11 +73,14 @@ renders, so they cannot drift.
 - notification-manager-controller-role
 - notification-manager-proxy-role
 - notification-manager-tenant-sidecar-role
+- system:metrics-server
+- system:auth-delegator
 {{- end -}}
 
 {{- define "ks-installer.bindRoles" -}}
 - prometheus-k8s-config
 - notification-manager-leader-election-role
+- extension-apiserver-authentication-reader
 {{- end -}}
 
 {{/*

@@ -13,7 +13,11 @@ import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { HELM_RELEASE_SELECTOR } from '../../../src/installer/steps/remove-helm-release.js';
+import {
+  HELM_RELEASE_SELECTOR,
+  helmReleaseSelector,
+  METRICS_SERVER_RELEASE,
+} from '../../../src/installer/steps/remove-helm-release.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
 import { NEVER_LISTED } from '../../../src/kube/live-objects.js';
 import type { PolicyRule } from './helm.js';
@@ -277,6 +281,13 @@ export function codeAccesses(
             resource: 'secrets',
             namespace: mon,
             why: `src/installer/steps/remove-helm-release.ts: Helm's release Secrets (${HELM_RELEASE_SELECTOR})`,
+          },
+          {
+            verb: 'deletecollection',
+            group: '',
+            resource: 'secrets',
+            namespace: METRICS_SERVER_RELEASE.namespace,
+            why: `src/installer/steps/remove-helm-release.ts: Helm's release Secrets (${helmReleaseSelector(METRICS_SERVER_RELEASE.name)})`,
           },
         ]
       : []),

@@ -176,9 +176,27 @@ describe('charts/ks-installer', () => {
       expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'ks-installer-takeover' });
     });
 
+    it("takeover.enabled=true: a Role in kube-system for metrics-server's release, deletecollection of Secrets only", async () => {
+      const objects = await helmTemplate(helm, { set: { 'takeover.enabled': 'true' } });
+      const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'kube-system');
+      expect(roles.map((r) => r.metadata.name)).toEqual(['ks-installer-takeover-metrics-server']);
+      expect(rulesOf(roles[0])).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['deletecollection'] },
+      ]);
+      const binding = findObject(
+        objects,
+        'RoleBinding',
+        'ks-installer-takeover-metrics-server',
+      ) as KubeObject & {
+        roleRef: { kind: string; name: string };
+      };
+      expect(binding.metadata.namespace).toBe('kube-system');
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'ks-installer-takeover-metrics-server' });
+    });
+
     it.each(['false', 'auto'])('takeover.enabled=%s renders no such Role offline', async (value) => {
       const objects = await helmTemplate(helm, { set: { 'takeover.enabled': value } });
-      expect(objects.filter((o) => o.metadata.name === 'ks-installer-takeover')).toEqual([]);
+      expect(objects.filter((o) => o.metadata.name.startsWith('ks-installer-takeover'))).toEqual([]);
     });
   });
 });

@@ -74,7 +74,7 @@ describe('role alerting', () => {
     const role = ROLES.find((r) => r.name === 'alerting')!;
     const when = (spec: Record<string, unknown>) => role.when(resolveValues(spec, FIXED_FACTS).values);
     expect(when(alertingSpec())).toEqual({ run: true });
-    expect(when(sampleSpec())).toEqual({ run: false, reason: 'alerting.enabled is not true' });
+    expect(when(sampleSpec())).toEqual({ run: false, reason: 'alerting.enabled is not true', remove: true });
     expect(when({ ...sampleSpec(), alerting: { enabled: false } }).run).toBe(false);
     const external = when(alertingSpec({}, { common: { monitoring: { type: 'external' } } }));
     expect(external.run).toBe(false);

@@ -113,13 +113,19 @@ describe('ownership', () => {
     });
     const etcd = off.roles.find((r) => r.role.name === 'etcd-monitor')!;
     expect([etcd.skip, etcd.remove]).toEqual(['etcd.monitoring is not true', true]);
-    expect(off.roles.filter((r) => r.remove).map((r) => r.role.name)).toEqual(['etcd-monitor']);
+    expect(off.roles.filter((r) => r.remove).map((r) => r.role.name)).toEqual([
+      'metrics-server',
+      'etcd-monitor',
+      'alerting',
+    ]);
     const external = await makePlan(
       withMonitoring({}, { ...ETCD_ON, common: { monitoring: { type: 'external' } } }),
       FIXED_FACTS,
       { renderer, crdsRoot, roles: ROLES, validate: false },
     );
-    expect(external.roles.every((r) => r.skip && !r.remove)).toBe(true);
+    // metrics-server is not part of the monitoring stack: it follows its own switch there too.
+    const stack = external.roles.filter((r) => r.role.name !== 'metrics-server');
+    expect(stack.every((r) => r.skip && !r.remove)).toBe(true);
   });
 
   describe('watches.yaml owns (the kinds watched for drift)', () => {
