@@ -305,6 +305,7 @@ export class ProcessKubelet {
       const pods = (await this.o.client.get<{ items: Obj[] }>(`/api/v1/namespaces/${namespace}/pods`)).items;
       for (const p of pods) await this.syncPod(p);
       await this.syncEndpoints(namespace, pods);
+      await this.syncWorkloadStatus(namespace, pods);
     }
   }
 
@@ -906,6 +907,67 @@ export class ProcessKubelet {
     return (c.ports ?? [])
       .filter((p) => (p.protocol ?? 'TCP') === 'TCP')
       .every((p) => ports.has(p.containerPort));
+  }
+
+  /**
+   * The status a workload controller would write: replica counts from the Pods it owns and their
+   * readiness, observedGeneration = generation (kube-state-metrics reads both).
+   */
+  private async syncWorkloadStatus(namespace: string, pods: Obj[]): Promise<void> {
+    for (const kind of ['deployments', 'daemonsets', 'statefulsets'] as const) {
+      const items = (
+        await this.o.client.get<{ items: Obj[] }>(`/apis/apps/v1/namespaces/${namespace}/${kind}`)
+      ).items;
+      for (const w of items) {
+        const owned = pods.filter((p) =>
+          ((p.metadata as { ownerReferences?: { uid: string }[] }).ownerReferences ?? []).some(
+            (o) => o.uid === w.metadata.uid,
+          ),
+        );
+        const total = owned.length;
+        const ready = owned.filter((p) => this.pods.get(`${namespace}/${p.metadata.name}`)?.ready).length;
+        const generation = w.metadata.generation;
+        const status =
+          kind === 'deployments'
+            ? {
+                observedGeneration: generation,
+                replicas: total,
+                updatedReplicas: total,
+                readyReplicas: ready,
+                availableReplicas: ready,
+                unavailableReplicas: total - ready,
+              }
+            : kind === 'daemonsets'
+              ? {
+                  observedGeneration: generation,
+                  desiredNumberScheduled: total,
+                  currentNumberScheduled: total,
+                  updatedNumberScheduled: total,
+                  numberReady: ready,
+                  numberAvailable: ready,
+                  numberUnavailable: total - ready,
+                  numberMisscheduled: 0,
+                }
+              : {
+                  observedGeneration: generation,
+                  replicas: total,
+                  currentReplicas: total,
+                  updatedReplicas: total,
+                  readyReplicas: ready,
+                  availableReplicas: ready,
+                };
+        const now = w.status ?? {};
+        if (Object.entries(status).every(([k, v]) => (now[k] ?? 0) === v)) continue;
+        await this.o.client.request(
+          'PATCH',
+          `/apis/apps/v1/namespaces/${namespace}/${kind}/${w.metadata.name}/status`,
+          {
+            body: { status },
+            contentType: 'application/merge-patch+json',
+          },
+        );
+      }
+    }
   }
 
   /** default/kubernetes: the API server at its veth address (kube-apiserver itself advertises 127.0.0.1). */
