@@ -89,8 +89,13 @@ export class LiveStack {
       namespaces: [MONITORING_NS],
       log: options.log,
     });
+    // Process exit (a signal included) removes the working directory too; stop() decides for itself.
+    const removeOnExit = () => removeDir(dir);
+    process.on('exit', removeOnExit);
     await kubelet.start();
-    return new LiveStack(kubelet, dir);
+    const stack = new LiveStack(kubelet, dir);
+    stack.removeOnExit = removeOnExit;
+    return stack;
   }
 
   /** http://<Prometheus pod address>:9090, once its Pod runs. */
@@ -180,7 +185,10 @@ export class LiveStack {
     return this.kubelet.processes().map((p) => ({ ...p, ...(processUsage(p.pid) ?? { rss: 0, cpu: 0 }) }));
   }
 
+  private removeOnExit?: () => void;
+
   async stop(options: { keepLogs?: boolean } = {}): Promise<void> {
+    if (this.removeOnExit) process.removeListener('exit', this.removeOnExit);
     await this.kubelet.stop();
     if (!options.keepLogs) removeDir(this.dir);
   }
