@@ -66,6 +66,14 @@ export const IMAGE_TOOLS: Record<string, string> = {
   'kube-rbac-proxy': 'kube-rbac-proxy',
 };
 
+/**
+ * Whether an Alertmanager binary can be had: a test tool of that name, or TEST_ASSET_ALERTMANAGER. Without
+ * one, Alertmanager's Pod stays Pending and what needs it is left out (and said so).
+ */
+export function alertmanagerAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean((TEST_TOOLS as Record<string, GoToolSpec>).alertmanager || env.TEST_ASSET_ALERTMANAGER);
+}
+
 export function imageName(image: string): string {
   const last = image.split('/').pop() ?? image;
   return last.split('@')[0]!.split(':')[0]!;
