@@ -68,12 +68,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   async (err: unknown) => {
-    const { PlanError } = await import('./installer/plan.js');
-    if (err instanceof UsageError || (err instanceof PlanError && err.reason === 'InvalidSpec')) {
+    const { RunError } = await import('./reconcile/contract.js');
+    if (err instanceof UsageError || (err instanceof RunError && err.reason === 'InvalidSpec')) {
       console.error(`ks-installer: ${err.message}`);
       process.exit(2);
     }
     console.error(`ks-installer: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof PlanError ? 2 : 1);
+    process.exit(err instanceof RunError ? 2 : 1);
   },
 );

@@ -9,9 +9,10 @@ import yaml from 'js-yaml';
 import { API_VERSION, GROUP, KIND, VERSION, type ObjectKey } from './api/cluster-configuration.js';
 import { isPlainJqPath } from './hooks/bindings.js';
 import { parseCron } from './hooks/cron.js';
-import { ROLES, type Role } from './installer/roles.js';
+import { ROLES } from './installer/catalog.js';
+import type { Role } from './installer/model.js';
 
-export const WATCHES_FILE = 'watches.yaml';
+const WATCHES_FILE = 'watches.yaml';
 
 export interface Watch {
   target: ObjectKey;
@@ -21,7 +22,7 @@ export interface Watch {
   roles: Role[];
 }
 
-export class WatchesError extends Error {
+class WatchesError extends Error {
   override readonly name = 'WatchesError';
   constructor(file: string, field: string, reason: string) {
     super(`${file}: ${field}: ${reason}`);

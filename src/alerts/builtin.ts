@@ -30,7 +30,7 @@ export const ALERTING_API_VERSION = 'alerting.kubesphere.io/v2beta1';
 export const GLOBAL_RULE_GROUP = 'GlobalRuleGroup';
 
 /** GlobalRuleGroup where alerting.kubesphere.io/v2beta1 is served, else PrometheusRule. */
-export type AlertForm = 'GlobalRuleGroup' | 'PrometheusRule';
+type AlertForm = 'GlobalRuleGroup' | 'PrometheusRule';
 
 /** Names of the fallback PrometheusRules: this prefix and the group name. */
 export const FALLBACK_PREFIX = 'builtin-alerts-';
@@ -40,7 +40,7 @@ export const FALLBACK_PREFIX = 'builtin-alerts-';
  * (the layout of kubesphere/alert-runbooks, like runbooks.prometheus-operator.dev). Not every alert
  * has a page there.
  */
-export const RUNBOOK_BASE = 'https://alert-runbooks.kubesphere.io/runbooks';
+const RUNBOOK_BASE = 'https://alert-runbooks.kubesphere.io/runbooks';
 
 /** Every group with the role that installs it, in apply order within each role. */
 export const BUILTIN_ALERT_GROUPS: readonly { role: string; group: AlertGroupSpec }[] = [
@@ -80,7 +80,7 @@ export function ruleId(group: string, rule: Pick<AlertSpec, 'alert' | 'severity'
     .digest('hex');
 }
 
-export function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
+function runbookUrl(group: AlertGroupSpec, rule: AlertSpec): string {
   return `${RUNBOOK_BASE}/${group.runbooks}/${rule.alert.toLowerCase()}`;
 }
 
@@ -152,7 +152,7 @@ export function globalRuleGroup(group: AlertGroupSpec, toggles?: BuiltinAlertTog
 }
 
 /** The fallback PrometheusRule: one group, severity a label beside rule_id. */
-export function fallbackPrometheusRule(group: AlertGroupSpec, namespace: string): KubeObject {
+function fallbackPrometheusRule(group: AlertGroupSpec, namespace: string): KubeObject {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',

@@ -5,7 +5,7 @@
  */
 
 /** The `severity` of a rule: a top-level field of a GlobalRuleGroup rule, a label in a PrometheusRule. */
-export type Severity = 'critical' | 'warning' | 'info' | 'none';
+type Severity = 'critical' | 'warning' | 'info' | 'none';
 
 export interface AlertSpec {
   alert: string;

@@ -10,8 +10,8 @@ export const GROUP = 'installer.kubesphere.io';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 export const KIND = 'ClusterConfiguration';
-export const RESOURCE = 'clusterconfigurations';
-export const SHORT_NAME = 'cc';
+const RESOURCE = 'clusterconfigurations';
+const SHORT_NAME = 'cc';
 
 /** The namespace and name of one ClusterConfiguration; its queue key is `namespace/name`. */
 export interface ObjectKey {
@@ -21,12 +21,6 @@ export interface ObjectKey {
 
 export function keyOf(target: ObjectKey): string {
   return `${target.namespace}/${target.name}`;
-}
-
-export function parseKey(key: string): ObjectKey {
-  const [namespace, name, extra] = key.split('/');
-  if (!namespace || !name || extra !== undefined) throw new Error(`not a namespace/name key: ${key}`);
-  return { namespace, name };
 }
 
 export function collectionPath(namespace: string): string {

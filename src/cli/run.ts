@@ -1,8 +1,10 @@
 /**
  * `ks-installer run`: the operator process. Logger, metrics and health endpoints, the hooks, the
  * installer and the controller; with --leader-elect, the controller only runs while this process
- * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress gets a short
- * grace period, the Lease is released and the HTTP servers close.
+ * holds the Lease. SIGTERM/SIGINT stop it cleanly: the watch closes, a run in progress is cancelled
+ * through its signal (at once with leader election, after a short grace period without: it sends and
+ * writes nothing more, and its requests are aborted) and awaited, the Lease is released and the HTTP
+ * servers close.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,20 +13,22 @@ import { Controller } from '../controller/controller.js';
 import { LeaderElector } from '../controller/leader.js';
 import { UserHooks } from '../controller/user-hooks.js';
 import { loadHooks } from '../hooks/discover.js';
-import { createClusterConfigurationIfMissing } from '../installer/create-cluster-configuration.js';
-import { FIELD_MANAGER, Installer } from '../installer/installer.js';
+import { createClusterConfigurationIfMissing } from './create-cluster-configuration.js';
+import { FIELD_MANAGER, Installer } from '../installer/run.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
-import { projectRoot } from '../installer/manifests.js';
-import { StatusWriter } from '../installer/status.js';
+import { projectRoot } from '../paths.js';
+import { StatusWriter } from '../installer/report/status-writer.js';
 import { KubeClient } from '../kube/client.js';
+import type { RetryAttempt } from '../kube/retry.js';
 import { RestMapper } from '../kube/discovery.js';
 import { healthRoutes, metricsRoutes, startHttpServer, type RunningServer } from '../observe/http.js';
 import { createLogger, parseLogFormat, parseLogLevel, type Logger } from '../observe/logger.js';
 import { createOperatorMetrics, Registry } from '../observe/metrics.js';
 import { createRenderer } from '../render/renderer.js';
 import { parseDurationMs, parseFlags, type FlagSpec } from './flags.js';
-import { ObjectCache } from '../controller/reconciler.js';
+import { ObjectCache } from '../reconcile/cache.js';
 import { reportUserHooks } from '../controller/user-hook-status.js';
+import { DEFAULT_CONCURRENCY } from '../util/concurrency.js';
 import { loadWatches } from '../watches.js';
 import { ClusterFactsSource } from '../facts/cluster.js';
 
@@ -46,7 +50,11 @@ export const RUN_FLAGS = {
     type: 'string',
     help: 'periodic re-apply interval, e.g. 5m (default: the resync binding crontab)',
   },
-  concurrency: { type: 'string', default: '16', help: 'requests in flight while applying' },
+  concurrency: {
+    type: 'string',
+    default: String(DEFAULT_CONCURRENCY),
+    help: 'requests in flight while applying',
+  },
   'create-cluster-configuration': {
     type: 'string',
     help: 'create the ClusterConfiguration from this YAML file when it does not exist',
@@ -54,7 +62,10 @@ export const RUN_FLAGS = {
   help: { type: 'boolean', short: 'h', default: false, help: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
-export interface RunningOperator {
+/** How long a run in progress may go on after SIGTERM when no standby waits for the Lease. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+interface RunningOperator {
   stop(): Promise<void>;
   logger: Logger;
   done: Promise<number>;
@@ -75,10 +86,27 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   for (const e of hooks.errors) logger.warn(`user hook ${e.file} ignored: ${e.reason}`);
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
 
-  const client = KubeClient.fromKubeconfig(flags.kubeconfig);
-  const mapper = new RestMapper(client);
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry);
+  const onRetry = (a: RetryAttempt) => {
+    metrics.requestRetries.inc({ reason: a.reason });
+    logger.debug(
+      `${a.method} ${a.path}: sent again in ${(a.delayMs / 1000).toFixed(2)}s (retry ${a.attempt})`,
+      {
+        reason: a.reason,
+        err: a.error,
+      },
+    );
+  };
+  // Shutdown cancels every request of the controller's client (a run in progress ends at once); the
+  // Lease's requests go through their own client on the same connection, so the release still goes out.
+  const cancelRequests = new AbortController();
+  const client = KubeClient.fromKubeconfig(flags.kubeconfig, undefined, {
+    onRetry,
+    signal: cancelRequests.signal,
+  });
+  const electionClient = new KubeClient(client.kubeConfig, undefined, { onRetry });
+  const mapper = new RestMapper(client);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
   const status = new StatusWriter(client, { namespace, name }, logger, identity);
   const cache = new ObjectCache();
@@ -110,11 +138,12 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
       : { crontab: watch.resync },
     userHooks,
     drift: { namespace: MONITORING_NAMESPACE, fieldManager: FIELD_MANAGER },
+    signal: cancelRequests.signal,
   });
 
   const leaderElect = flags['leader-elect'];
   const elector = leaderElect
-    ? new LeaderElector(client, {
+    ? new LeaderElector(electionClient, {
         namespace: flags['leader-election-namespace'] ?? namespace,
         name: 'ks-installer',
         identity,
@@ -148,6 +177,7 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let exitCode = 0;
+  let holding: Promise<unknown> | undefined;
 
   const main = async () => {
     if (elector) {
@@ -161,7 +191,9 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     await userHooks.start();
     controller.start();
     if (elector) {
-      const why = await elector.hold(abort.signal);
+      const hold = elector.hold(abort.signal);
+      holding = hold;
+      const why = await hold;
       if (why === 'lost') {
         metrics.leader.set(0);
         exitCode = 1;
@@ -175,7 +207,17 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
     (stopping ??= (async () => {
       logger.info('shutting down');
       abort.abort();
-      await Promise.race([controller.stop(), new Promise((r) => setTimeout(r, 5000))]);
+      // With a standby waiting (leader election), a run in progress is cancelled at once so the Lease
+      // is released within a second (controller-runtime's LeaderElectionReleaseOnCancel): its applies
+      // are idempotent and the next leader runs again. Alone, the run gets a grace period first.
+      // Cancelling aborts the run's signal (it stops between stages and stops sending, writing nothing
+      // more) and every request of the controller's client, so the run ends and stop() is awaited.
+      const grace = setTimeout(() => cancelRequests.abort(), elector ? 0 : SHUTDOWN_GRACE_MS);
+      await controller.stop();
+      clearTimeout(grace);
+      cancelRequests.abort();
+      // The renewal in flight answers first: a release racing it would be refused as a conflict.
+      await holding;
       await elector?.release();
       await servers.close();
       await Promise.race([client.close(), new Promise((r) => setTimeout(r, 1000))]);

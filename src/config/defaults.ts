@@ -86,7 +86,7 @@ export const DEFAULT_NODE_EXPORTER_PORT = 9100;
 export const DEFAULT_ETCD_PORT = 2379;
 
 /** The Prometheus pod labels the default anti-affinity spreads on; the Prometheus CR's podMetadata must carry them. */
-export const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
+const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'prometheus',
   'app.kubernetes.io/instance': 'k8s',
   'app.kubernetes.io/name': 'prometheus',

@@ -10,7 +10,7 @@ import type { MonitoringValues, ValueWarning } from './values.js';
 
 export const ETCD_CLIENT_CERTS_SECRET = 'kube-etcd-client-certs';
 
-export const CREATE_ETCD_CLIENT_CERTS_COMMAND =
+const CREATE_ETCD_CLIENT_CERTS_COMMAND =
   `kubectl -n kubesphere-monitoring-system create secret generic ${ETCD_CLIENT_CERTS_SECRET} ` +
   '--from-file=etcd-client-ca.crt=<path> --from-file=etcd-client.crt=<path> --from-file=etcd-client.key=<path>';
 
@@ -21,7 +21,7 @@ export function splitEndpointIps(value: unknown): string[] {
   return items.map((item) => item.trim()).filter((item) => item !== '');
 }
 
-export interface ResolvedEtcd {
+interface ResolvedEtcd {
   etcd: MonitoringValues['etcd'];
   /** Secrets Prometheus mounts. */
   prometheusSecrets: string[];

@@ -117,8 +117,8 @@ export function labelKeyReason(key: string): string | undefined {
 }
 
 /** An image reference is at most 255 characters; the registry keeps room for the path, name and tag. */
-export const MAX_REGISTRY_LENGTH = 200;
-export const MAX_IMAGE_REPOSITORY_LENGTH = 255 - 129;
+const MAX_REGISTRY_LENGTH = 200;
+const MAX_IMAGE_REPOSITORY_LENGTH = 255 - 129;
 
 /** A repository without tag or digest: `[registry[:port]/]path/name`. */
 export function imageRepositoryReason(value: unknown): string | undefined {

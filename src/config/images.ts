@@ -9,8 +9,8 @@ import type { Spec } from './spec-path.js';
 import { get, isSetScalar } from './spec-path.js';
 import type { ImageName, ImageRef } from './values.js';
 
-export const CN_REGISTRY = 'registry.cn-beijing.aliyuncs.com';
-export const CN_NAMESPACE = 'kubesphereio';
+const CN_REGISTRY = 'registry.cn-beijing.aliyuncs.com';
+const CN_NAMESPACE = 'kubesphereio';
 
 interface DefaultImage {
   org: string;
@@ -18,7 +18,7 @@ interface DefaultImage {
   tag: string;
 }
 
-export const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
+const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   prometheus: { org: 'prom', name: 'prometheus', tag: 'v2.39.1' },
   prometheus_config_reloader: { org: 'kubesphere', name: 'prometheus-config-reloader', tag: 'v0.55.1' },
   prometheus_operator: { org: 'kubesphere', name: 'prometheus-operator', tag: 'v0.55.1' },
@@ -41,7 +41,7 @@ function stringKey(spec: Spec, key: string): string | undefined {
 }
 
 /** Registry prefix (with trailing slash, or empty) and the org that replaces every default org. */
-export function registryPrefix(spec: Spec): { base: string; orgOverride?: string } {
+function registryPrefix(spec: Spec): { base: string; orgOverride?: string } {
   const localRegistry = stringKey(spec, 'local_registry')?.replace(/\/+$/, '');
   const namespaceOverride = stringKey(spec, 'namespace_override');
   const withOrg = (base: string, org: string | undefined) =>
@@ -68,7 +68,7 @@ export function resolveImages(spec: Spec): Record<ImageName, ImageRef> {
 }
 
 /** Correction: only ONE leading `v` is stripped (the original removed every `v` of the tag). */
-export function versionLabel(tag: string): string {
+function versionLabel(tag: string): string {
   return tag.replace(/^v/, '');
 }
 

@@ -16,7 +16,7 @@
  */
 import type { LiveFacts } from './facts.js';
 
-export type PodSecurityContext = Record<string, unknown>;
+type PodSecurityContext = Record<string, unknown>;
 
 /** A fresh install's Prometheus: uid 1000, group 2000 owning the volume. */
 export const PROMETHEUS_NON_ROOT_SECURITY_CONTEXT: PodSecurityContext = Object.freeze({
@@ -34,7 +34,7 @@ export const ORIGINAL_PROMETHEUS_SECURITY_CONTEXT: PodSecurityContext = Object.f
 });
 
 /** Where the security context came from: `live` (carried over), `existing-volume` (root), `default`. */
-export type PrometheusSecurityContextSource = 'live' | 'existing-volume' | 'default';
+type PrometheusSecurityContextSource = 'live' | 'existing-volume' | 'default';
 
 /** `LiveFacts.prometheusSecurityContext` of a live Prometheus object (undefined when there is none). */
 export function liveSecurityContext(

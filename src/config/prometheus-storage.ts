@@ -14,7 +14,7 @@ export const VOLUME_SIZE_KEYS = [
   'monitoring.prometheusVolumeSize',
 ] as const;
 export const STORAGE_CLASS_KEYS = ['monitoring.storageClass', 'persistence.storageClass'] as const;
-export const RETENTION_KEYS = ['monitoring.prometheus.retention'] as const;
+const RETENTION_KEYS = ['monitoring.prometheus.retention'] as const;
 
 /** The larger of the live PVC size and the live volumeClaimTemplate request (either may be missing). */
 function liveSize(live: LiveFacts): string | undefined {
@@ -26,7 +26,7 @@ function liveSize(live: LiveFacts): string | undefined {
   return parsed.reduce((a, b) => ((tryParseQuantity(b) as number) > (tryParseQuantity(a) as number) ? b : a));
 }
 
-export interface ResolvedStorage {
+interface ResolvedStorage {
   size: string;
   warning?: ValueWarning;
 }

@@ -34,7 +34,7 @@ import type { MonitoringValues, Resources, ValueWarning } from './values.js';
 import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
 import { builtinApiVersions } from './api-versions.js';
 
-export interface ResolvedValues {
+interface ResolvedValues {
   values: MonitoringValues;
   warnings: ValueWarning[];
 }
@@ -77,7 +77,7 @@ export const LIVE_VALUE_DROPPED = 'LiveValueDropped';
  * retention or a size that does not parse) is dropped, with a warning naming it, so that a bad value
  * once written on the live Prometheus never comes back after the spec is fixed.
  */
-export function usableLiveFacts(live: LiveFacts): { live: LiveFacts; warning?: ValueWarning } {
+function usableLiveFacts(live: LiveFacts): { live: LiveFacts; warning?: ValueWarning } {
   const usable: LiveFacts = { ...live };
   const dropped: string[] = [];
   const selector = live.prometheusNodeSelector;

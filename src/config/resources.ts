@@ -20,7 +20,7 @@ export function resourceKeys(base: string, kind: Kind, resource: ResourceName): 
   return [`${base}.resources.${kind}.${resource}`, `${base}.${kind}.${resource}`];
 }
 
-export interface ResolvedResources {
+interface ResolvedResources {
   resources: Resources;
   /** A problem when an effective request is larger than its effective limit (the API server would refuse the pod). */
   problems: FieldProblem[];

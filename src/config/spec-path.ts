@@ -9,7 +9,7 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export interface Lookup {
+interface Lookup {
   value: unknown;
   /** The first parent path that is set but is not a mapping (so the path cannot exist). */
   blockedAt?: string;

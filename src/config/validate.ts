@@ -316,7 +316,7 @@ function checkEtcd(v: SpecChecker): void {
 }
 
 /** The values of common.monitoring.type: external, or the in-cluster stack (also when unset). */
-export const MONITORING_TYPES = ['external', 'internal'];
+const MONITORING_TYPES = ['external', 'internal'];
 
 function checkSwitches(v: SpecChecker): void {
   v.check(

@@ -35,7 +35,7 @@ export type ImageName =
 /** A Kubernetes quantity as the user wrote it (numbers stay numbers). */
 export type Quantity = string | number;
 
-export interface ResourceList {
+interface ResourceList {
   cpu?: Quantity;
   memory?: Quantity;
 }

@@ -14,18 +14,19 @@ import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import { DriftWatcher } from './drift.js';
 import { WorkQueue } from './queue.js';
+import { CONFLICT_RETRY, DRIFT_COALESCE_MS, RESYNC_MIN_DELAY_MS } from '../reconcile/backoff.js';
+import type { ObjectCache } from '../reconcile/cache.js';
 import {
-  RESYNC_REASON,
-  RETRY_REASON_PREFIX,
-  TerminalError,
-  type ObjectCache,
+  describeTrigger,
+  isTerminal,
+  RunCancelled,
+  trigger,
+  triggerKey,
   type Reconciler,
-} from './reconciler.js';
+  type Trigger,
+} from '../reconcile/contract.js';
 import type { UserHooks } from './user-hooks.js';
 import { ObjectWatcher, type ObjectEvent } from './watch.js';
-
-/** Conflicts (409) in a row retried at once before backing off. */
-const MAX_IMMEDIATE_CONFLICT_RETRIES = 3;
 
 /** Whether the error, or one it was caused by, is the API server's 409 Conflict. */
 export function isConflict(err: unknown): boolean {
@@ -33,7 +34,7 @@ export function isConflict(err: unknown): boolean {
   return false;
 }
 
-export interface ControllerOptions {
+interface ControllerOptions {
   client: KubeClient;
   reconciler: Reconciler;
   /** Shared with the reconciler: the watch writes it, the reconciler reads it. */
@@ -48,15 +49,19 @@ export interface ControllerOptions {
   resync: { everyMs: number } | { crontab: string };
   userHooks?: UserHooks;
   watchdogMs?: number;
+  /**
+   * Cancels the run in progress (shutdown): handed to every reconcile. Its owner decides when (at
+   * once, or after a grace period); stop() then waits for the run to end.
+   */
+  signal?: AbortSignal;
   /** Watch the objects we own for deletions and foreign changes (drift.ts): where, and our field manager. */
   drift?: { namespace: string; fieldManager: string };
 }
 
-/** Drift events within this long of each other make one run. */
-const DRIFT_COALESCE_MS = 500;
-
 export class Controller {
-  private readonly queue = new WorkQueue<string>();
+  private readonly queue = new WorkQueue<Trigger>(undefined, triggerKey);
+  /** Handed to each run: the owner's (options.signal), else one that is never aborted. */
+  private readonly signal: AbortSignal;
   private readonly watcher: ObjectWatcher<ClusterConfiguration>;
   private readonly drift: DriftWatcher | undefined;
   private seenHash: string | undefined;
@@ -70,6 +75,7 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.key = keyOf(options);
+    this.signal = options.signal ?? new AbortController().signal;
     this.watcher = new ObjectWatcher<ClusterConfiguration>(
       options.client,
       {
@@ -91,10 +97,11 @@ export class Controller {
   }
 
   /** A drift watch saw one of our objects deleted or changed by someone else: a quiet run, coalesced. */
-  private onDrift(reason: string): void {
+  private onDrift(detail: string): void {
     if (!this.options.cache.get(this.key)) return;
-    this.options.logger.info(`${reason}; a drift check runs in ${DRIFT_COALESCE_MS / 1000}s`);
-    this.queue.addAfter(this.key, reason, DRIFT_COALESCE_MS);
+    const t = trigger('drift', detail);
+    this.options.logger.info(`${describeTrigger(t)}; a drift check runs in ${DRIFT_COALESCE_MS / 1000}s`);
+    this.queue.addAfter(this.key, t, DRIFT_COALESCE_MS);
   }
 
   /** True once the first list answered: the controller knows the object's state. */
@@ -113,6 +120,10 @@ export class Controller {
     this.worker ??= this.work();
   }
 
+  /**
+   * Stops watching and queueing; resolves once the run in progress has ended (cancelled through
+   * options.signal when its owner aborts it, else finished).
+   */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await this.watcher.stop();
@@ -121,8 +132,8 @@ export class Controller {
     this.options.userHooks?.stop();
   }
 
-  private enqueue(reason: string): void {
-    this.queue.add(this.key, reason);
+  private enqueue(t: Trigger): void {
+    this.queue.add(this.key, t);
     this.options.metrics?.queueDepth.set(this.queue.length);
   }
 
@@ -144,11 +155,11 @@ export class Controller {
     const enabled = cc.status?.monitoring?.status === 'enabled';
     const generation = cc.metadata.generation;
     if (this.seenHash === undefined) {
-      this.enqueue(`first sight of ${this.key} (generation ${generation})`);
+      this.enqueue(trigger('first-sight', `${this.key} (generation ${generation})`));
     } else if (hash !== this.seenHash) {
-      this.enqueue(`spec changed (generation ${generation})`);
+      this.enqueue(trigger('spec-changed', `generation ${generation}`));
     } else if (this.seenEnabled && !enabled) {
-      this.enqueue('status.monitoring removed: full run');
+      this.enqueue(trigger('monitoring-removed'));
     }
     this.seenHash = hash;
     this.seenEnabled = enabled;
@@ -161,7 +172,7 @@ export class Controller {
     const { resync } = this.options;
     return 'everyMs' in resync
       ? resync.everyMs
-      : Math.max(1000, nextRun(resync.crontab, new Date()).getTime() - Date.now());
+      : Math.max(RESYNC_MIN_DELAY_MS, nextRun(resync.crontab, new Date()).getTime() - Date.now());
   }
 
   private async work(): Promise<void> {
@@ -178,34 +189,36 @@ export class Controller {
       this.running = true;
       const started = performance.now();
       try {
-        const result = await reconciler.reconcile(item.key, item.reasons);
+        const result = await reconciler.reconcile(item.key, item.reasons, this.signal);
         metrics?.reconcileFinished('success', (performance.now() - started) / 1000);
         this.queue.forget(item.key);
         this.conflicts = 0;
         this.seenEnabled = true;
         const resync = this.resyncDelay();
         if (result.requeueAfterMs !== undefined && result.requeueAfterMs < resync) {
-          this.queue.addAfter(item.key, 'check again', result.requeueAfterMs);
+          this.queue.addAfter(item.key, trigger('requeue'), result.requeueAfterMs);
         } else if (Number.isFinite(resync) && resync > 0) {
-          this.queue.addAfter(item.key, RESYNC_REASON, resync);
+          this.queue.addAfter(item.key, trigger('resync'), resync);
         }
         await this.options.userHooks?.afterInstall(entry.object);
       } catch (err) {
         metrics?.reconcileFinished('error', (performance.now() - started) / 1000);
-        if (err instanceof TerminalError) {
+        if (err instanceof RunCancelled) {
+          logger.info(`${err.message}: shutting down`);
+        } else if (isTerminal(err)) {
           this.queue.forget(item.key);
           this.conflicts = 0;
           logger.info(
             'waiting for the ClusterConfiguration to be edited (kubectl edit cc -n ' +
               `${this.options.namespace} ${this.options.name})`,
           );
-        } else if (isConflict(err) && this.conflicts < MAX_IMMEDIATE_CONFLICT_RETRIES) {
+        } else if (isConflict(err) && this.conflicts < CONFLICT_RETRY.immediate) {
           // Someone wrote the object between our read and our write: retrying at once sees their write.
           this.conflicts++;
-          this.queue.addAfter(item.key, `${RETRY_REASON_PREFIX} a conflict`, 0);
+          this.queue.addAfter(item.key, trigger('retry', 'a conflict'), 0);
           logger.info('retrying at once after a conflict', { conflicts: this.conflicts });
         } else {
-          const delay = this.queue.addRateLimited(item.key, `${RETRY_REASON_PREFIX} a failed run`);
+          const delay = this.queue.addRateLimited(item.key, trigger('retry', 'a failed run'));
           logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
             failures: this.queue.limiter.failuresOf(item.key),
           });

@@ -19,15 +19,13 @@ export const DRIFT_RESOURCES = [
   { base: '/apis/apps/v1', resource: 'daemonsets' },
 ] as const;
 
-/** Every reason a drift watch queues a run with starts with this. */
-export const DRIFT_REASON_PREFIX = 'drift:';
-
-export interface DriftWatcherOptions {
+interface DriftWatcherOptions {
   namespace: string;
   /** Our field manager: changes it made are not drift. */
   fieldManager: string;
   logger: Logger;
-  onDrift: (reason: string) => void;
+  /** What drifted (`services ns/name deleted`, `… changed by <manager>`): the detail of a drift trigger. */
+  onDrift: (detail: string) => void;
 }
 
 interface ManagedFieldsEntry {
@@ -100,7 +98,7 @@ export class DriftWatcher {
     const id = this.idOf(kind, o);
     if (type === 'DELETED') {
       this.seen.delete(id);
-      this.options.onDrift(`${DRIFT_REASON_PREFIX} ${id} deleted`);
+      this.options.onDrift(`${id} deleted`);
       return;
     }
     const signature = this.signature(o);
@@ -109,8 +107,6 @@ export class DriftWatcher {
     if (type !== 'MODIFIED' || before === signature) return;
     const writer = newestWriter(o);
     if (!writer || writer.manager === this.options.fieldManager) return;
-    this.options.onDrift(
-      `${DRIFT_REASON_PREFIX} ${id} changed by ${writer.manager ?? 'another field manager'}`,
-    );
+    this.options.onDrift(`${id} changed by ${writer.manager ?? 'another field manager'}`);
   }
 }

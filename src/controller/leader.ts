@@ -9,7 +9,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
 import { sleep } from '../util/sleep.js';
 
-export interface LeaderElectionOptions {
+interface LeaderElectionOptions {
   namespace: string;
   name: string;
   identity: string;
@@ -104,28 +104,38 @@ export class LeaderElector {
     return 'stopped';
   }
 
-  /** Gives the Lease up (holder cleared, duration 1 s) if this process holds it. */
+  /**
+   * Gives the Lease up (holder cleared, duration 1 s) if this process holds it, so a standby takes
+   * over at its next retry (controller-runtime's LeaderElectionReleaseOnCancel). A conflict (a renewal
+   * answered meanwhile) reads the Lease again; the whole release takes at most a retry period.
+   */
   async release(): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.client.get<Lease>(`${this.path}/${this.options.name}`);
-      if (lease.spec.holderIdentity !== this.options.identity) return;
-      lease.spec = {
-        ...lease.spec,
-        holderIdentity: null,
-        leaseDurationSeconds: 1,
-        renewTime: microTime(),
-        acquireTime: null,
-      };
-      await this.client.request('PUT', `${this.path}/${this.options.name}`, { body: lease });
-      this.options.logger.info('released leadership', {
-        lease: `${this.options.namespace}/${this.options.name}`,
-      });
-    } catch (err) {
-      this.options.logger.warn('could not release the Lease; the next leader waits for it to expire', {
-        err: (err as Error).message,
-      });
+    const deadline = Date.now() + this.retryMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const lease = await this.client.get<Lease>(`${this.path}/${this.options.name}`, { deadline });
+        if (lease.spec.holderIdentity !== this.options.identity) return;
+        lease.spec = {
+          ...lease.spec,
+          holderIdentity: null,
+          leaseDurationSeconds: 1,
+          renewTime: microTime(),
+          acquireTime: null,
+        };
+        await this.client.request('PUT', `${this.path}/${this.options.name}`, { body: lease, deadline });
+        this.options.logger.info('released leadership', {
+          lease: `${this.options.namespace}/${this.options.name}`,
+        });
+        return;
+      } catch (err) {
+        if (err instanceof ApiError && err.conflict && attempt < 2 && Date.now() < deadline) continue;
+        this.options.logger.warn('could not release the Lease; the next leader waits for it to expire', {
+          err: (err as Error).message,
+        });
+        return;
+      }
     }
   }
 
@@ -137,9 +147,14 @@ export class LeaderElector {
       renewTime: microTime(now),
     };
     try {
-      const lease = await this.client.getOrUndefined<Lease>(`${this.path}/${this.options.name}`);
+      // A request retried inside the client (throttling, a reset) gives up after one retry period.
+      const deadline = now.getTime() + this.retryMs;
+      const lease = await this.client.getOrUndefined<Lease>(`${this.path}/${this.options.name}`, {
+        deadline,
+      });
       if (!lease) {
         await this.client.request('POST', this.path, {
+          deadline,
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
@@ -166,6 +181,7 @@ export class LeaderElector {
             leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1,
           };
       const updated = await this.client.request<Lease>('PUT', `${this.path}/${this.options.name}`, {
+        deadline,
         body: { ...lease, spec },
       });
       this.observedRv = updated.metadata.resourceVersion;

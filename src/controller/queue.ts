@@ -1,14 +1,15 @@
 /**
  * A work queue of keys, as client-go's: a key is processed by one worker at a time; adds while it is
  * queued coalesce, adds while it is processing mark it dirty so it runs exactly once more afterwards.
- * Failures requeue with per-key exponential backoff (1 s doubling to 5 minutes, plus up to 20% jitter so
- * replicas and keys do not retry in step; controller-runtime's 5 ms start made a failing run retry
- * about ten times in its first 8 s) combined with an overall token bucket (10/s, burst 100).
+ * Failures requeue with per-key exponential backoff combined with an overall token bucket (the numbers
+ * and why: QUEUE_BACKOFF in src/reconcile/backoff.ts). Reasons are kept per key without repeats (two
+ * reasons are the same when `keyOf` says so).
  * Kept in-house: npm queues (p-queue and the like) have no per-key coalescing or dirty-while-processing
  * rule, which is what makes a burst of edits one follow-up run.
  */
+import { QUEUE_BACKOFF } from '../reconcile/backoff.js';
 
-export interface BackoffOptions {
+interface BackoffOptions {
   baseMs: number;
   maxMs: number;
   /** Overall rate: tokens per second and burst. */
@@ -18,13 +19,7 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = {
-  baseMs: 1000,
-  maxMs: 300_000,
-  qps: 10,
-  burst: 100,
-  jitter: 0.2,
-};
+export const DEFAULT_BACKOFF: BackoffOptions = QUEUE_BACKOFF;
 
 export class RateLimiter {
   private readonly failures = new Map<string, number>();
@@ -61,7 +56,7 @@ export class RateLimiter {
   }
 }
 
-export interface QueueItem<R> {
+interface QueueItem<R> {
   key: string;
   /** Why the key was queued: every reason added since it was last taken, in order, without repeats. */
   reasons: R[];
@@ -77,8 +72,17 @@ export class WorkQueue<R = string> {
   private shuttingDown = false;
   readonly limiter: RateLimiter;
 
-  constructor(backoff: BackoffOptions = DEFAULT_BACKOFF) {
+  constructor(
+    backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly keyOf: (reason: R) => unknown = (r) => r,
+  ) {
     this.limiter = new RateLimiter(backoff);
+  }
+
+  /** Adds the reason to the list unless the same reason is there. */
+  private note(list: R[], reason: R): void {
+    const k = this.keyOf(reason);
+    if (!list.some((r) => this.keyOf(r) === k)) list.push(reason);
   }
 
   get length(): number {
@@ -89,13 +93,13 @@ export class WorkQueue<R = string> {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
       const d = this.dirty.get(key) ?? [];
-      if (!d.includes(reason)) d.push(reason);
+      this.note(d, reason);
       this.dirty.set(key, d);
       return;
     }
     const r = this.reasons.get(key);
     if (r) {
-      if (!r.includes(reason)) r.push(reason);
+      this.note(r, reason);
       return;
     }
     this.reasons.set(key, [reason]);

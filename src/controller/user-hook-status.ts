@@ -3,11 +3,17 @@
  * hook fails, False once every hook succeeded again) with a Warning Event per new failure. A hook
  * never fails the install, so this writer is apart from the run's own status.
  */
-import { setCondition } from '../api/cluster-configuration.js';
-import type { StatusWriter } from '../installer/status.js';
+import { setCondition, type ClusterConfiguration } from '../api/cluster-configuration.js';
 import type { HookFailure } from './user-hooks.js';
 
-export async function reportUserHooks(status: StatusWriter, failures: HookFailure[]): Promise<void> {
+/** What this needs of the status writer (src/installer/report/status-writer.ts): read, patch, Events. */
+interface HookStatusSink {
+  read(): Promise<ClusterConfiguration | undefined>;
+  patch(status: NonNullable<ClusterConfiguration['status']>): Promise<unknown>;
+  event(cc: ClusterConfiguration, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+export async function reportUserHooks(status: HookStatusSink, failures: HookFailure[]): Promise<void> {
   const cc = await status.read();
   if (!cc) return;
   const current = cc.status?.conditions ?? [];

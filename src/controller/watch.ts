@@ -2,18 +2,19 @@
  * List+watch of a selection of a collection (ListWatcher), and of one named object on top of it
  * (ObjectWatcher). Lists (with the field and label selectors) to learn the current state and
  * resourceVersion, then watches from there. A 410 Gone relists; any other failure restarts with
- * backoff (1 s doubling to 30 s); a stream silent for longer than the watchdog allows (bookmarks
- * arrive about once a minute) is dropped and reopened from the last resourceVersion.
+ * backoff; a stream silent for longer than the watchdog allows (bookmarks arrive about once a minute)
+ * is dropped and reopened from the last resourceVersion (the numbers: WATCH_BACKOFF in
+ * src/reconcile/backoff.ts).
  * Kept in-house: client-node's informer caches whole lists of a kind; these watch one object by name
  * or a few by label, with a watchdog the informer lacks.
  */
 import { ApiError, type KubeClient, type KubeObject, type ObjectList } from '../kube/client.js';
 import type { Logger } from '../observe/logger.js';
+import { WATCH_BACKOFF } from '../reconcile/backoff.js';
 import { sleep } from '../util/sleep.js';
 
 /** What a ListWatcher reports: every item a (re)list found, then each change. */
-export type ListEvent<T> =
-  { type: 'SYNC'; items: T[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
+type ListEvent<T> = { type: 'SYNC'; items: T[] } | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T };
 
 export type ObjectEvent<T> =
   /** The state found by a (re)list: the object, or undefined when it does not exist. */
@@ -21,21 +22,21 @@ export type ObjectEvent<T> =
   | { type: 'ADDED' | 'MODIFIED'; object: T }
   | { type: 'DELETED'; object: T };
 
-export interface ListWatcherOptions {
+interface ListWatcherOptions {
   /** Collection path, e.g. /apis/installer.kubesphere.io/v1alpha1/namespaces/kubesphere-system/clusterconfigurations */
   collectionPath: string;
   fieldSelector?: string;
   labelSelector?: string;
   logger: Logger;
-  /** Reconnect when nothing (not even a bookmark) arrived for this long. Default 3 minutes. */
+  /** Reconnect when nothing (not even a bookmark) arrived for this long. Default WATCH_BACKOFF's. */
   watchdogMs?: number;
-  /** Asks the server to end each watch after this many seconds. Default 300. */
+  /** Asks the server to end each watch after this many seconds. Default WATCH_BACKOFF's. */
   serverTimeoutSeconds?: number;
   backoff?: { initialMs: number; maxMs: number };
   onRestart?: (reason: 'gone' | 'error' | 'watchdog') => void;
 }
 
-export interface ObjectWatcherOptions extends Omit<ListWatcherOptions, 'fieldSelector' | 'labelSelector'> {
+interface ObjectWatcherOptions extends Omit<ListWatcherOptions, 'fieldSelector' | 'labelSelector'> {
   name: string;
 }
 
@@ -76,7 +77,8 @@ export class ListWatcher<T extends KubeObject = KubeObject> {
 
   private async run(): Promise<void> {
     const { logger } = this.options;
-    const backoff = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    const backoff = this.options.backoff ?? WATCH_BACKOFF;
+    const watchdogMs = this.options.watchdogMs ?? WATCH_BACKOFF.watchdogMs;
     while (!this.abort.signal.aborted) {
       try {
         if (!this.resourceVersion) await this.relist();
@@ -92,16 +94,16 @@ export class ListWatcher<T extends KubeObject = KubeObject> {
             query: {
               ...this.selectors,
               resourceVersion: this.resourceVersion,
-              timeoutSeconds: this.options.serverTimeoutSeconds ?? 300,
+              timeoutSeconds: this.options.serverTimeoutSeconds ?? WATCH_BACKOFF.serverTimeoutSeconds,
             },
-            inactivityTimeoutMs: this.options.watchdogMs ?? 180_000,
+            inactivityTimeoutMs: watchdogMs,
             signal: this.abort.signal,
           },
         );
         this.failures = 0;
         if (ended === 'inactive') {
           logger.warn('watch stream silent past the watchdog; reconnecting', {
-            watchdogSeconds: (this.options.watchdogMs ?? 180_000) / 1000,
+            watchdogSeconds: watchdogMs / 1000,
           });
           this.options.onRestart?.('watchdog');
         }

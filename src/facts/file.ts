@@ -9,7 +9,7 @@ import { extractLiveFacts } from './live.js';
 import type { FactsSource } from './source.js';
 import { issueWebhookTls } from './webhook-tls.js';
 
-export interface FileFactsOptions {
+interface FileFactsOptions {
   nodeCount: number;
   kubernetesVersion: string;
   /** Group versions served beyond the built-in ones (helm's --api-versions). */

@@ -14,9 +14,9 @@ import { isUsableServingPair } from '../pki/inspect.js';
 
 export const PROMETHEUS_PVC = 'prometheus-k8s-db-prometheus-k8s-0';
 export const WEBHOOK_SECRET = 'notification-manager-webhook-server-cert';
-export const WEBHOOK_DNS_NAME = `notification-manager-webhook.${MONITORING_NAMESPACE}.svc`;
+const WEBHOOK_DNS_NAME = `notification-manager-webhook.${MONITORING_NAMESPACE}.svc`;
 /** A kept webhook certificate must stay valid at least this long. */
-export const WEBHOOK_MIN_VALID_DAYS = 30;
+const WEBHOOK_MIN_VALID_DAYS = 30;
 
 export type WebhookTls = ClusterFacts['webhookTls'];
 
@@ -38,7 +38,7 @@ interface PrometheusObject {
   };
 }
 
-export interface LiveExtract {
+interface LiveExtract {
   live: LiveFacts;
   /** The live webhook pair when it is valid for the webhook's name long enough; else a new one is issued. */
   webhookTls?: WebhookTls;

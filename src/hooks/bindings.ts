@@ -10,9 +10,9 @@ import yaml from 'js-yaml';
 import { nextRun, parseCron } from './cron.js';
 
 export type WatchEvent = 'Added' | 'Modified' | 'Deleted';
-export const WATCH_EVENTS: readonly WatchEvent[] = ['Added', 'Modified', 'Deleted'];
+const WATCH_EVENTS: readonly WatchEvent[] = ['Added', 'Modified', 'Deleted'];
 
-export interface NameSelector {
+interface NameSelector {
   matchNames: string[];
 }
 
@@ -30,7 +30,7 @@ export interface KubernetesBinding {
   allowFailure: boolean;
 }
 
-export interface ScheduleBinding {
+interface ScheduleBinding {
   name: string;
   crontab: string;
   allowFailure: boolean;
@@ -324,7 +324,7 @@ const UNSUPPORTED_V1_TOP: Record<string, string> = {
 };
 
 /** Validates an already parsed binding configuration. */
-export function validateHookConfig(raw: unknown, file: string): HookConfig {
+function validateHookConfig(raw: unknown, file: string): HookConfig {
   const r = FieldReader.of(file, '', raw);
   const version = r.obj.configVersion;
   if (version !== undefined && version !== null) {

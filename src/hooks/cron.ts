@@ -19,7 +19,7 @@ export class CronError extends Error {
   }
 }
 
-export type CronSchedule = { kind: 'every'; intervalMs: number } | { kind: 'cron'; cron: Cron };
+type CronSchedule = { kind: 'every'; intervalMs: number } | { kind: 'cron'; cron: Cron };
 
 /** Field names and ranges, for errors that name the field as a person reads the expression. */
 const FIELDS = [

@@ -11,7 +11,7 @@ import { BindingConfigError, parseHookConfig } from './bindings.js';
 import { runProcess } from './process.js';
 import { API_VERSION, isClusterConfigurationKind } from '../api/cluster-configuration.js';
 
-export const CONFIG_TIMEOUT_MS = 10_000;
+const CONFIG_TIMEOUT_MS = 10_000;
 
 /** Files that are never hooks, whatever their mode. */
 const NOT_HOOK_EXTENSIONS = new Set(['.yaml', '.yml', '.json', '.md', '.txt']);
@@ -24,18 +24,18 @@ export interface UserHook {
   config: HookConfig;
 }
 
-export interface HookLoadError {
+interface HookLoadError {
   file: string;
   reason: string;
 }
 
-export interface LoadedHooks {
+interface LoadedHooks {
   /** Sorted by file name. */
   userHooks: UserHook[];
   errors: HookLoadError[];
 }
 
-export interface LoadHooksOptions {
+interface LoadHooksOptions {
   /** The ClusterConfiguration the operator watches (watches.yaml); user kubernetes bindings must refer to it. */
   target: { namespace: string; name: string };
   /** Time limit of each `--config` call. */

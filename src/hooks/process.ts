@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 
-export interface ProcessOptions {
+interface ProcessOptions {
   args?: string[];
   cwd: string;
   env?: Record<string, string>;
@@ -16,7 +16,7 @@ export interface ProcessOptions {
   killGraceMs?: number;
 }
 
-export interface ProcessResult {
+interface ProcessResult {
   /** Exit code; null when the process was killed by a signal or could not start. */
   exitCode: number | null;
   signal: string | null;
@@ -30,7 +30,7 @@ export interface ProcessResult {
 }
 
 /** Output kept per run; anything beyond is dropped and marked. */
-export const MAX_OUTPUT_CHARS = 1024 * 1024;
+const MAX_OUTPUT_CHARS = 1024 * 1024;
 
 class OutputBuffer {
   private text = '';

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { WatchEvent } from './bindings.js';
 import { runProcess } from './process.js';
 
-export type BindingContextType = 'Event' | 'Schedule' | 'Synchronization' | 'onStartup' | 'AfterInstall';
+type BindingContextType = 'Event' | 'Schedule' | 'Synchronization' | 'onStartup' | 'AfterInstall';
 
 /** One element of the array a hook reads from $BINDING_CONTEXT_PATH (shell-operator's shape). */
 export interface BindingContext {
@@ -26,20 +26,20 @@ export interface BindingContext {
   objects?: { object: unknown; filterResult?: unknown }[];
 }
 
-export interface RunnableHook {
+interface RunnableHook {
   /** Shown in front of every output line; defaults to the file name. */
   name?: string;
   path: string;
 }
 
-export interface RunHookOptions {
+interface RunHookOptions {
   logger?: (line: string) => void;
   timeoutMs?: number;
   /** Added to the operator's environment (BINDING_CONTEXT_PATH always wins). */
   env?: Record<string, string>;
 }
 
-export interface HookRunResult {
+interface HookRunResult {
   /** Exit code 0 within the time limit. */
   ok: boolean;
   /** null when the hook was killed (e.g. timeout) or could not start. */
@@ -50,7 +50,7 @@ export interface HookRunResult {
   timedOut: boolean;
 }
 
-export const DEFAULT_HOOK_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_HOOK_TIMEOUT_MS = 5 * 60_000;
 
 export async function runHook(
   hook: RunnableHook,

@@ -1,12 +1,12 @@
 /**
- * Server-side apply: one object, or a set in dependency order — CRDs first (then wait until they are
- * established), namespaces next, then everything else concurrently with a bound.
+ * Server-side apply of one object: the original installer's fields taken over first when it has any,
+ * then the apply (or its dry run), with what the API server did (created, changed, unchanged). Which
+ * objects a run sends, and in which order, is the installer's (src/installer/sync/apply-plan.ts).
  */
-import { mapConcurrent } from '../util/concurrency.js';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch } from './client-side-apply.js';
+import { describeObject } from './object-ref.js';
 import { afterTakeover } from './takeover-dry-run.js';
-import { CrdEstablishment, type EstablishOptions } from './crd.js';
 import type { RestMapper } from './discovery.js';
 
 export type ApplyResult = 'created' | 'changed' | 'unchanged';
@@ -21,9 +21,6 @@ export interface ApplyOptions {
   force?: boolean;
   /** Server-side dry run: validates against the API server without persisting. */
   dryRun?: boolean;
-  concurrency?: number;
-  /** Waiting for the CRDs applied: timeout, nudges of CRDs stuck un-Established (crd.ts). */
-  establish?: EstablishOptions;
 }
 
 /** Applies one object; `changed` means the API server stored a new resourceVersion. */
@@ -81,7 +78,7 @@ export async function applyAt(
       throw new ApiError(
         err.status,
         err.reason,
-        `${step} ${obj.kind} ${nameOf(obj)}: ${err.message}`,
+        `${step} ${describeObject(obj)}: ${err.message}`,
         err.details,
       );
     }
@@ -113,58 +110,4 @@ async function takeOverClientSideApply(
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
   }
-}
-
-function nameOf(obj: KubeObject): string {
-  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
-}
-
-export const isCrd = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean =>
-  o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/');
-
-export const isNamespace = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean =>
-  o.kind === 'Namespace' && o.apiVersion === 'v1';
-
-/** `group/Kind` of an object (`/Kind` in the core group). */
-export const groupKind = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): string =>
-  `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}`;
-
-/** `group/Kind` of the custom resources a CustomResourceDefinition defines. */
-export function crdKind(crd: KubeObject): string {
-  const spec = (crd as unknown as { spec: { group: string; names: { kind: string } } }).spec;
-  return `${spec.group}/${spec.names.kind}`;
-}
-
-/** Applies a set in dependency order; returns results in the input order. */
-export async function applyObjects(
-  client: KubeClient,
-  mapper: RestMapper,
-  objects: KubeObject[],
-  options: ApplyOptions,
-): Promise<AppliedObject[]> {
-  const results = new Array<AppliedObject>(objects.length);
-  const indexed = objects.map((object, i) => ({ object, i }));
-  const stages = [
-    indexed.filter((x) => isCrd(x.object)),
-    indexed.filter((x) => isNamespace(x.object)),
-    indexed.filter((x) => !isCrd(x.object) && !isNamespace(x.object)),
-  ];
-  const limit = options.concurrency ?? 8;
-  for (const [n, stage] of stages.entries()) {
-    await mapConcurrent(stage, limit, async ({ object, i }) => {
-      results[i] = await applyObject(client, mapper, object, options);
-    });
-    // Custom resources of these CRDs map from the CRDs themselves, not from discovery, which
-    // publishes their kinds only a moment after they are Established.
-    if (n === 0) for (const x of stage) mapper.learn(x.object);
-    if (n === 0 && stage.length > 0 && !options.dryRun) {
-      const establishment = new CrdEstablishment(client, undefined, options.establish);
-      try {
-        await Promise.all(stage.map((x) => establishment.wait(x.object.metadata.name)));
-      } finally {
-        await establishment.stop();
-      }
-    }
-  }
-  return results;
 }

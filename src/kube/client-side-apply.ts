@@ -19,10 +19,7 @@ import type { KubeObject } from './client.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 /** `before-first-apply` holds what predates managedFields on objects that had the annotation. */
-export const CLIENT_SIDE_APPLY_MANAGERS: readonly string[] = [
-  'kubectl-client-side-apply',
-  'before-first-apply',
-];
+const CLIENT_SIDE_APPLY_MANAGERS: readonly string[] = ['kubectl-client-side-apply', 'before-first-apply'];
 /** Helm 3 marks what a release owns with this annotation (and `meta.helm.sh/release-namespace`). */
 export const HELM_RELEASE_ANNOTATION = 'meta.helm.sh/release-name';
 /** Every manager (operation Update) the original installer writes with, taken over on marked objects. */
@@ -47,7 +44,7 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-export type JsonPatchOperation =
+type JsonPatchOperation =
   | { op: 'test'; path: string; value: unknown }
   | { op: 'replace'; path: string; value: unknown }
   | { op: 'remove'; path: string };
@@ -96,7 +93,7 @@ export function upgradeManagedFields(
 const pointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Whether `live` still carries a mark of the original installer: kubectl's last-applied or Helm's release annotation. */
-export function carriesOriginalMarks(live: KubeObject): boolean {
+function carriesOriginalMarks(live: KubeObject): boolean {
   const a = live.metadata.annotations ?? {};
   return a[LAST_APPLIED_ANNOTATION] !== undefined || a[HELM_RELEASE_ANNOTATION] !== undefined;
 }

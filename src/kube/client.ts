@@ -2,7 +2,7 @@
  * A thin REST client over @kubernetes/client-node's KubeConfig: the kubeconfig supplies credentials
  * and one cached keep-alive dispatcher per cluster and user; this class supplies exact control of
  * content types (apply, merge patch, metadata-only lists), impersonation, errors that carry the API
- * server's reason, and streaming watches.
+ * server's reason, streaming watches, and retries inside a request as client-go does (retry.ts).
  */
 // The kubeconfig and request modules only, not the package index (see slim-client-node.ts).
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
@@ -10,6 +10,7 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch, type Dispatcher } from 'undici';
+import { DEFAULT_RETRY, retryDecision, waitForRetry, type RetryAttempt, type RetryPolicy } from './retry.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -78,6 +79,11 @@ export interface RequestOptions {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
+  /**
+   * Epoch milliseconds after which no retry starts: a retry whose wait would end later is not made
+   * (the last answer is thrown). The signal still cuts a request or a wait short.
+   */
+  deadline?: number;
 }
 
 export interface Impersonation {
@@ -121,12 +127,30 @@ function sharedDispatcher(kc: KubeConfig, fresh: Dispatcher | undefined): Dispat
   return fresh;
 }
 
+export interface KubeClientOptions {
+  /** How requests answered 429/503 with Retry-After, or cut by the transport, are retried. */
+  retry?: RetryPolicy;
+  /** Called before each retry's wait (for a log line or a metric). */
+  onRetry?: (attempt: RetryAttempt) => void;
+  /**
+   * Ends every request and watch of this client, in flight or to come, when it aborts: shutdown
+   * cancels a run's requests at once instead of waiting for the run to finish.
+   */
+  signal?: AbortSignal;
+}
+
+/** Both signals as one (either aborting aborts it); undefined when neither is given. */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
+}
+
 export class KubeClient {
   private readonly server: string;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     private readonly impersonate?: Impersonation,
+    readonly options: KubeClientOptions = {},
   ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
@@ -134,17 +158,21 @@ export class KubeClient {
   }
 
   /** Loads --kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config. */
-  static fromKubeconfig(file?: string, impersonate?: Impersonation): KubeClient {
+  static fromKubeconfig(
+    file?: string,
+    impersonate?: Impersonation,
+    options: KubeClientOptions = {},
+  ): KubeClient {
     const kc = new KubeConfig();
     if (file) kc.loadFromFile(file);
     else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
     else kc.loadFromDefault();
-    return new KubeClient(kc, impersonate);
+    return new KubeClient(kc, impersonate, options);
   }
 
   /** The same credentials acting as someone else (Impersonate-User / Impersonate-Group). */
   as(impersonate: Impersonation): KubeClient {
-    return new KubeClient(this.kubeConfig, impersonate);
+    return new KubeClient(this.kubeConfig, impersonate, this.options);
   }
 
   /** Closes the connections of this client's kubeconfig (shared with clients made by `as`). */
@@ -195,46 +223,87 @@ export class KubeClient {
     options: RequestOptions = {},
   ): Promise<{ status: number; body: T }> {
     const m = method.toUpperCase() as HttpMethod;
-    const { url, headers, dispatcher } = await this.prepare(m, path, options.query);
     const extra: Record<string, string> = { Accept: options.accept ?? CONTENT_TYPE.json };
     let body: string | undefined;
     if (options.body !== undefined) {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       extra['Content-Type'] = options.contentType ?? CONTENT_TYPE.json;
     }
-    let res;
-    try {
-      res = await fetch(url, {
-        method: m,
-        headers: this.headerList(headers, extra),
-        body,
-        dispatcher,
-        signal: options.signal,
+    const { status, text } = await this.send(m, path, options, extra, body);
+    return { status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /**
+   * Sends one request, retried as client-go does (retry.ts decides): an answer 429 or 503 with
+   * Retry-After (the API server throttling, or "storage is (re)initializing" after a CRD is created)
+   * after the delay asked for; a 429 without it, and a connection reset or timeout of a request that
+   * is safe to send twice, after a growing delay. At most the policy's retries, within the signal and
+   * the deadline; then the last answer is thrown.
+   */
+  private async send(
+    m: HttpMethod,
+    path: string,
+    options: Pick<RequestOptions, 'query' | 'signal' | 'deadline' | 'contentType'>,
+    extra: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; text: string }> {
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    const signal = eitherSignal(options.signal, this.options.signal);
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw transportError(m, path, new Error('the request was aborted'));
+      // Credentials are read again each attempt: a token file may have been rotated meanwhile.
+      const { url, headers, dispatcher } = await this.prepare(m, path, options.query);
+      let failure: ApiError;
+      let sent: 'no' | 'maybe' | 'answered' = 'answered';
+      let retryAfter: string | null = null;
+      try {
+        const res = await fetch(url, {
+          method: m,
+          headers: this.headerList(headers, extra),
+          body,
+          dispatcher,
+          signal,
+        });
+        retryAfter = res.headers.get('retry-after');
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          // The answer was cut while its body streamed: the request was processed, its answer lost.
+          throw Object.assign(new Error((err as Error).message, { cause: err }), { afterAnswer: true });
+        }
+        if (res.status < 400) return { status: res.status, text };
+        failure = toApiError(res.status, m, path, text);
+      } catch (err) {
+        if (signal?.aborted) throw transportError(m, path, err);
+        failure = transportError(m, path, err);
+        sent = (err as { afterAnswer?: boolean }).afterAnswer ? 'maybe' : transportSent(err);
+      }
+      const decision = retryDecision(policy, {
+        idempotent: idempotent(m, options.contentType, options.query?.['dryRun'] !== undefined),
+        status: failure.status,
+        retryAfter,
+        sent,
+        attempt,
       });
-    } catch (err) {
-      throw new ApiError(0, 'TransportError', `${m} ${path}: ${(err as Error).message}`);
+      if (!decision) throw failure;
+      const waitMs = decision.delayMs;
+      if (options.deadline !== undefined && Date.now() + waitMs > options.deadline) throw failure;
+      this.options.onRetry?.({
+        method: m,
+        path,
+        attempt: attempt + 1,
+        delayMs: waitMs,
+        reason: decision.reason,
+        error: failure.message,
+      });
+      if (!(await waitForRetry(waitMs, signal))) throw failure;
     }
-    const text = await res.text();
-    if (res.status >= 400) throw toApiError(res.status, m, path, text);
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
   /** A GET answered in text, e.g. the API server's own `/metrics`. */
   async getText(path: string): Promise<string> {
-    const { url, headers, dispatcher } = await this.prepare(HttpMethod.GET, path, undefined);
-    let res;
-    try {
-      res = await fetch(url, {
-        method: 'GET',
-        headers: this.headerList(headers, { Accept: 'text/plain' }),
-        dispatcher,
-      });
-    } catch (err) {
-      throw new ApiError(0, 'TransportError', `GET ${path}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    if (res.status >= 400) throw toApiError(res.status, 'GET', path, text);
-    return text;
+    return (await this.send(HttpMethod.GET, path, {}, { Accept: 'text/plain' }, undefined)).text;
   }
 
   get<T = KubeObject>(path: string, options?: RequestOptions): Promise<T> {
@@ -266,7 +335,9 @@ export class KubeClient {
     const controller = new AbortController();
     let ended: WatchEnd = 'aborted';
     const abort = () => controller.abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
+    const signal = eitherSignal(options.signal, this.options.signal);
+    if (signal?.aborted) return 'aborted';
+    signal?.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       if (!options.inactivityTimeoutMs) return;
@@ -321,11 +392,44 @@ export class KubeClient {
       }
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', abort);
+      signal?.removeEventListener('abort', abort);
       body?.destroy();
       if (!controller.signal.aborted) controller.abort();
     }
   }
+}
+
+/**
+ * Whether sending a request twice leaves the same state as sending it once: a read, a server-side
+ * apply or merge patch (the same patch again changes nothing more), any dry run (nothing is stored).
+ */
+export function idempotent(method: string, contentType: string | undefined, dryRun: boolean): boolean {
+  if (dryRun || method === 'GET' || method === 'HEAD') return true;
+  return method === 'PATCH' && (contentType === CONTENT_TYPE.apply || contentType === CONTENT_TYPE.merge);
+}
+
+/** A request that got no answer (refused, reset, timed out, aborted) as an ApiError with status 0. */
+function transportError(method: string, path: string, err: unknown): ApiError {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const detail = e.cause?.code ? ` (${e.cause.code}${e.cause.message ? `: ${e.cause.message}` : ''})` : '';
+  return new ApiError(0, 'TransportError', `${method} ${path}: ${e.message}${detail}`);
+}
+
+/**
+ * Whether a request that got no answer may have reached the API server: a refused or timed-out
+ * connection never sent it ('no'); a reset or a cut after it was written may have ('maybe').
+ */
+function transportSent(err: unknown): 'no' | 'maybe' {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  const neverSent = [
+    'ECONNREFUSED',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+  ];
+  return code !== undefined && neverSent.includes(code) ? 'no' : 'maybe';
 }
 
 function toApiError(status: number, method: string, path: string, text: string): ApiError {

@@ -12,9 +12,12 @@
  * Lists compare element by element and must have the same length: an item added by someone else to a
  * list we set is a difference (an apply of an atomic list would remove it; of an associative list it
  * would only re-assert ours, a write that changes nothing, which is the safe side).
- * Returns why the apply would change the object (the first difference found), or undefined.
+ * Returns why the apply would change the object (the first difference found), or undefined. The
+ * reason names paths, never a value that may be a credential: the data of a Secret and fields named
+ * like credentials (isCredentialField: passwords, tokens, basicAuth, private keys) show as "differs".
  */
 import { tryParseQuantity } from '../config/quantity.js';
+import { isCredentialField } from '../observe/redact.js';
 import type { KubeObject } from './client.js';
 import { clientSideApplyUpgradePatch, type FieldSet, type ManagedFieldsEntry } from './client-side-apply.js';
 
@@ -47,30 +50,39 @@ function scalarsEqual(d: Json, l: unknown): boolean {
   return false;
 }
 
-/** The first path where `desired` is not in `live`, with both values; undefined when it all is. */
-function subsetDifference(desired: Json, live: unknown, path: string): string | undefined {
+/**
+ * The first path where `desired` is not in `live`, with both values; undefined when it all is. Under a
+ * `secret` path the values are not shown, only that they differ (or that one side is absent).
+ */
+function subsetDifference(desired: Json, live: unknown, path: string, secret = false): string | undefined {
+  const value = (v: unknown) => (secret ? (v === undefined ? 'absent' : 'a value') : show(v));
   if (desired === null) return undefined;
   if (live === undefined || live === null) {
-    return isEmpty(desired) ? undefined : `${path || '.'}: ${show(desired)} wanted, absent live`;
+    return isEmpty(desired)
+      ? undefined
+      : `${path || '.'}: ${secret ? 'a value' : show(desired)} wanted, absent live`;
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length)
-      return `${path}: ${desired.length} items wanted, ${Array.isArray(live) ? live.length : show(live)} live`;
+      return `${path}: ${desired.length} items wanted, ${Array.isArray(live) ? live.length : value(live)} live`;
     for (const [i, d] of desired.entries()) {
-      const diff = subsetDifference(d, live[i], `${path}[${i}]`);
+      const diff = subsetDifference(d, live[i], `${path}[${i}]`, secret);
       if (diff) return diff;
     }
     return undefined;
   }
   if (isObject(desired)) {
-    if (!isObject(live)) return `${path}: an object wanted, ${show(live)} live`;
+    if (!isObject(live)) return `${path}: an object wanted, ${value(live)} live`;
     for (const [k, d] of Object.entries(desired)) {
-      const diff = subsetDifference(d, live[k], path ? `${path}.${k}` : k);
+      const diff = subsetDifference(d, live[k], path ? `${path}.${k}` : k, secret || isCredentialField(k));
       if (diff) return diff;
     }
     return undefined;
   }
-  return scalarsEqual(desired, live) ? undefined : `${path}: ${show(desired)} wanted, ${show(live)} live`;
+  if (scalarsEqual(desired, live)) return undefined;
+  return secret
+    ? `${path}: differs (value not shown)`
+    : `${path}: ${show(desired)} wanted, ${show(live)} live`;
 }
 
 /** Whether list `items` has an element matching a managedFields key `k:{...}` (absent key fields match). */
@@ -144,9 +156,15 @@ export function applyWouldChange(
   const wantedMeta: JsonObject = {};
   for (const k of ['labels', 'annotations'] as const) if (meta[k] !== undefined) wantedMeta[k] = meta[k];
   const { metadata: liveMeta, ...liveBody } = live as unknown as JsonObject;
+  const secret = desired.kind === 'Secret';
+  const { data, binaryData, ...rest } = body;
+  const { data: liveData, binaryData: liveBinary, ...liveRest } = liveBody;
   return (
     subsetDifference(wantedMeta, liveMeta, 'metadata') ??
-    subsetDifference(body, liveBody, '') ??
+    // A Secret's data is all secret, whatever its keys are called.
+    (data === undefined ? undefined : subsetDifference(data, liveData, 'data', secret)) ??
+    (binaryData === undefined ? undefined : subsetDifference(binaryData, liveBinary, 'binaryData', secret)) ??
+    subsetDifference(rest, liveRest, '') ??
     (ours.apiVersion === desired.apiVersion ? ownedNotDesired(ours.fieldsV1 ?? {}, want, '') : undefined)
   );
 }

@@ -6,20 +6,13 @@
  * queues it again (Established in well under a second on a single API server).
  */
 import { CONTENT_TYPE, type KubeClient, type KubeObject } from './client.js';
+import { conditionOf, isEstablished, type WithConditions } from './object-ref.js';
+import { CRD_ESTABLISH } from '../reconcile/backoff.js';
 
 /** The annotation a nudge bumps (the time of the nudge). */
 export const NUDGE_ANNOTATION = 'installer.kubesphere.io/establish-nudge';
 
-interface CrdStatus {
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-export function crdCondition(
-  crd: CrdStatus,
-  type: string,
-): { status: string; reason?: string; message?: string } | undefined {
-  return crd.status?.conditions?.find((c) => c.type === type);
-}
+type CrdStatus = WithConditions;
 
 export interface EstablishOptions {
   timeoutMs?: number;
@@ -33,9 +26,9 @@ const crdPath = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourced
 
 /** Whether a CRD is Established, whether it is stuck (names accepted, not Established), and why not. */
 function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolean; why: string } {
-  const established = crd && crdCondition(crd, 'Established');
-  const names = crd && crdCondition(crd, 'NamesAccepted');
-  const ok = established?.status === 'True';
+  const established = conditionOf(crd, 'Established');
+  const names = conditionOf(crd, 'NamesAccepted');
+  const ok = isEstablished(crd);
   return {
     ok,
     stuck: !ok && names?.status === 'True',
@@ -48,7 +41,7 @@ function establishment(crd: CrdStatus | undefined): { ok: boolean; stuck: boolea
 }
 
 /** Bumps the nudge annotation: an update event that queues the CRD in the establishing controller. */
-export async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
+async function nudgeCrd(client: KubeClient, name: string): Promise<void> {
   await client.request('PATCH', crdPath(name), {
     query: { fieldManager: 'ks-installer-establish-nudge' },
     body: { metadata: { annotations: { [NUDGE_ANNOTATION]: new Date().toISOString() } } },
@@ -67,7 +60,7 @@ export async function waitForCrdsEstablished(
 ): Promise<void> {
   const options =
     typeof optionsOrTimeoutMs === 'number' ? { timeoutMs: optionsOrTimeoutMs } : optionsOrTimeoutMs;
-  const { timeoutMs = 60_000, nudgeAfterMs = 5_000 } = options;
+  const { timeoutMs = CRD_ESTABLISH.timeoutMs, nudgeAfterMs = CRD_ESTABLISH.nudgeAfterMs } = options;
   const deadline = Date.now() + timeoutMs;
   let pending = [...names];
   let last = new Map<string, string>();
@@ -97,7 +90,7 @@ export async function waitForCrdsEstablished(
         `CRDs not established after ${timeoutMs / 1000}s: ${pending.map((n) => `${n} (${last.get(n)})`).join(', ')}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, CRD_ESTABLISH.pollMs));
   }
 }
 
@@ -107,7 +100,7 @@ export async function waitForCrdsEstablished(
  * the current state on. `wait` resolves once the named CRD is Established; a CRD stuck NamesAccepted but
  * not Established for `nudgeAfterMs` is nudged (see nudgeCrd), and one not Established by `timeoutMs`
  * fails its wait naming why. If the watch cannot run (e.g. no watch permission) or ends, the waits left
- * poll (waitForCrdsEstablished). `stop` ends the watch and fails the waits left.
+ * poll (waitForCrdsEstablished). `stop` ends the watch and fails the waits left, and any wait after it.
  */
 export class CrdEstablishment {
   private readonly state = new Map<string, KubeObject & CrdStatus>();
@@ -116,6 +109,7 @@ export class CrdEstablishment {
   private watching: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
+  private stopped = false;
 
   constructor(
     private readonly client: KubeClient,
@@ -146,7 +140,7 @@ export class CrdEstablishment {
         },
         () => this.fallBack(),
       );
-    this.timer = setInterval(() => void this.nudgeStuck(), 250);
+    this.timer = setInterval(() => void this.nudgeStuck(), CRD_ESTABLISH.nudgeCheckMs);
     this.timer.unref();
   }
 
@@ -171,7 +165,7 @@ export class CrdEstablishment {
 
   /** Nudges CRDs stuck NamesAccepted but not Established. */
   private async nudgeStuck(): Promise<void> {
-    const { nudgeAfterMs = 5_000 } = this.options;
+    const { nudgeAfterMs = CRD_ESTABLISH.nudgeAfterMs } = this.options;
     for (const [name, list] of this.waiters) {
       const { stuck } = establishment(this.state.get(name));
       for (const w of list) w.stuckSince = stuck ? (w.stuckSince ?? Date.now()) : undefined;
@@ -185,9 +179,10 @@ export class CrdEstablishment {
 
   /** Resolves once the CRD is Established; rejects after the timeout, naming why. */
   wait(name: string): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error(`stopped waiting for CRD ${name}`));
     this.start();
     if (establishment(this.state.get(name)).ok) return Promise.resolve();
-    const { timeoutMs = 60_000 } = this.options;
+    const { timeoutMs = CRD_ESTABLISH.timeoutMs } = this.options;
     return new Promise<void>((resolve, reject) => {
       const timeout = setTimeout(() => {
         const why = establishment(this.state.get(name)).why;
@@ -213,6 +208,7 @@ export class CrdEstablishment {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.abort.abort();
     for (const name of [...this.waiters.keys()])

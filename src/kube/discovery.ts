@@ -3,15 +3,9 @@
  * cached per group version and refreshed when a kind is missing (a CRD established since).
  */
 import { ApiError, type KubeClient, type KubeObject } from './client.js';
+import { isEstablished, type WithConditions } from './object-ref.js';
 
 const CRD_COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-
-interface CrdStatus {
-  conditions?: { type: string; status: string }[];
-}
-
-const isEstablishedCrd = (crd: { status?: CrdStatus }): boolean =>
-  crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
 
 interface CrdSpec {
   group?: string;
@@ -156,7 +150,7 @@ export class RestMapper {
     if (slash < 0) return undefined; // the core group has no CRDs
     const group = apiVersion.slice(0, slash);
     const version = apiVersion.slice(slash + 1);
-    let crds: { items: (KubeObject & { spec?: CrdSpec; status?: CrdStatus })[] };
+    let crds: { items: (KubeObject & { spec?: CrdSpec } & WithConditions)[] };
     try {
       crds = await this.client.get(CRD_COLLECTION);
     } catch (err) {
@@ -169,7 +163,7 @@ export class RestMapper {
         c.spec.names?.kind === kind &&
         (c.spec.versions ?? []).some((v) => v.name === version && v.served !== false),
     );
-    if (!crd || !isEstablishedCrd(crd)) return undefined;
+    if (!crd || !isEstablished(crd)) return undefined;
     this.learn(crd);
     return this.learnt.get(`${apiVersion} ${kind}`);
   }

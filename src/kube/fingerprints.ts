@@ -9,17 +9,14 @@
  * RBAC, Secrets) are always read whole.
  */
 import { createHash } from 'node:crypto';
-import { isCrd } from './apply.js';
 import type { KubeObject } from './client.js';
-import { identity } from './live-objects.js';
+import { identity, isCrd, isEstablished } from './object-ref.js';
 
 interface Seen {
   uid: string;
   generation: number;
   hash: string;
 }
-
-type Conditions = { status?: { conditions?: { type: string; status: string }[] } };
 
 export class Fingerprints {
   private readonly seen = new Map<string, Seen>();
@@ -44,10 +41,7 @@ export class Fingerprints {
    */
   remember(desired: KubeObject, live: KubeObject, seenEstablished = false): void {
     const { uid, generation } = live.metadata;
-    const established =
-      !isCrd(desired) ||
-      seenEstablished ||
-      (live as Conditions).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    const established = !isCrd(desired) || seenEstablished || isEstablished(live);
     if (uid && typeof generation === 'number' && generation > 0 && established)
       this.seen.set(identity(desired), { uid, generation, hash: this.hash(desired) });
     else this.forget(desired);

@@ -7,7 +7,7 @@ export interface PartialObjectMetadata {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
 }
 
-export interface ListOptions {
+interface ListOptions {
   /** Page size (the `limit` query parameter). */
   limit?: number;
   labelSelector?: string;
@@ -43,7 +43,7 @@ export async function listAll<T = PartialObjectMetadata>(
   return { items, pages, resourceVersion };
 }
 
-export interface CountOptions {
+interface CountOptions {
   labelSelector?: string;
   fieldSelector?: string;
   /** Page size of the fallback, when the server does not tell how many items remain. */

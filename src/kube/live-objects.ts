@@ -10,22 +10,16 @@
  * set's CRDs is not read while that CRD is missing or not Established: its kind is not served. Secrets are always read by name (the
  * operator may not list Secrets), and so is a kind whose list the operator may not (403).
  */
-import { crdKind, groupKind, isCrd, isNamespace } from './apply.js';
 import { ACCEPT_METADATA, ApiError, type KubeClient, type KubeObject } from './client.js';
 import type { RestMapper, ResourceInfo } from './discovery.js';
 import type { Fingerprints } from './fingerprints.js';
 import { listAll } from './list.js';
-import { mapConcurrent } from '../util/concurrency.js';
+import { crdKind, groupKind, identity, isCrd, isEstablished, isNamespace } from './object-ref.js';
+import { DEFAULT_CONCURRENCY, mapConcurrent } from '../util/concurrency.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'ks-installer';
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-
-/** Identity of an object across versions of its group: group, kind, namespace, name. */
-export function identity(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
-  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
-  return `${group}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
 
 export interface LiveObjects {
   /** The live object for each identity read; absent when it does not exist. */
@@ -92,10 +86,7 @@ export async function readLiveObjects(
   const servedByCrd = (o: KubeObject): boolean | undefined => {
     const crd = crdOfKind.get(groupKind(o));
     if (!crd) return undefined;
-    const live = objects.get(identity(crd)) as {
-      status?: { conditions?: { type: string; status: string }[] };
-    };
-    return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    return isEstablished(objects.get(identity(crd)));
   };
   const read = async (items: KubeObject[]) => {
     const { apiVersion, kind } = items[0]!;
@@ -177,6 +168,6 @@ export async function readLiveObjects(
     (o) =>
       !isCrd(o) && !isNamespace(o) && !(o.metadata.namespace && missingNamespaces.has(o.metadata.namespace)),
   );
-  await mapConcurrent(groupsOf(rest), options.concurrency ?? 16, read);
+  await mapConcurrent(groupsOf(rest), options.concurrency ?? DEFAULT_CONCURRENCY, read);
   return { objects, missingNamespaces, unserved, requests };
 }

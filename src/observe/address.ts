@@ -3,7 +3,7 @@
  * interface), `127.0.0.1:8080`, `[::1]:8080`, port 0 for an ephemeral port; `0` or empty disables.
  */
 
-export interface ListenAddress {
+interface ListenAddress {
   /** undefined: every interface. */
   host: string | undefined;
   port: number;

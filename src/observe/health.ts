@@ -10,21 +10,21 @@ export interface CheckResult {
   reason?: string;
 }
 
-export type HealthCheck = () => CheckResult | Promise<CheckResult>;
+type HealthCheck = () => CheckResult | Promise<CheckResult>;
 
 /** One check, named after its endpoint, or named checks listed in the given order. */
 export type HealthChecks = HealthCheck | Record<string, HealthCheck>;
 
-export interface HealthReport {
+interface HealthReport {
   status: 200 | 503;
   body: string;
 }
 
 /** How long a check may take before it counts as failed. */
-export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
+const DEFAULT_CHECK_TIMEOUT_MS = 5000;
 
 /** The named checks of an endpoint. */
-export function namedChecks(endpoint: string, checks: HealthChecks): [string, HealthCheck][] {
+function namedChecks(endpoint: string, checks: HealthChecks): [string, HealthCheck][] {
   return typeof checks === 'function' ? [[endpoint, checks]] : Object.entries(checks);
 }
 

@@ -9,22 +9,22 @@ import { formatHostPort, parseListenAddress } from './address.js';
 import { checkHealth } from './health.js';
 import type { HealthChecks } from './health.js';
 
-export interface HttpRequestInfo {
+interface HttpRequestInfo {
   method: string;
   path: string;
   query: URLSearchParams;
 }
 
-export interface HttpResponse {
+interface HttpResponse {
   status: number;
   body: string;
   /** `text/plain; charset=utf-8` unless given. */
   contentType?: string;
 }
 
-export type RouteHandler = (request: HttpRequestInfo) => HttpResponse | Promise<HttpResponse>;
+type RouteHandler = (request: HttpRequestInfo) => HttpResponse | Promise<HttpResponse>;
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   /** Go-style: `:8081`, `127.0.0.1:0`; `0` or empty disables the server. */
   address: string;
   /** Exact paths to handlers. */

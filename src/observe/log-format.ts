@@ -15,7 +15,7 @@ export interface LogEvent {
   fields: LogFields;
 }
 
-export interface FormatOptions {
+interface FormatOptions {
   /** Print the stack of error fields (as `<key>Stack`); the logger does so at debug level. */
   stacks: boolean;
 }

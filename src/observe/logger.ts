@@ -30,8 +30,8 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
-export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 
 const SEVERITY: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 const MESSAGE = Symbol.for('message');

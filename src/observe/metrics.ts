@@ -9,11 +9,9 @@ export { Registry };
 export type ReconcileResult = 'success' | 'error' | 'skipped';
 export type ApplyResult = 'changed' | 'unchanged';
 
-export const RECONCILE_RESULTS: readonly ReconcileResult[] = ['success', 'error', 'skipped'];
-export const RECONCILE_DURATION_BUCKETS: readonly number[] = [
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
-];
-export const ROLE_DURATION_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const RECONCILE_RESULTS: readonly ReconcileResult[] = ['success', 'error', 'skipped'];
+const RECONCILE_DURATION_BUCKETS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const ROLE_DURATION_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export interface OperatorMetrics {
   /** `ks_installer_reconcile_total{result}`: runs by result (success, error, skipped). */
@@ -32,6 +30,8 @@ export interface OperatorMetrics {
   queueDepth: Gauge;
   /** `ks_installer_watch_restarts_total{reason}`: watches started again (expired, error, idle). */
   watchRestarts: Counter<'reason'>;
+  /** `ks_installer_request_retries_total{reason}`: requests sent again (retry-after, throttled, transport). */
+  requestRetries: Counter<'reason'>;
   /** Records the end of a run: result count, duration (not for skipped runs) and, on success, the timestamp. */
   reconcileFinished(result: ReconcileResult, seconds: number): void;
   /** Records the end of a role: its duration and how many objects changed or not. */
@@ -88,6 +88,12 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     help: 'Watches started again, by reason.',
     labelNames: ['reason'],
   });
+  const requestRetries = new Counter({
+    registers: [registry],
+    name: 'ks_installer_request_retries_total',
+    help: 'API requests sent again inside the request, by reason (retry-after, throttled, transport).',
+    labelNames: ['reason'],
+  });
   collectDefaultMetrics({ register: registry });
 
   return {
@@ -99,6 +105,7 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     leader,
     queueDepth,
     watchRestarts,
+    requestRetries,
     reconcileFinished(result, seconds) {
       reconcileTotal.inc({ result });
       if (result !== 'skipped') reconcileDuration.observe(seconds);

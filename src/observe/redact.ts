@@ -58,6 +58,16 @@ export function isSecretKey(key: string): boolean {
   return w.length >= 3 && last === 'data' && SECRET_LAST_PAIRS.has(`${w[w.length - 3]} ${w[w.length - 2]}`);
 }
 
+/**
+ * Whether a field holds credentials, as a value or as a whole object: a secret key (isSecretKey) or
+ * HTTP basic authentication (`basicAuth`, `basic_auth`: user and password together). Public material
+ * such as a webhook's `caBundle` or a certificate is not. Differences (compare.ts) hide such a field
+ * whole; the log's redaction hides the secret keys inside it (a basicAuth's password, not its user).
+ */
+export function isCredentialField(key: string): boolean {
+  return isSecretKey(key) || /^basic[_-]?auth$/i.test(key);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }

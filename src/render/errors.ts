@@ -1,5 +1,5 @@
 /** A template that cannot become Kubernetes objects: which template, where, and why. */
-export type RenderStage = 'template' | 'yaml' | 'object';
+type RenderStage = 'template' | 'yaml' | 'object';
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';

@@ -29,7 +29,7 @@ function plain(value: unknown): unknown {
 }
 
 /** Python truthiness: None, False, 0, "", empty list and empty dict are false. */
-export function pythonTruthy(value: unknown): boolean {
+function pythonTruthy(value: unknown): boolean {
   const v = plain(value);
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
   if (typeof v === 'number' && Number.isNaN(v)) return false;
@@ -41,7 +41,7 @@ export function pythonTruthy(value: unknown): boolean {
 }
 
 /** Jinja2 `default(value, default_value='', boolean=False)`: replaces only undefined unless boolean. */
-export function defaultFilter(value: unknown, ...args: unknown[]): unknown {
+function defaultFilter(value: unknown, ...args: unknown[]): unknown {
   const { positional, keywords } = splitArgs(args);
   const fallback = positional[0] ?? keywords.default_value ?? '';
   const boolean = positional[1] ?? keywords.boolean ?? false;
@@ -51,7 +51,7 @@ export function defaultFilter(value: unknown, ...args: unknown[]): unknown {
 }
 
 /** Jinja2 `indent(s, width=4, first=False, blank=False)`; blank lines stay empty unless blank=True. */
-export function indentFilter(value: unknown, ...args: unknown[]): string {
+function indentFilter(value: unknown, ...args: unknown[]): string {
   const { positional, keywords } = splitArgs(args);
   const width = positional[0] ?? keywords.width ?? 4;
   const first = positional[1] ?? keywords.first ?? keywords.indentfirst ?? false;
@@ -76,19 +76,19 @@ function dumpYaml(value: unknown, indent: number): string {
 }
 
 /** Ansible `to_yaml`: block YAML (ends with a newline); only safe inline when followed by `indent`. */
-export function toYamlFilter(value: unknown): string {
+function toYamlFilter(value: unknown): string {
   return dumpYaml(value, 2);
 }
 
 /** Ansible `to_nice_yaml`, with an indent of 2 and no line folding. */
-export function toNiceYamlFilter(value: unknown, ...args: unknown[]): string {
+function toNiceYamlFilter(value: unknown, ...args: unknown[]): string {
   const { positional, keywords } = splitArgs(args);
   const indent = Number(positional[0] ?? keywords.indent ?? 2);
   return dumpYaml(value, indent);
 }
 
 /** `yaml`, `json`, `to_json`: one line of JSON that is safe after `key: `. */
-export function inlineYamlFilter(value: unknown): string {
+function inlineYamlFilter(value: unknown): string {
   return toInlineYaml(plain(value));
 }
 
@@ -98,16 +98,16 @@ function requireString(filter: string, value: unknown): string {
   return String(v);
 }
 
-export function b64encodeFilter(value: unknown): string {
+function b64encodeFilter(value: unknown): string {
   return Buffer.from(requireString('b64encode', value), 'utf8').toString('base64');
 }
 
-export function b64decodeFilter(value: unknown): string {
+function b64decodeFilter(value: unknown): string {
   return Buffer.from(requireString('b64decode', value), 'base64').toString('utf8');
 }
 
 /** Ansible `version` test / `version_compare` filter: `value is version('1.25.0', '>=')`. */
-export function versionTest(value: unknown, ...args: unknown[]): boolean {
+function versionTest(value: unknown, ...args: unknown[]): boolean {
   const { positional, keywords } = splitArgs(args);
   const other = positional[0] ?? keywords.version;
   const operator = positional[1] ?? keywords.operator ?? 'eq';

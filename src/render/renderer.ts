@@ -10,7 +10,7 @@ import { RenderError } from './errors.js';
 import type { ManifestObject } from './manifests.js';
 import { parseManifests } from './manifests.js';
 
-export interface RenderedObject {
+interface RenderedObject {
   /** `folder/file`, relative to the templates root. */
   template: string;
   /** Position of the object among the objects of its template, from 0. */

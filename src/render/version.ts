@@ -5,7 +5,7 @@
  */
 import semver from 'semver';
 
-export type VersionTriple = [number, number, number];
+type VersionTriple = [number, number, number];
 
 export function parseLooseVersion(version: string): VersionTriple | undefined {
   const v = semver.coerce(version);

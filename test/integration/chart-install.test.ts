@@ -13,10 +13,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { makePlan, type Plan } from '../../src/installer/plan.js';
+import { ROLES } from '../../src/installer/catalog.js';
+import type { Plan } from '../../src/installer/model.js';
+import { makePlan } from '../../src/installer/plan/make-plan.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
-import { applyObjects } from '../../src/kube/apply.js';
+import { applyObjects } from '../../tools/apply-objects.js';
 import { ApiError, KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { createRenderer } from '../../src/render/renderer.js';
@@ -132,6 +134,7 @@ describe('helm chart ks-installer on the API server', () => {
         webhookTls: await issueWebhookTls(),
       };
       return makePlan(everythingEnabled(), facts, {
+        roles: ROLES,
         renderer: createRenderer(path.join(ROOT, 'templates')),
         crdsRoot: path.join(ROOT, 'crds'),
       });

@@ -6,11 +6,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { dryRunObjects } from '../../src/installer/dry-run.js';
-import { makePlan } from '../../src/installer/plan.js';
-import { ROLES } from '../../src/installer/roles.js';
+import { dryRunObjects } from '../../src/installer/sync/dry-run.js';
+import { makePlan } from '../../src/installer/plan/make-plan.js';
+import { ROLES } from '../../src/installer/catalog.js';
 import { CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
-import { isCrd } from '../../src/kube/apply.js';
+import { isCrd } from '../../src/kube/object-ref.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { readLiveObjects } from '../../src/kube/live-objects.js';
 import { createRenderer } from '../../src/render/renderer.js';

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../src/kube/client.js';
-import { applyObjects } from '../../src/kube/apply.js';
+import { applyObjects } from '../../tools/apply-objects.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';
 import { objectPath, type ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { loadCrds } from '../../src/installer/manifests.js';
+import { loadCrds } from '../../src/installer/plan/role-objects.js';
 import { adminClient, clusterInfo, createTestNamespace } from './cluster.js';
 import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
 

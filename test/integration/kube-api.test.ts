@@ -11,7 +11,8 @@ import {
   type KubeObject,
   type WatchEvent,
 } from '../../src/kube/client.js';
-import { applyObject, applyObjects } from '../../src/kube/apply.js';
+import { applyObject } from '../../src/kube/apply.js';
+import { applyObjects } from '../../tools/apply-objects.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { listAll } from '../../src/kube/list.js';

@@ -137,6 +137,23 @@ describe('writes only what differs from the live objects', () => {
     expect(requests.writesByResource['PATCH clusterconfigurations'] ?? 0).toBeLessThanOrEqual(repairs.length);
   });
 
+  it('a forced full run (status.monitoring deleted, nothing else changed) writes one status patch and one Event', async () => {
+    const from = op.lines.length;
+    const requests = await between({ PATCH: 1 }, async () => {
+      await mergePatch(admin, ccPath(ns), { status: { monitoring: null } });
+      const done = await op.waitFor(/run succeeded/, 60_000, from);
+      expect(op.lines.slice(from, op.lines.indexOf(done, from) + 1).join('\n')).toMatch(
+        /run started: .*status\.monitoring removed: full run/,
+      );
+      await quietResyncs(1);
+    });
+    expect((await getCc()).status?.monitoring?.status).toBe('enabled');
+    // By resource the test's own PATCH of the status is one of the two; `writes` leaves it out: the
+    // run's own are one status patch and one Event.
+    expect(requests.writesByResource).toEqual({ 'PATCH clusterconfigurations': 2, 'POST events': 1 });
+    expect(requests.writes).toBe(2);
+  });
+
   it('an edit writes the status at most three times and applies only what the edit changes', async () => {
     const before = await getCc();
     const from = op.lines.length;

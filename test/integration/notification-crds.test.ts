@@ -15,8 +15,8 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CONVERSION_REVIEW_VERSIONS } from '../../src/installer/crd-conversion.js';
-import { loadCrds } from '../../src/installer/manifests.js';
+import { CONVERSION_REVIEW_VERSIONS } from '../../src/installer/plan/crd-conversion.js';
+import { loadCrds } from '../../src/installer/plan/role-objects.js';
 import { WEBHOOK_SECRET } from '../../src/facts/live.js';
 import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
 import { waitForCrdsEstablished } from '../../src/kube/crd.js';

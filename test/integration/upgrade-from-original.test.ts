@@ -19,10 +19,11 @@ import { ORIGINAL_PROMETHEUS_SECURITY_CONTEXT } from '../../src/config/prometheu
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../src/facts/live.js';
 import { issueWebhookTls } from '../../src/facts/webhook-tls.js';
-import { conversionStanza } from '../../src/installer/crd-conversion.js';
-import { HELM_RELEASE_SECRET_TYPE } from '../../src/installer/helm-release.js';
-import { makePlan, type Plan } from '../../src/installer/plan.js';
-import { ROLES } from '../../src/installer/roles.js';
+import { conversionStanza } from '../../src/installer/plan/crd-conversion.js';
+import { HELM_RELEASE_SECRET_TYPE } from '../../src/installer/steps/remove-helm-release.js';
+import type { Plan } from '../../src/installer/model.js';
+import { makePlan } from '../../src/installer/plan/make-plan.js';
+import { ROLES } from '../../src/installer/catalog.js';
 import {
   HELM_RELEASE_ANNOTATION,
   LAST_APPLIED_ANNOTATION,

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
-import { makePlan } from '../../src/installer/plan.js';
-import { ROLES } from '../../src/installer/roles.js';
+import { makePlan } from '../../src/installer/plan/make-plan.js';
+import { ROLES } from '../../src/installer/catalog.js';
 import { HELM_RELEASE_ANNOTATION } from '../../src/kube/client-side-apply.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { createRenderer } from '../../src/render/renderer.js';

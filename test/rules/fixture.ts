@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { projectRoot } from '../../src/paths.js';
 
 export const FIXTURE_DIR = path.join(projectRoot(), 'test', 'fixtures', 'rules-fixture');
 export const RELATIVE_TOLERANCE = 1e-6;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { projectRoot } from '../../src/paths.js';
 import { renderRuleObjects, type RenderedRuleObject } from './rule-files.js';
 
 export const CASES_DIR = path.join(projectRoot(), 'test', 'rules', 'cases');

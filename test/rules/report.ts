@@ -4,7 +4,7 @@
  * `npm run rules:report`, which rewrites it.
  */
 import path from 'node:path';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { projectRoot } from '../../src/paths.js';
 import { resolveTestTool } from '../../tools/envtest/test-tools.js';
 import {
   compareAlerts,

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
-import { makePlan } from '../../src/installer/plan.js';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { ROLES } from '../../src/installer/catalog.js';
+import { makePlan } from '../../src/installer/plan/make-plan.js';
+import { projectRoot } from '../../src/paths.js';
 import { createRenderer } from '../../src/render/renderer.js';
 import { FIXED_FACTS } from '../fixed-facts.js';
 
@@ -57,7 +58,11 @@ export async function renderRuleObjects(
   const plan = await makePlan(
     spec,
     { ...FIXTURE_FACTS, ...facts },
-    { renderer: createRenderer(path.join(root, 'templates')), crdsRoot: path.join(root, 'crds') },
+    {
+      renderer: createRenderer(path.join(root, 'templates')),
+      crdsRoot: path.join(root, 'crds'),
+      roles: ROLES,
+    },
   );
   const out: RenderedRuleObject[] = [];
   for (const role of plan.roles) {

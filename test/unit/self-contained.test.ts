@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../src/installer/manifests.js';
+import { projectRoot } from '../../src/paths.js';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage']);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROLES } from '../../src/installer/roles.js';
+import { ROLES } from '../../src/installer/catalog.js';
 import { loadWatches, parseWatches } from '../../src/watches.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

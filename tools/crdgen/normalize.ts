@@ -85,7 +85,7 @@ export function generatedHeader(source: CrdSource, controllerGenVersion: string,
       : crd.spec.conversion?.strategy === 'Webhook'
         ? 'Webhook (from the API types)'
         : expected?.conversionWebhook
-          ? "Webhook, added when the installer plans the role (src/installer/crd-conversion.ts): the webhook's Service namespace and CA exist only in a cluster"
+          ? "Webhook, added when the installer plans the role (src/installer/plan/crd-conversion.ts): the webhook's Service namespace and CA exist only in a cluster"
           : 'None: the API types declare no conversion, so the API server only rewrites apiVersion';
   const origin =
     source.origin.from === 'local-git'

@@ -15,7 +15,7 @@ export interface ExpectedCrd {
   /**
    * Set when upstream converts between versions in its own webhook. The webhook's Service namespace and CA
    * exist only in a cluster, so the committed file has no conversion stanza; the installer adds it when it
-   * plans the role (src/installer/crd-conversion.ts).
+   * plans the role (src/installer/plan/crd-conversion.ts).
    */
   conversionWebhook?: true;
 }

@@ -3,14 +3,14 @@
  * derived from a plan's objects and from what the code reads; and the grants of RBAC rules, to find
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
-import type { ManifestSource } from '../../../src/installer/manifests.js';
+import type { ManifestSource } from '../../../src/installer/model.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
 import { DRIFT_RESOURCES } from '../../../src/controller/drift.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { HELM_RELEASE_SELECTOR } from '../../../src/installer/helm-release.js';
+import { HELM_RELEASE_SELECTOR } from '../../../src/installer/steps/remove-helm-release.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
 import { NEVER_LISTED } from '../../../src/kube/live-objects.js';
 import type { PolicyRule } from './helm.js';
@@ -133,21 +133,21 @@ export function codeAccesses(
   };
   const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: ccNamespace };
   return [
-    { verb: 'list', group: '', resource: 'nodes', why: 'src/installer/facts.ts: node count' },
+    { verb: 'list', group: '', resource: 'nodes', why: 'src/facts/cluster.ts: node count' },
     {
       verb: 'get',
       group: '',
       resource: 'persistentvolumeclaims',
       namespace: mon,
       name: PROMETHEUS_PVC,
-      why: 'src/installer/facts.ts: Prometheus volume size carry-over',
+      why: 'src/facts/cluster.ts: Prometheus volume size carry-over',
     },
     {
       verb: 'list',
       group: '',
       resource: 'persistentvolumeclaims',
       namespace: mon,
-      why: 'src/installer/storage-growth.ts: Prometheus volumes smaller than requested',
+      why: 'src/installer/steps/storage-growth.ts: Prometheus volumes smaller than requested',
     },
     {
       verb: 'patch',
@@ -155,13 +155,13 @@ export function codeAccesses(
       resource: 'persistentvolumeclaims',
       namespace: mon,
       name: `${PROMETHEUS_PVC.replace(/-\d+$/, '')}-1`,
-      why: 'src/installer/storage-growth.ts: volume expansion',
+      why: 'src/installer/steps/storage-growth.ts: volume expansion',
     },
     {
       verb: 'list',
       group: 'storage.k8s.io',
       resource: 'storageclasses',
-      why: 'src/installer/storage-growth.ts: whether the StorageClass allows expansion',
+      why: 'src/installer/steps/storage-growth.ts: whether the StorageClass allows expansion',
     },
     {
       verb: 'get',
@@ -169,7 +169,7 @@ export function codeAccesses(
       resource: 'secrets',
       namespace: mon,
       name: ETCD_CLIENT_CERTS_SECRET,
-      why: 'src/installer/facts.ts: etcd client certificates present',
+      why: 'src/facts/cluster.ts: etcd client certificates present',
     },
     {
       verb: 'get',
@@ -177,14 +177,14 @@ export function codeAccesses(
       resource: 'secrets',
       namespace: mon,
       name: WEBHOOK_SECRET,
-      why: 'src/installer/webhook-tls.ts: reuse of the webhook certificate',
+      why: 'src/facts/webhook-tls.ts: reuse of the webhook certificate',
     },
     {
       verb: 'list',
       group: 'monitoring.coreos.com',
       resource: 'prometheusrules',
       namespace: mon,
-      why: 'src/installer/builtin-alerts.ts: which fallback PrometheusRules are left (metadata only)',
+      why: 'src/installer/steps/switch-builtin-alerts.ts: which fallback PrometheusRules are left (metadata only)',
     },
     ...FALLBACK_RULE_NAMES.map((name) => ({
       verb: 'delete',
@@ -192,7 +192,7 @@ export function codeAccesses(
       resource: 'prometheusrules',
       namespace: mon,
       name,
-      why: 'src/installer/builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
+      why: 'src/installer/steps/switch-builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
     })),
     ...(options.takeover
       ? [
@@ -201,7 +201,7 @@ export function codeAccesses(
             group: '',
             resource: 'secrets',
             namespace: mon,
-            why: `src/installer/helm-release.ts: Helm's release Secrets (${HELM_RELEASE_SELECTOR})`,
+            why: `src/installer/steps/remove-helm-release.ts: Helm's release Secrets (${HELM_RELEASE_SELECTOR})`,
           },
         ]
       : []),
@@ -217,13 +217,13 @@ export function codeAccesses(
     { ...cc, verb: 'list', why: 'src/controller/watch.ts: list by name' },
     { ...cc, verb: 'watch', why: 'src/controller/watch.ts: watch by name' },
     { ...cc, verb: 'get', why: 'src/controller: read of the ClusterConfiguration' },
-    { ...cc, verb: 'patch', why: 'src/installer/status.ts: status merge patch' },
+    { ...cc, verb: 'patch', why: 'src/installer/report/status-writer.ts: status merge patch' },
     {
       verb: 'create',
       group: '',
       resource: 'events',
       namespace: ccNamespace,
-      why: 'src/installer/status.ts: Events',
+      why: 'src/installer/report/status-writer.ts: Events',
     },
     ...(options.createClusterConfiguration
       ? [

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Controller } from '../../../src/controller/controller.js';
-import type { Reconciler } from '../../../src/controller/reconciler.js';
+import { describeTrigger, type Reconciler } from '../../../src/reconcile/contract.js';
 import { CONTENT_TYPE } from '../../../src/kube/client.js';
 import { silentLogger } from '../../../src/observe/logger.js';
 import { CC_PATH, TARGET, currentCc, fakeCluster, fakeInstaller } from '../../support/fake-cluster.js';
@@ -29,17 +29,17 @@ afterEach(async () => {
   controller = undefined;
 });
 
-/** A controller over the real Installer; `runs` records the reasons of every run, `idle` says none is running or queued soon. */
+/** A controller over the real Installer; `runs` records the triggers of every run as the log says them, `idle` says none is running or queued soon. */
 async function start(kube: FakeKube) {
   const { installer, cache } = fakeInstaller(kube);
   const runs: string[][] = [];
   let running = 0;
   const reconciler: Reconciler = {
-    reconcile: async (key, reasons) => {
-      runs.push(reasons);
+    reconcile: async (key, triggers, signal) => {
+      runs.push(triggers.map(describeTrigger));
       running++;
       try {
-        return await installer.reconcile(key, reasons);
+        return await installer.reconcile(key, triggers, signal);
       } finally {
         running--;
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { isConflict } from '../../../src/controller/controller.js';
 import { DEFAULT_BACKOFF, RateLimiter, WorkQueue } from '../../../src/controller/queue.js';
 import { ApiError } from '../../../src/kube/client.js';
+import { trigger, triggerKey, type Trigger } from '../../../src/reconcile/contract.js';
 
 describe('WorkQueue', () => {
   it('coalesces adds of a queued key and keeps every distinct reason in order', async () => {
@@ -11,6 +12,20 @@ describe('WorkQueue', () => {
     q.add('cc', 'spec changed');
     expect(q.length).toBe(1);
     expect(await q.get()).toEqual({ key: 'cc', reasons: ['first sight', 'spec changed'] });
+  });
+
+  it('coalesces typed triggers by kind and detail, not by identity', async () => {
+    const q = new WorkQueue<Trigger>(undefined, triggerKey);
+    q.add('cc', trigger('drift', 'services ns/a deleted'));
+    q.add('cc', trigger('drift', 'services ns/a deleted'));
+    q.add('cc', trigger('drift', 'services ns/b deleted'));
+    q.add('cc', trigger('resync'));
+    q.add('cc', trigger('resync'));
+    expect((await q.get())?.reasons).toEqual([
+      { kind: 'drift', detail: 'services ns/a deleted' },
+      { kind: 'drift', detail: 'services ns/b deleted' },
+      { kind: 'resync', detail: '' },
+    ]);
   });
 
   it('runs a key added while it is processing exactly once more, after done', async () => {

@@ -13,8 +13,8 @@ import { parseCrds } from '../../../tools/crdgen/normalize.js';
 import { checkProvenance, PROVENANCE_FILE, type Provenance } from '../../../tools/crdgen/provenance.js';
 import { CRD_SOURCES, isLocalGitSource } from '../../../tools/crdgen/sources.js';
 import { CRDGEN_VERSIONS } from '../../../tools/crdgen/versions.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { projectRoot } from '../../../src/paths.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 
 const CRDS_ROOT = path.join(projectRoot(), 'crds');
 const PRESERVE = 'x-kubernetes-preserve-unknown-fields';

@@ -5,14 +5,17 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import { isCrd, isNamespace } from '../../../src/kube/apply.js';
+import { isCrd, isNamespace } from '../../../src/kube/object-ref.js';
 import { ApiError, CONTENT_TYPE } from '../../../src/kube/client.js';
 import { RestMapper } from '../../../src/kube/discovery.js';
 import { silentLogger } from '../../../src/observe/logger.js';
 import { createRenderer } from '../../../src/render/renderer.js';
-import { applyPlan, type PlannedObject } from '../../../src/installer/apply-plan.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { makePlan, PlanError, type Plan } from '../../../src/installer/plan.js';
+import { ROLES } from '../../../src/installer/catalog.js';
+import type { Plan, PlannedObject } from '../../../src/installer/model.js';
+import { makePlan } from '../../../src/installer/plan/make-plan.js';
+import { applyPlan } from '../../../src/installer/sync/apply-plan.js';
+import { projectRoot } from '../../../src/paths.js';
+import { RunError } from '../../../src/reconcile/contract.js';
 import { FIXED_FACTS } from '../../fixed-facts.js';
 import { FakeKube, type LoggedRequest } from '../../support/fake-kube.js';
 
@@ -22,7 +25,7 @@ const crdsRoot = path.join(root, 'crds');
 
 let plan: Plan | undefined;
 async function thePlan(): Promise<Plan> {
-  plan ??= await makePlan({}, FIXED_FACTS, { renderer, crdsRoot, validate: false });
+  plan ??= await makePlan({}, FIXED_FACTS, { renderer, crdsRoot, roles: ROLES, validate: false });
   return plan;
 }
 
@@ -142,9 +145,10 @@ describe('applyPlan on the in-memory API server', () => {
       fieldManager: 'ks-installer',
       concurrency: 1,
     }).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(PlanError);
-    expect((failure as PlanError).reason).toBe('RefusedByApiServer');
-    expect((failure as PlanError).message).toContain('kube-state-metrics');
+    expect(failure).toBeInstanceOf(RunError);
+    expect((failure as RunError).reason).toBe('RefusedByApiServer');
+    expect((failure as RunError).terminal).toBe(true);
+    expect((failure as RunError).message).toContain('kube-state-metrics');
     const refused = kube.log.findIndex((r) => r.status === 422);
     // With one request in flight, nothing is sent after the refusal.
     expect(applies(kube.log.slice(refused + 1))).toEqual([]);

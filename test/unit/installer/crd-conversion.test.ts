@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { resolveValues } from '../../../src/config/resolve.js';
-import { withConversionWebhook } from '../../../src/installer/crd-conversion.js';
-import { loadCrds, projectRoot, roleManifests } from '../../../src/installer/manifests.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { withConversionWebhook } from '../../../src/installer/plan/crd-conversion.js';
+import { projectRoot } from '../../../src/paths.js';
+import { loadCrds, roleManifests } from '../../../src/installer/plan/role-objects.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { FIXED_FACTS, sampleSpec } from '../roles/golden.js';
 

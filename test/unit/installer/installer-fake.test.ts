@@ -4,13 +4,15 @@
  * API server by the integration tests (no-op.test.ts) and the benchmark; here they run in a second.
  */
 import { describe, expect, it } from '@jest/globals';
-import { RESYNC_REASON } from '../../../src/controller/reconciler.js';
+import { RunCancelled, trigger } from '../../../src/reconcile/contract.js';
 import { CONTENT_TYPE } from '../../../src/kube/client.js';
 import { MANAGED_BY_SELECTOR } from '../../../src/kube/live-objects.js';
 import { CC_PATH, KEY, currentCc, fakeCluster, fakeInstaller, observe } from '../../support/fake-cluster.js';
 import type { LoggedRequest } from '../../support/fake-kube.js';
 
 const SPEC = { monitoring: { prometheus: { replicas: 1 } } };
+/** A signal nothing aborts: these runs are never cancelled. */
+const NEVER = new AbortController().signal;
 
 const applied = (log: LoggedRequest[], dryRun: boolean) =>
   log.filter((r) => r.method === 'PATCH' && r.contentType === CONTENT_TYPE.apply && r.dryRun === dryRun);
@@ -22,7 +24,11 @@ describe('Installer on the in-memory API server', () => {
 
     // First install: every object of the plan created, the status says so.
     observe(kube, cache);
-    await installer.reconcile(KEY, ['first sight of kubesphere-system/ks-installer (generation 1)']);
+    await installer.reconcile(
+      KEY,
+      [trigger('first-sight', 'kubesphere-system/ks-installer (generation 1)')],
+      NEVER,
+    );
     const created = applied(kube.log, false);
     expect(created.length).toBeGreaterThan(80);
     expect(created.every((r) => r.status === 201)).toBe(true);
@@ -41,7 +47,7 @@ describe('Installer on the in-memory API server', () => {
     // A settled resync: reads only.
     observe(kube, cache);
     kube.clearLog();
-    await installer.reconcile(KEY, [RESYNC_REASON]);
+    await installer.reconcile(KEY, [trigger('resync')], NEVER);
     expect(kube.writes()).toEqual([]);
     expect(kube.log.length).toBeGreaterThan(0);
 
@@ -53,7 +59,7 @@ describe('Installer on the in-memory API server', () => {
     });
     observe(kube, cache);
     kube.clearLog();
-    await installer.reconcile(KEY, ['spec changed (generation 2)']);
+    await installer.reconcile(KEY, [trigger('spec-changed', 'generation 2')], NEVER);
     expect(applied(kube.log, false).map((r) => r.path)).toEqual([
       '/apis/monitoring.coreos.com/v1/namespaces/kubesphere-monitoring-system/prometheuses/k8s',
     ]);
@@ -70,7 +76,7 @@ describe('Installer on the in-memory API server', () => {
     const kube = await fakeCluster(SPEC);
     const { installer, cache } = fakeInstaller(kube);
     observe(kube, cache);
-    await installer.reconcile(KEY, ['first sight']);
+    await installer.reconcile(KEY, [trigger('first-sight', KEY)], NEVER);
     const deployment = '/apis/apps/v1/namespaces/kubesphere-monitoring-system/deployments/kube-state-metrics';
     await kube.request('PATCH', deployment, {
       body: { spec: { replicas: 5 } },
@@ -80,9 +86,47 @@ describe('Installer on the in-memory API server', () => {
 
     observe(kube, cache);
     kube.clearLog();
-    await installer.reconcile(KEY, [RESYNC_REASON]);
+    await installer.reconcile(KEY, [trigger('resync')], NEVER);
     expect(applied(kube.log, false).map((r) => r.path)).toEqual([deployment]);
     const fixed = kube.stored('apps/v1', 'Deployment', 'kube-state-metrics', 'kubesphere-monitoring-system');
     expect((fixed as unknown as { spec: { replicas: number } }).spec.replicas).toBe(1);
+  });
+
+  it('a run cancelled by its signal mid-apply stops sending and writes nothing more', async () => {
+    const kube = await fakeCluster(SPEC);
+    const { installer, cache } = fakeInstaller(kube);
+    const cancel = new AbortController();
+    // Shutdown arrives as the apply stage sends its first object other than a CRD (CRDs of custom
+    // resources to dry-run are applied ahead, at the check).
+    const send = kube.requestWithStatus.bind(kube);
+    kube.requestWithStatus = ((method, path, options = {}) => {
+      const apply = method === 'PATCH' && options.contentType === CONTENT_TYPE.apply;
+      if (apply && !options.query?.['dryRun'] && !path.includes('/customresourcedefinitions/'))
+        cancel.abort();
+      return send(method, path, options);
+    }) as typeof kube.requestWithStatus;
+    observe(kube, cache);
+    kube.clearLog();
+    await expect(
+      installer.reconcile(KEY, [trigger('first-sight', KEY)], cancel.signal),
+    ).rejects.toBeInstanceOf(RunCancelled);
+    // Only what was in flight went out (the bound is 16 requests), not the ~100 objects of the plan.
+    const sent = applied(kube.log, false).filter((r) => !r.path.includes('/customresourcedefinitions/'));
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThanOrEqual(16);
+    // The start was written; no failure, no success, no second Event.
+    const statusWrites = kube.writes().filter((r) => r.path === CC_PATH);
+    const events = kube.writes().filter((r) => r.path.endsWith('/events'));
+    expect(statusWrites).toHaveLength(1);
+    expect(events).toHaveLength(1);
+    expect(
+      currentCc(kube).status?.conditions?.some((c) => c.type === 'Degraded' && c.status === 'True'),
+    ).toBe(false);
+    // A signal already aborted: the run does not start.
+    kube.clearLog();
+    await expect(installer.reconcile(KEY, [trigger('resync')], cancel.signal)).rejects.toBeInstanceOf(
+      RunCancelled,
+    );
+    expect(kube.writes()).toEqual([]);
   });
 });

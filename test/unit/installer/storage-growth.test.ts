@@ -4,7 +4,7 @@ import {
   planStorageGrowth,
   STORAGE_NOT_EXPANDABLE,
   type StorageClassFacts,
-} from '../../../src/installer/storage-growth.js';
+} from '../../../src/installer/steps/storage-growth.js';
 
 const pvc = (n: number, request: string, storageClassName?: string) => ({
   name: `prometheus-k8s-db-prometheus-k8s-${n}`,

@@ -189,3 +189,88 @@ describe('applyWouldChange', () => {
     expect(applyWouldChange(secret, edited, MANAGER)).toMatch(/^data.config.yaml: /);
   });
 });
+
+describe('differences never show a credential', () => {
+  const applied = (o: KubeObject, fields: object): KubeObject =>
+    ({
+      ...o,
+      metadata: {
+        ...o.metadata,
+        managedFields: [{ manager: MANAGER, operation: 'Apply', apiVersion: o.apiVersion, fieldsV1: fields }],
+      },
+    }) as unknown as KubeObject;
+
+  it("names the key of a Secret's data that differs, not its values (neither side, nor base64)", () => {
+    const ours =
+      'route:\n  receiver: team\nreceivers:\n- name: team\n  webhook_configs:\n  - url: https://hooks.example/abc';
+    const theirs =
+      'route:\n  receiver: other\nglobal:\n  slack_api_url: https://hooks.slack.example/SECRETVALUE';
+    const want = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'alertmanager-main', namespace: 'm' },
+      stringData: { 'alertmanager.yaml': ours },
+    } as unknown as KubeObject;
+    const live = applied(
+      {
+        ...want,
+        stringData: undefined,
+        data: { 'alertmanager.yaml': Buffer.from(theirs).toString('base64') },
+      } as unknown as KubeObject,
+      { 'f:data': { 'f:alertmanager.yaml': {} } },
+    );
+    const why = applyWouldChange(want, live, MANAGER)!;
+    expect(why).toBe('data.alertmanager.yaml: differs (value not shown)');
+    for (const v of [
+      ours,
+      theirs,
+      Buffer.from(ours).toString('base64'),
+      Buffer.from(theirs).toString('base64'),
+    ])
+      expect(why).not.toContain(v.slice(0, 8));
+    const missing = applied({ ...want, stringData: undefined, data: {} } as unknown as KubeObject, {});
+    expect(applyWouldChange(want, missing, MANAGER)).toBe(
+      'data.alertmanager.yaml: a value wanted, absent live',
+    );
+  });
+
+  it('hides basicAuth, passwords and tokens of other kinds; shows public fields such as caBundle', () => {
+    const want = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 's', namespace: 'm' },
+      spec: {
+        endpoints: [{ basicAuth: { username: 'admin', password: 'hunter2-ours' }, bearerToken: 'tok-ours' }],
+        caBundle: 'CA-ours',
+      },
+    } as unknown as KubeObject;
+    const fields = { 'f:spec': { 'f:endpoints': {}, 'f:caBundle': {} } };
+    const withLive = (spec: object) => applied({ ...want, spec } as KubeObject, fields);
+    const basic = applyWouldChange(
+      want,
+      withLive({
+        ...(want['spec'] as object),
+        endpoints: [{ basicAuth: { username: 'root', password: 'x' }, bearerToken: 'tok-ours' }],
+      }),
+      MANAGER,
+    )!;
+    expect(basic).toBe('spec.endpoints[0].basicAuth.username: differs (value not shown)');
+    const token = applyWouldChange(
+      want,
+      withLive({
+        ...(want['spec'] as object),
+        endpoints: [
+          { basicAuth: { username: 'admin', password: 'hunter2-ours' }, bearerToken: 'tok-theirs' },
+        ],
+      }),
+      MANAGER,
+    )!;
+    expect(token).toBe('spec.endpoints[0].bearerToken: differs (value not shown)');
+    const ca = applyWouldChange(
+      want,
+      withLive({ ...(want['spec'] as object), caBundle: 'CA-theirs' }),
+      MANAGER,
+    );
+    expect(ca).toBe('spec.caBundle: "CA-ours" wanted, "CA-theirs" live');
+  });
+});

@@ -22,6 +22,7 @@ describe('operator metrics', () => {
       'ks_installer_queue_depth gauge',
       'ks_installer_reconcile_duration_seconds histogram',
       'ks_installer_reconcile_total counter',
+      'ks_installer_request_retries_total counter',
       'ks_installer_role_duration_seconds histogram',
       'ks_installer_watch_restarts_total counter',
     ]);

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { resolveValues } from '../../../src/config/resolve.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { ROLES } from '../../../src/installer/roles.js';
+import { projectRoot } from '../../../src/paths.js';
+import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
 import {
   expectGolden,

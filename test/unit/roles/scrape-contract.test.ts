@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
+import { projectRoot } from '../../../src/paths.js';
 import { containerOf, findObject, renderRole, withMonitoring } from './golden.js';
 
 interface ContainerFacts {

@@ -12,11 +12,11 @@
  * The grant is a Role of the chart in the monitoring namespace (docs/install.md); without it (a fresh install:
  * no monitoring namespace when the chart was installed, so no Role and no release to remove) the step is a no-op.
  */
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { HELM_RELEASE_ANNOTATION } from '../kube/client-side-apply.js';
-import type { AfterApplyStep } from './after-apply.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { HELM_RELEASE_ANNOTATION } from '../../kube/client-side-apply.js';
+import type { AfterApplyStep } from '../model.js';
 
-export const HELM_RELEASE_NAME = 'notification-manager';
+const HELM_RELEASE_NAME = 'notification-manager';
 export const HELM_RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
 export const HELM_RELEASE_SELECTOR = `owner=helm,name=${HELM_RELEASE_NAME}`;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { validateManifests } from '../../../src/installer/validate.js';
+import { validateManifests } from '../../../src/installer/plan/model-check.js';
 
 const m = (object: Record<string, unknown>, source = 'templates/role/10-x.yaml.njk') => ({
   source,

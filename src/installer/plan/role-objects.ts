@@ -6,35 +6,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { builtinAlertObjects } from '../alerts/builtin.js';
-import type { MonitoringValues } from '../config/values.js';
-import type { KubeObject } from '../kube/client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../kube/live-objects.js';
-import type { Renderer } from '../render/renderer.js';
+import { builtinAlertObjects } from '../../alerts/builtin.js';
+import type { MonitoringValues } from '../../config/values.js';
+import type { KubeObject } from '../../kube/client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../kube/live-objects.js';
+import type { Renderer } from '../../render/renderer.js';
+import type { ManifestSource, Role } from '../model.js';
 import { withConversionWebhook } from './crd-conversion.js';
-import type { Role } from './roles.js';
-
-/** The project root (holding templates/ and crds/), both from src/ under tsx and from dist/src/ when built. */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      readdirSync(path.join(dir, 'templates'));
-      return dir;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('cannot find the templates/ folder next to the installed program');
-}
-
-export interface ManifestSource {
-  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
-  source: string;
-  object: KubeObject;
-}
 
 const crdCache = new Map<string, ManifestSource[]>();
 

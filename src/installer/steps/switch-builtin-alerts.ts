@@ -1,18 +1,19 @@
 /**
  * The run's side of the built-in alerts (src/alerts): which form this run installed, shown as the
- * condition BuiltinAlerts, and the switch-over. Once GlobalRuleGroups are installed the fallback
- * PrometheusRules are deleted, by name, each one we may have created and nothing else (the
- * operator's RBAC allows delete on exactly those names).
+ * condition BuiltinAlerts, and the switch-over, an after-apply step of prometheus-stack. Once
+ * GlobalRuleGroups are installed the fallback PrometheusRules are deleted, by name, each one we may
+ * have created and nothing else (the operator's RBAC allows delete on exactly those names).
  */
-import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../alerts/builtin.js';
-import { ApiError, type KubeClient } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
-import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
-import type { Plan } from './plan.js';
+import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../../alerts/builtin.js';
+import { ApiError, type KubeClient } from '../../kube/client.js';
+import { listAll } from '../../kube/list.js';
+import { MANAGED_BY_SELECTOR } from '../../kube/live-objects.js';
+import { JSON_ONLY } from '../../observe/logger.js';
+import type { AfterApplyStep, Plan } from '../model.js';
 
 export const BUILTIN_ALERTS_CONDITION = 'BuiltinAlerts';
 
-export interface BuiltinAlertsState {
+interface BuiltinAlertsState {
   status: 'True' | 'False';
   /** GlobalRuleGroups, PrometheusRules or NotInstalled. */
   reason: string;
@@ -53,7 +54,7 @@ export function builtinAlertsState(plan: Plan): BuiltinAlertsState {
  * first (one metadata-only list of our PrometheusRules), so a run with none left sends no delete; where
  * that list is not allowed, each name is deleted blindly (a 404 is no error).
  */
-export async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
+async function pruneFallbackRules(client: KubeClient, namespace: string): Promise<string[]> {
   const base = `/apis/monitoring.coreos.com/v1/namespaces/${namespace}/prometheusrules`;
   let names: readonly string[] = FALLBACK_RULE_NAMES;
   try {
@@ -77,3 +78,15 @@ export async function pruneFallbackRules(client: KubeClient, namespace: string):
   );
   return deleted.filter((n): n is string => n !== undefined);
 }
+
+/** Installed as GlobalRuleGroups: the fallback PrometheusRules of earlier runs go, by name. */
+export const switchBuiltinAlerts: AfterApplyStep = async ({ client, plan, logger }) => {
+  const alerts = builtinAlertsState(plan);
+  const pruned =
+    alerts.reason === 'GlobalRuleGroups' ? await pruneFallbackRules(client, plan.values.namespace) : [];
+  logger.info(
+    `builtin alerts: ${alerts.message}${pruned.length ? `; deleted the fallback PrometheusRules ${pruned.join(', ')}` : ''}`,
+    { [JSON_ONLY]: { form: alerts.reason, pruned } },
+  );
+  return { warnings: [], changed: pruned.length };
+};

@@ -11,9 +11,10 @@ import {
   liveToggles,
   toggleKey,
 } from '../../../src/alerts/builtin.js';
-import { builtinAlertsState } from '../../../src/installer/builtin-alerts.js';
-import { projectRoot } from '../../../src/installer/manifests.js';
-import { makePlan } from '../../../src/installer/plan.js';
+import { builtinAlertsState } from '../../../src/installer/steps/switch-builtin-alerts.js';
+import { projectRoot } from '../../../src/paths.js';
+import { ROLES } from '../../../src/installer/catalog.js';
+import { makePlan } from '../../../src/installer/plan/make-plan.js';
 import { createRenderer } from '../../../src/render/renderer.js';
 import { FIXED_FACTS, sampleSpec } from '../roles/golden.js';
 
@@ -22,7 +23,11 @@ const plan = (spec: Record<string, unknown>, served: string[] = []) =>
   makePlan(
     spec,
     { ...FIXED_FACTS, servedApiVersions: [...FIXED_FACTS.servedApiVersions, ...served] },
-    { renderer: createRenderer(path.join(root, 'templates')), crdsRoot: path.join(root, 'crds') },
+    {
+      renderer: createRenderer(path.join(root, 'templates')),
+      crdsRoot: path.join(root, 'crds'),
+      roles: ROLES,
+    },
   );
 
 describe('condition BuiltinAlerts', () => {

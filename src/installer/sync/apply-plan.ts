@@ -8,42 +8,30 @@
  *
  * An object the API server refuses (400, 413, 422) stops the apply: nothing more is sent, and the run
  * fails naming it, as a dry-run refusal does. What a run sends was dry-run before wherever it carries a
- * value of the user or the live cluster (see the installer), so this is the rare case of a custom
+ * value of the user or the live cluster (check.ts), so this is the rare case of a custom
  * resource whose CRD was not served yet at the dry run. Any other failure stops it too and is retried.
  */
-import { applyAt, crdKind, groupKind, isCrd, isNamespace } from '../kube/apply.js';
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import { crdCondition, CrdEstablishment, type EstablishOptions } from '../kube/crd.js';
-import type { RestMapper } from '../kube/discovery.js';
-import { MANAGED_BY_SELECTOR } from '../kube/live-objects.js';
-import { JSON_ONLY, type Logger } from '../observe/logger.js';
-import { sleep } from '../util/sleep.js';
-import { describeDryRunProblems, describeObject, refusalOf, type DryRunProblem } from './dry-run.js';
-import { PlanError, type Plan } from './plan.js';
-
-export interface RoleOutcome {
-  name: string;
-  skipped?: string;
-  objects: number;
-  created: number;
-  changed: number;
-  unchanged: number;
-  durationMs: number;
-}
-
-/** One object of the plan with what the run knows of it. */
-export interface PlannedObject {
-  role: string;
-  /** Where it comes from (manifests.ts): `crds/…`, `templates/…` or `alerts/…`. */
-  source: string;
-  object: KubeObject;
-  /** The live object, undefined when it does not exist. */
-  live: KubeObject | undefined;
-  /** Why an apply would change it; undefined when it would not, and it is not sent. */
-  change: string | undefined;
-  /** Set when it was applied already this run, ahead of the rest (applyFirst). */
-  applied?: 'created' | 'changed' | 'unchanged';
-}
+import { applyAt } from '../../kube/apply.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { CrdEstablishment, type EstablishOptions } from '../../kube/crd.js';
+import type { RestMapper } from '../../kube/discovery.js';
+import { MANAGED_BY_SELECTOR } from '../../kube/live-objects.js';
+import {
+  applyStage,
+  crdKind,
+  describeObject,
+  groupKind,
+  isCrd,
+  isEstablished,
+  isNamespace,
+} from '../../kube/object-ref.js';
+import { JSON_ONLY, type Logger } from '../../observe/logger.js';
+import { FRESH_KIND_404 } from '../../reconcile/backoff.js';
+import { RunError } from '../../reconcile/contract.js';
+import { DEFAULT_CONCURRENCY, semaphore } from '../../util/concurrency.js';
+import { sleep } from '../../util/sleep.js';
+import type { Plan, PlannedObject, RoleOutcome } from '../model.js';
+import { describeDryRunProblems, refusalOf, type DryRunProblem } from './dry-run.js';
 
 export interface ApplyPlanContext {
   client: KubeClient;
@@ -52,6 +40,8 @@ export interface ApplyPlanContext {
   fieldManager: string;
   /** Requests in flight at most. */
   concurrency?: number;
+  /** Stops sending (and waiting for CRDs) once aborted: the run is cancelled. */
+  signal?: AbortSignal;
   /** Timeout and nudge delay of the CRD wait (the nudge itself is logged as a warning). */
   establish?: Omit<EstablishOptions, 'onNudge'>;
   /** Called with each object as the API server stored it (a CRD once it is Established too). */
@@ -71,27 +61,10 @@ export class ApplyError extends Error {
   }
 }
 
-export const DEFAULT_APPLY_CONCURRENCY = 16;
-
-export function describeOutcome(o: RoleOutcome): string {
+function describeOutcome(o: RoleOutcome): string {
   if (o.skipped) return `skipped: ${o.skipped}`;
   const changed = o.created + o.changed;
   return `${o.objects} objects (${changed} changed, ${o.unchanged} unchanged) in ${(o.durationMs / 1000).toFixed(2)}s`;
-}
-
-/** A counting semaphore: at most `limit` holders. */
-function semaphore(limit: number) {
-  let free = limit;
-  const queue: (() => void)[] = [];
-  return {
-    acquire: () =>
-      free > 0 ? (free--, Promise.resolve()) : new Promise<void>((resolve) => queue.push(resolve)),
-    release: () => {
-      const next = queue.shift();
-      if (next) next();
-      else free++;
-    },
-  };
 }
 
 export async function applyPlan(
@@ -148,8 +121,13 @@ export async function applyPlan(
         { crd: name },
       ),
   });
-  const slots = semaphore(ctx.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
+  const slots = semaphore(ctx.concurrency ?? DEFAULT_CONCURRENCY);
   let stop = false;
+  const cancel = () => {
+    stop = true;
+    void establishment.stop();
+  };
+  ctx.signal?.addEventListener('abort', cancel, { once: true });
   const problems: DryRunProblem[] = [];
   const failures: ApplyError[] = [];
 
@@ -179,8 +157,14 @@ export async function applyPlan(
           return true;
         } catch (err) {
           // A custom resource right after its CRD is Established may meet a handler not serving it yet.
-          if (learnt && err instanceof ApiError && err.notFound && attempt < 30 && !stop) {
-            await sleep(100);
+          if (
+            learnt &&
+            err instanceof ApiError &&
+            err.notFound &&
+            attempt < FRESH_KIND_404.attempts &&
+            !stop
+          ) {
+            await sleep(FRESH_KIND_404.delayMs);
             continue;
           }
           throw err;
@@ -203,8 +187,7 @@ export async function applyPlan(
     promise = (async () => {
       if (isCrd(p.object)) {
         if (!(await send(p))) return false;
-        const wasEstablished = p.live && crdCondition(p.live as never, 'Established')?.status === 'True';
-        if (!wasEstablished) await establishment.wait(p.object.metadata.name);
+        if (!isEstablished(p.live)) await establishment.wait(p.object.metadata.name);
         ctx.onApplied?.(p, stored.get(p)!, true);
         return true;
       }
@@ -212,10 +195,10 @@ export async function applyPlan(
       if (ns && nsReady.has(ns) && !(await nsReady.get(ns))) return false;
       const crd = crdsByKind.get(groupKind(p.object));
       if (crd?.applied) {
-        // Applied and Established ahead of the rest (applyFirst).
+        // Applied and Established ahead of the rest (applyCrdsFirst).
       } else if (crd && crdReady.has(crd.object.metadata.name)) {
         if (!(await crdReady.get(crd.object.metadata.name))) return false;
-      } else if (crd && (!crd.live || crdCondition(crd.live as never, 'Established')?.status !== 'True')) {
+      } else if (crd && !isEstablished(crd.live)) {
         await establishment.wait(crd.object.metadata.name);
       }
       return send(p);
@@ -228,16 +211,14 @@ export async function applyPlan(
     return promise;
   };
 
-  // Namespaces first (small, and most objects wait for them), then CRDs (the largest, and what custom
-  // resources wait for), then the rest.
-  // CRDs by how many objects of the plan wait for them (most first): those nothing waits for go last.
+  // Started in the apply order (object-ref.ts applyStage: namespaces, CRDs, the rest); CRDs by how many
+  // objects of the plan wait for them (most first): those nothing waits for go last.
   const waitingOn = (crd: PlannedObject) =>
     writes.filter((p) => groupKind(p.object) === crdKind(crd.object)).length;
-  const ordered = [
-    ...writes.filter((p) => isNamespace(p.object)),
-    ...writes.filter((p) => isCrd(p.object)).sort((a, b) => waitingOn(b) - waitingOn(a)),
-    ...writes.filter((p) => !isCrd(p.object) && !isNamespace(p.object)),
-  ];
+  const ordered = [0, 1, 2].flatMap((stage) => {
+    const items = writes.filter((p) => applyStage(p.object) === stage);
+    return stage === 1 ? items.sort((a, b) => waitingOn(b) - waitingOn(a)) : items;
+  });
   for (const p of ordered) {
     const promise = start(p);
     if (isCrd(p.object)) crdReady.set(p.object.metadata.name, promise);
@@ -252,11 +233,12 @@ export async function applyPlan(
       }),
     );
   } finally {
+    ctx.signal?.removeEventListener('abort', cancel);
     await establishment.stop();
   }
 
   if (problems.length > 0) {
-    throw new PlanError('RefusedByApiServer', describeDryRunProblems(problems, 'apply'));
+    throw new RunError('RefusedByApiServer', describeDryRunProblems(problems, 'apply'));
   }
   if (failures.length > 0) throw failures[0];
   return outcomes;
@@ -265,7 +247,7 @@ export async function applyPlan(
 /**
  * Applies the CRDs of the given custom resources ahead of everything else and waits until they are
  * Established, so that those custom resources can be dry-run before the rest is sent (the installer's
- * check). Marks each CRD sent as applied; returns how many were sent.
+ * check, check.ts). Marks each CRD sent as applied; returns how many were sent.
  */
 export async function applyCrdsFirst(
   objects: readonly PlannedObject[],

@@ -4,9 +4,9 @@
  * monitoring.coreos.com). Kinds without a model (notification.kubesphere.io) are checked by the API
  * server's structural schema at apply time. Generated CRDs are guarded by crds:check instead.
  */
-import type { ManifestSource } from './manifests.js';
+import type { ManifestSource } from '../model.js';
 
-export interface ValidationProblem {
+interface ValidationProblem {
   source: string;
   object: string;
   message: string;

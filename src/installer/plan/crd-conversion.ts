@@ -6,18 +6,9 @@
  * The caBundle is the same value the webhook Secret's ca.crt and the ValidatingWebhookConfiguration are
  * rendered from (values.notificationManager.webhookTls, see webhook-tls.ts), so all three always agree.
  */
-import type { MonitoringValues } from '../config/values.js';
-import type { KubeObject } from '../kube/client.js';
-import type { ManifestSource } from './manifests.js';
-
-/** Which CRDs a role's webhook converts, and where the API server reaches it. Data of a Role. */
-export interface ConversionWebhook {
-  /** CustomResourceDefinition names, each among the role's crds/ folders. */
-  crds: readonly string[];
-  /** Service in the monitoring namespace, port 443. */
-  service: string;
-  path: string;
-}
+import type { MonitoringValues } from '../../config/values.js';
+import type { KubeObject } from '../../kube/client.js';
+import type { ConversionWebhook, ManifestSource } from '../model.js';
 
 /**
  * notification-manager v2.3.0 serves /convert with controller-runtime v0.9.7, which decodes the review as

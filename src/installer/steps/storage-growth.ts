@@ -6,18 +6,18 @@
  * PVCs, the StorageClass and what to do. Nothing is deleted; a smaller size never reaches here (the
  * config layer keeps the live size and warns PrometheusStorageShrinkRefused).
  */
-import { tryParseQuantity } from '../config/quantity.js';
-import type { ValueWarning } from '../config/values.js';
-import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../kube/client.js';
-import { listAll } from '../kube/list.js';
-import type { Logger } from '../observe/logger.js';
+import { tryParseQuantity } from '../../config/quantity.js';
+import type { ValueWarning } from '../../config/values.js';
+import { ApiError, CONTENT_TYPE, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { listAll } from '../../kube/list.js';
+import type { Logger } from '../../observe/logger.js';
 
-export const PROMETHEUS_PVC_PATTERN = /^prometheus-k8s-db-prometheus-k8s-\d+$/;
+const PROMETHEUS_PVC_PATTERN = /^prometheus-k8s-db-prometheus-k8s-\d+$/;
 export const STORAGE_NOT_EXPANDABLE = 'PrometheusStorageNotExpandable';
-export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 
 /** What the decision needs of a live PVC. */
-export interface PvcFacts {
+interface PvcFacts {
   name: string;
   /** spec.storageClassName: undefined when unset (the default class applies), "" for no class. */
   storageClassName?: string;
@@ -28,7 +28,7 @@ export interface PvcFacts {
 }
 
 /** What growing the volumes did: warnings for the ones that cannot grow, and whether any is still growing. */
-export interface StorageGrowth {
+interface StorageGrowth {
   warnings: ValueWarning[];
   /** An expansion was requested now or is still in progress (capacity below the request). */
   expanding: boolean;
@@ -41,20 +41,20 @@ export interface StorageClassFacts {
   isDefault: boolean;
 }
 
-export interface PvcExpansion {
+interface PvcExpansion {
   pvc: string;
   from: string;
   to: string;
   storageClass: string;
 }
 
-export interface StorageGrowthPlan {
+interface StorageGrowthPlan {
   expand: PvcExpansion[];
   /** PVCs that need more space but cannot get it. */
   notExpandable: NotExpandable[];
 }
 
-export interface NotExpandable {
+interface NotExpandable {
   pvc: string;
   from: string;
   storageClass?: string;

@@ -9,11 +9,11 @@ import {
   rfc3339,
   type ClusterConfiguration,
   type ObjectKey,
-} from '../api/cluster-configuration.js';
-import { CONTENT_TYPE, type KubeClient } from '../kube/client.js';
-import type { Logger } from '../observe/logger.js';
+} from '../../api/cluster-configuration.js';
+import { CONTENT_TYPE, type KubeClient } from '../../kube/client.js';
+import type { Logger } from '../../observe/logger.js';
 
-export type StatusTarget = ObjectKey;
+type StatusTarget = ObjectKey;
 
 export class StatusWriter {
   /** The object as our last successful write returned it. */

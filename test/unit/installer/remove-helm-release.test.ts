@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { removeHelmReleaseSecrets } from '../../../src/installer/helm-release.js';
+import { removeHelmReleaseSecrets } from '../../../src/installer/steps/remove-helm-release.js';
 import { ApiError, type KubeClient } from '../../../src/kube/client.js';
 
 /** A client that records its one request and answers with `answer` (or throws it). */

@@ -1,7 +1,7 @@
 /**
  * Server-side dry runs (`dryRun=All` server-side apply), before the first write of a run: an object the
  * API server would refuse fails the run with nothing written. Which objects a run checks is the
- * installer's choice (what it sends, see Installer.check); dryRunObjects checks them:
+ * installer's choice (what it sends, see check.ts); dryRunObjects checks them:
  * - an object whose kind is not served (or listed in `unserved`) is counted, not sent: a run applies
  *   the CRDs of the custom resources it must check first, so this is what no CRD of ours defines;
  * - an object in a namespace that does not exist yet (the plan creates it) is dry-run in the
@@ -15,10 +15,11 @@
  * Refusals (400, 413, 422: the object as sent) are returned; anything else (an
  * outage, 403, 429, 5xx) is thrown, as the real apply would have failed the same way.
  */
-import { applyObject } from '../kube/apply.js';
-import { ApiError, type KubeClient, type KubeObject } from '../kube/client.js';
-import type { RestMapper } from '../kube/discovery.js';
-import { mapConcurrent } from '../util/concurrency.js';
+import { applyObject } from '../../kube/apply.js';
+import { ApiError, type KubeClient, type KubeObject } from '../../kube/client.js';
+import type { RestMapper } from '../../kube/discovery.js';
+import { describeObject } from '../../kube/object-ref.js';
+import { DEFAULT_CONCURRENCY, mapConcurrent } from '../../util/concurrency.js';
 
 export interface DryRunProblem {
   /** The role whose object was refused. */
@@ -32,7 +33,7 @@ export interface DryRunProblem {
   message: string;
 }
 
-export interface DryRunContext {
+interface DryRunContext {
   client: KubeClient;
   mapper: RestMapper;
   fieldManager: string;
@@ -41,7 +42,7 @@ export interface DryRunContext {
   concurrency?: number;
 }
 
-export interface DryRunResult {
+interface DryRunResult {
   problems: DryRunProblem[];
   /** Objects dry-run on the API server. */
   checked: number;
@@ -50,12 +51,7 @@ export interface DryRunResult {
 }
 
 /** HTTP answers that mean "this object, as sent, is refused" (not: the server or our access failed). */
-export const REFUSALS = new Set([400, 413, 422]);
-
-export function describeObject(o: KubeObject): string {
-  const name = o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
-  return `${o.kind} ${name}`;
-}
+const REFUSALS = new Set([400, 413, 422]);
 
 async function served(mapper: RestMapper, o: KubeObject): Promise<boolean> {
   try {
@@ -73,7 +69,7 @@ function fieldsOf(err: ApiError): string[] {
 }
 
 /** An object of a dry run: its role, and its live state when known (undefined: absent or not read). */
-export interface DryRunItem {
+interface DryRunItem {
   role: string;
   object: KubeObject;
 }
@@ -96,7 +92,7 @@ export async function dryRunObjects(
   const unserved: string[] = [];
   const problems: DryRunProblem[] = [];
   let checked = 0;
-  await mapConcurrent(items, ctx.concurrency ?? 8, async ({ role, object }) => {
+  await mapConcurrent(items, ctx.concurrency ?? DEFAULT_CONCURRENCY, async ({ role, object }) => {
     if (ctx.unserved?.has(`${object.apiVersion} ${object.kind}`) || !(await served(ctx.mapper, object))) {
       unserved.push(describeObject(object));
       return;

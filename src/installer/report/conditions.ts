@@ -4,33 +4,43 @@
  * warning (True while it applies, False once it no longer does); on failure Degraded and Ready with
  * the reason and message naming the field, template or object.
  */
-import { setCondition, type Condition } from '../api/cluster-configuration.js';
-import { LIVE_VALUE_DROPPED } from '../config/resolve.js';
-import type { ValueWarning } from '../config/values.js';
-import type { RoleOutcome } from './apply-plan.js';
-import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from './builtin-alerts.js';
-import type { Plan } from './plan.js';
-import { STORAGE_NOT_EXPANDABLE } from './storage-growth.js';
+import {
+  hasCondition,
+  setCondition,
+  type ClusterConfiguration,
+  type Condition,
+} from '../../api/cluster-configuration.js';
+import { LIVE_VALUE_DROPPED } from '../../config/resolve.js';
+import type { RunReport } from '../model.js';
+import { STORAGE_NOT_EXPANDABLE } from '../steps/storage-growth.js';
+import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from '../steps/switch-builtin-alerts.js';
 
 /** The warning conditions a run may set, each turned False once it no longer applies. */
-export const WARNING_TYPES = new Set([
+const WARNING_TYPES = new Set([
   'PrometheusStorageShrinkRefused',
   LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
 ]);
 
-/** What a successful run did. */
-export interface RunReport {
-  plan: Plan;
-  roles: RoleOutcome[];
-  warnings: ValueWarning[];
-  /** Objects created, changed or deleted, by apply and after-apply steps. */
-  changed: number;
-  objects: number;
-  durationMs: number;
-  /** Set when a step wants the run looked at again (e.g. a volume still expanding). */
-  requeueAfterMs?: number;
+/** Whether the status already shows a finished, successful run of the spec with this hash. */
+export function settled(cc: ClusterConfiguration, hash: string): boolean {
+  return (
+    cc.status?.monitoring?.status === 'enabled' &&
+    cc.status.observedSpecHash === hash &&
+    hasCondition(cc, 'Ready', 'True') &&
+    hasCondition(cc, 'Progressing', 'False') &&
+    hasCondition(cc, 'Degraded', 'False')
+  );
+}
+
+/** The same conditions by type, status, reason and message (times and generations aside). */
+export function sameConditions(a: Condition[], b: Condition[]): boolean {
+  const key = (list: Condition[]) =>
+    JSON.stringify(
+      list.map((c) => [c.type, c.status, c.reason, c.message]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
+  return key(a) === key(b);
 }
 
 type Update = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;

@@ -1,0 +1,75 @@
+/**
+ * How a run's start and its success go on the ClusterConfiguration: the Progressing condition and a
+ * RunStarted Event at the start; at the end the conditions, status.monitoring, the progress string,
+ * the observed spec hash, a RunSucceeded Event and the log line. A quiet run (a periodic drift check of
+ * a settled object) that changed nothing and found the same warnings leaves the status as it was.
+ */
+import { rfc3339, type ClusterConfiguration, type Condition } from '../../api/cluster-configuration.js';
+import { JSON_ONLY, type Logger } from '../../observe/logger.js';
+import type { RunReport } from '../model.js';
+import {
+  findingConditions,
+  sameConditions,
+  startedConditions,
+  succeededConditions,
+  summary,
+} from './conditions.js';
+import type { StatusWriter } from './status-writer.js';
+
+interface ReportDeps {
+  status: StatusWriter;
+  logger: Logger;
+}
+
+/** Writes the start of a loud run; returns the conditions as written. */
+export async function reportStarted(
+  { status }: ReportDeps,
+  cc: ClusterConfiguration,
+  conditions: Condition[],
+  trigger: string,
+  roles: number,
+): Promise<Condition[]> {
+  const started = startedConditions(conditions, trigger, cc.metadata.generation);
+  const written = await status.patch({ conditions: started, progress: `0/${roles} starting` });
+  await status.event(cc, 'Normal', 'RunStarted', `monitoring run started (${trigger})`);
+  return written?.status?.conditions ?? started;
+}
+
+/** Puts a successful run on the object: conditions, status.monitoring, progress, an Event and the log. */
+export async function reportSucceeded(
+  { status, logger }: ReportDeps,
+  cc: ClusterConfiguration,
+  hash: string,
+  report: RunReport,
+  conditions: Condition[],
+  before: Condition[],
+  quiet: boolean,
+): Promise<void> {
+  const line = summary(report);
+  const figures = {
+    objects: report.objects,
+    changed: report.changed,
+    durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
+  };
+  const generation = cc.metadata.generation;
+  if (
+    quiet &&
+    report.changed === 0 &&
+    sameConditions(before, findingConditions(conditions, report, generation))
+  ) {
+    logger.info(`run succeeded: ${line}; no drift, status left as it was`, { [JSON_ONLY]: figures });
+    return;
+  }
+  const monitoring =
+    cc.status?.monitoring?.status === 'enabled'
+      ? cc.status.monitoring
+      : { status: 'enabled', enabledTime: rfc3339() };
+  await status.patch({
+    monitoring,
+    conditions: succeededConditions(conditions, report, generation),
+    progress: `${report.roles.length}/${report.roles.length} done`,
+    observedSpecHash: hash,
+  });
+  await status.event(cc, 'Normal', 'RunSucceeded', line);
+  logger.info(`run succeeded: ${line}`, { [JSON_ONLY]: figures });
+}
