@@ -16,8 +16,8 @@ import {
   objectPath,
   type ClusterConfiguration,
 } from '../../src/api/cluster-configuration.js';
-import { projectRoot } from '../../src/installer/manifests.js';
-import { applyObjects } from '../../src/kube/apply.js';
+import { projectRoot } from '../../src/paths.js';
+import { applyObjects } from '../apply-objects.js';
 import { KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { ControlPlane } from '../envtest/control-plane.js';
