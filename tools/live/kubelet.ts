@@ -42,6 +42,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -54,6 +55,7 @@ import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/clien
 import { createNetNs, type NetNs } from '../../test/support/netns.js';
 import { TEST_TOOLS, resolveTestTool, type TestToolName } from '../envtest/test-tools.js';
 import { resolveGoTool, type GoToolSpec } from '../envtest/go-tools.js';
+import { processAlive } from '../envtest/go-build.js';
 
 /** Image name (last path segment, no tag) → the tool that stands for it. */
 export const IMAGE_TOOLS: Record<string, string> = {
@@ -315,6 +317,7 @@ export class ProcessKubelet {
       await this.syncEndpoints(namespace, pods);
       await this.syncWorkloadStatus(namespace, pods);
     }
+    this.writeOwner();
   }
 
   private async syncNode(n: Obj): Promise<void> {
@@ -1054,6 +1057,17 @@ export class ProcessKubelet {
     }
   }
 
+  /** Records this process and the pids it started, for reapOrphanedStacks after a SIGKILL of this one. */
+  private writeOwner(): void {
+    const pids = this.processes().map((p) => p.pid);
+    const record = JSON.stringify({ owner: process.pid, pids });
+    if (record === this.ownerRecord) return;
+    writeFileSync(path.join(this.o.dir, 'owner.json'), record);
+    this.ownerRecord = record;
+  }
+
+  private ownerRecord = '';
+
   /** Every process the stack runs now: pod, container, pid. */
   processes(): { pod: string; container: string; pid: number }[] {
     const out = [] as { pod: string; container: string; pid: number }[];
@@ -1126,4 +1140,44 @@ export class ProcessKubelet {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Ends what a live stack whose owner was killed outright (SIGKILL, OOM) left running: its processes (a
+ * pid is killed only while it still runs one of the stack's binaries, pids get reused) and its working
+ * directory. Its network namespaces are swept by test/support/netns.ts.
+ */
+export function reapOrphanedStacks(base: string): number {
+  let reaped = 0;
+  const binaries = new Set(
+    [...Object.values(IMAGE_TOOLS), 'live-fwd', 'node_exporter'].map((n) => n.slice(0, 15)),
+  );
+  for (const entry of readdirSync(base).filter((e) => e.startsWith('ks-live-'))) {
+    const dir = path.join(base, entry);
+    let record: { owner: number; pids: number[] };
+    try {
+      record = JSON.parse(readFileSync(path.join(dir, 'owner.json'), 'utf8')) as typeof record;
+    } catch {
+      continue;
+    }
+    if (record.owner === process.pid || processAlive(record.owner)) continue;
+    for (const pid of record.pids) {
+      let comm = '';
+      try {
+        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (binaries.has(comm)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    reaped++;
+  }
+  return reaped;
 }

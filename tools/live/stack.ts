@@ -21,7 +21,13 @@ import { applyObjects } from '../apply-objects.js';
 import { KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';
 import { ControlPlane } from '../envtest/control-plane.js';
-import { alertmanagerAvailable, ProcessKubelet, processUsage, removeDir } from './kubelet.js';
+import {
+  alertmanagerAvailable,
+  ProcessKubelet,
+  processUsage,
+  reapOrphanedStacks,
+  removeDir,
+} from './kubelet.js';
 
 export const MONITORING_NS = 'kubesphere-monitoring-system';
 
@@ -80,6 +86,7 @@ export class LiveStack {
     kubeconfig: string;
     log?: (line: string) => void;
   }): Promise<LiveStack> {
+    reapOrphanedStacks(tmpdir());
     const dir = mkdtempSync(path.join(tmpdir(), 'ks-live-'));
     const kubelet = new ProcessKubelet({
       client: options.client,
