@@ -428,10 +428,14 @@ function printTargets(reps: Repetition[]): void {
     ]);
   }
   const full = 'no-op full run (status.monitoring removed)';
+  const fullEvents = (s: Scenario) => s.writesByResource['POST events'] ?? 0;
   lines.push([
-    `${full}: no object written`,
-    `${at(full, applies)} applies, ${at(full, (s) => s.statusWrites ?? 0)} status writes`,
-    at(full, applies) === 0,
+    `${full}: no object written, 2 write requests (one status patch, one Event)`,
+    `${at(full, applies)} applies, ${at(full, (s) => s.writes)} writes: ${at(full, (s) => s.statusWrites ?? 0)} status writes, ${at(full, fullEvents)} Events`,
+    at(full, applies) === 0 &&
+      at(full, (s) => s.writes) === 2 &&
+      at(full, (s) => s.statusWrites ?? 0) === 1 &&
+      at(full, fullEvents) === 1,
   ]);
   const statusWrites = Math.max(
     ...[first, 'one-field edit', full, 'drift repair (a Service deleted)'].map((n) =>

@@ -46,7 +46,7 @@ const RUNBOOK_BASE = 'https://alert-runbooks.kubesphere.io/runbooks';
 export const BUILTIN_ALERT_GROUPS: readonly { role: string; group: AlertGroupSpec }[] = [
   // prometheus-stack: the operator's (3.1.c) and Prometheus's (3.1.g) groups, the Kubernetes groups
   // with the component monitors (3.1.i), the KubeSphere groups with its monitors (3.1.j); and, never
-  // applied by the original, kube-prometheus's general-rules and the Thanos Ruler's group.
+  // applied by the original, kube-prometheus's general-rules.
   ...[
     PROMETHEUS_OPERATOR_GROUP,
     CONFIG_RELOADERS_GROUP,
@@ -54,7 +54,6 @@ export const BUILTIN_ALERT_GROUPS: readonly { role: string; group: AlertGroupSpe
     ...KUBERNETES_GROUPS,
     ...KUBESPHERE_GROUPS,
     GENERAL_GROUP,
-    THANOS_RULE_GROUP,
   ].map((group) => ({ role: 'prometheus-stack', group })),
   // node-exporter (3.1.d), with kube-prometheus's node-network, which the original never applied.
   { role: 'node-exporter', group: NODE_EXPORTER_GROUP },
@@ -63,6 +62,8 @@ export const BUILTIN_ALERT_GROUPS: readonly { role: string; group: AlertGroupSpe
   { role: 'alertmanager', group: ALERTMANAGER_GROUP },
   // Only with etcd monitoring, as the role itself.
   { role: 'etcd-monitor', group: ETCD_GROUP },
+  // Only with the alerting module: the ThanosRuler's own alerts.
+  { role: 'alerting', group: THANOS_RULE_GROUP },
 ];
 
 /** Names of every fallback PrometheusRule we may have created (the only ones a run ever deletes). */

@@ -49,6 +49,8 @@ export interface ClusterConfiguration extends KubeObject {
   spec?: Record<string, unknown>;
   status?: {
     monitoring?: { status?: string; enabledTime?: string } | null;
+    /** Set while the alerting module is applied (src/installer/report/alerting-state.ts). */
+    alerting?: { status?: string; enabledTime?: string } | null;
     conditions?: Condition[];
     progress?: string;
     observedSpecHash?: string;

@@ -5,6 +5,7 @@
  * to a different, partly dead set of role defaults without it).
  */
 import type { Placement, Quantity, Resources } from './values.js';
+import { MONITORING_NAMESPACE } from './values.js';
 
 function resources(limitCpu: Quantity, limitMemory: Quantity, requestCpu: Quantity, requestMemory: Quantity) {
   return {
@@ -69,12 +70,18 @@ export const CONTAINER_RESOURCES = {
     base: 'monitoring.notification_manager.proxy',
     defaults: resources('50m', '50Mi', '5m', '10Mi'),
   },
+  thanosRuler: {
+    container: 'thanos-ruler',
+    base: 'alerting.thanosruler',
+    defaults: resources('1', '1Gi', '100m', '100Mi'),
+  },
 } satisfies Record<string, ContainerResources>;
 
 export const DEFAULT_REPLICAS = {
   prometheus: { small: 1, large: 2 },
   alertmanager: { small: 1, large: 3 },
   notificationManager: { small: 1, large: 2 },
+  thanosRuler: { small: 1, large: 2 },
 } as const;
 
 /** Clusters with fewer nodes than this get the small replica count. */
@@ -84,6 +91,14 @@ export const DEFAULT_PROMETHEUS_STORAGE = '20Gi';
 export const DEFAULT_PROMETHEUS_RETENTION = '7d';
 export const DEFAULT_NODE_EXPORTER_PORT = 9100;
 export const DEFAULT_ETCD_PORT = 2379;
+
+/** The ThanosRuler's labels: its pods carry them, the PDB, Service and default anti-affinity select them. */
+export const THANOS_RULER_LABELS: Readonly<Record<string, string>> = {
+  'app.kubernetes.io/component': 'thanos-ruler',
+  'app.kubernetes.io/instance': 'kubesphere',
+  'app.kubernetes.io/name': 'thanos-ruler',
+  'app.kubernetes.io/part-of': 'kube-prometheus',
+};
 
 /** The Prometheus pod labels the default anti-affinity spreads on; the Prometheus CR's podMetadata must carry them. */
 const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
@@ -106,7 +121,12 @@ function preferredAntiAffinity(labelSelector: Record<string, unknown>): Record<s
 }
 
 export type PlacedWorkload =
-  'prometheus' | 'prometheusOperator' | 'kubeStateMetrics' | 'alertmanager' | 'notificationManager';
+  | 'prometheus'
+  | 'prometheusOperator'
+  | 'kubeStateMetrics'
+  | 'alertmanager'
+  | 'notificationManager'
+  | 'thanosRuler';
 
 /** A fresh copy each call, so no caller can change another's defaults. */
 export function defaultPlacement(workload: PlacedWorkload): Placement {
@@ -136,6 +156,25 @@ export function defaultPlacement(workload: PlacedWorkload): Placement {
         affinity: preferredAntiAffinity({
           matchExpressions: [{ key: 'alertmanager', operator: 'In', values: ['main'] }],
         }),
+      };
+    case 'thanosRuler':
+      return {
+        nodeSelector: { ...LINUX },
+        tolerations: [],
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 100,
+                podAffinityTerm: {
+                  topologyKey: 'kubernetes.io/hostname',
+                  labelSelector: { matchLabels: { ...THANOS_RULER_LABELS } },
+                  namespaces: [MONITORING_NAMESPACE],
+                },
+              },
+            ],
+          },
+        },
       };
     case 'prometheusOperator':
     case 'kubeStateMetrics':

@@ -30,6 +30,7 @@ const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   notification_manager_operator: { org: 'kubesphere', name: 'notification-manager-operator', tag: 'v2.3.0' },
   notification_manager: { org: 'kubesphere', name: 'notification-manager', tag: 'v2.3.0' },
   notification_tenant_sidecar: { org: 'kubesphere', name: 'notification-tenant-sidecar', tag: 'v3.2.0' },
+  thanos: { org: 'thanosio', name: 'thanos', tag: 'v0.31.0' },
 };
 
 export const IMAGE_NAMES = Object.keys(DEFAULT_IMAGES) as ImageName[];

@@ -11,6 +11,7 @@ import {
   DEFAULT_REPLICAS,
   SMALL_CLUSTER_NODES,
 } from './defaults.js';
+import { alertingEnabled, alertmanagersUrl, queryEndpoint, THANOS_RULER_REPLICAS_KEY } from './alerting.js';
 import { resolveEtcd } from './etcd.js';
 import type { ClusterFacts, LiveFacts } from './facts.js';
 import {
@@ -208,6 +209,15 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       webhookTls: { ...facts.webhookTls },
     },
     alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
+    // Correction: reconciled on every run like the rest (the original applied it once, guarded by status.alerting).
+    alerting: {
+      enabled: alertingEnabled(spec),
+      replicas: replicas(spec, [THANOS_RULER_REPLICAS_KEY], DEFAULT_REPLICAS.thanosRuler, nodeCount),
+      resources: resources('thanosRuler'),
+      placement: placement('thanosRuler'),
+      queryEndpoint: queryEndpoint(spec, MONITORING_NAMESPACE),
+      alertmanagersUrl: alertmanagersUrl(MONITORING_NAMESPACE),
+    },
     etcd: etcd.etcd,
   };
 

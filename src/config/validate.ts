@@ -19,6 +19,12 @@ import {
   registryNamespaceReason,
   registryReason,
 } from './field-checks.js';
+import {
+  ALERTING_ENABLED_KEY,
+  endpointReason,
+  MONITORING_ENDPOINT_KEY,
+  THANOS_RULER_REPLICAS_KEY,
+} from './alerting.js';
 import { IMAGE_NAMES } from './images.js';
 import { placementKeys } from './placement.js';
 import { STORAGE_CLASS_KEYS, VOLUME_SIZE_KEYS } from './prometheus-storage.js';
@@ -83,6 +89,7 @@ function checkReplicas(v: SpecChecker): void {
     ['monitoring.alertmanager.replicas', '1 below 3 nodes, else 3'],
     ['monitoring.alertmanagerReplicas', '1 below 3 nodes, else 3'],
     ['monitoring.notification_manager.replicas', '1 below 3 nodes, else 2'],
+    [THANOS_RULER_REPLICAS_KEY, '1 below 3 nodes, else 2'],
   ];
   for (const [path, defaults] of keys) {
     v.check(
@@ -338,6 +345,26 @@ function checkSwitches(v: SpecChecker): void {
   );
 }
 
+// Addition: the alerting keys are checked (the original printed any value into the ThanosRuler, or
+// skipped the module for "yes").
+function checkAlerting(v: SpecChecker): void {
+  v.mapping('alerting', 'Write spec.alerting as a mapping, e.g. {enabled: true}.');
+  v.mapping(
+    'alerting.thanosruler',
+    'Write spec.alerting.thanosruler as a mapping with replicas and resources.',
+  );
+  v.check(
+    ALERTING_ENABLED_KEY,
+    (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),
+    `Set spec.${ALERTING_ENABLED_KEY} to true or false (without quotes).`,
+  );
+  v.check(
+    MONITORING_ENDPOINT_KEY,
+    endpointReason,
+    `Set spec.${MONITORING_ENDPOINT_KEY} to the Prometheus query endpoint, e.g. http://prometheus-operated.kubesphere-monitoring-system.svc:9090, or remove it for our Prometheus.`,
+  );
+}
+
 function checkRegistry(v: SpecChecker): void {
   const stringFix: Record<string, string> = {
     local_registry:
@@ -390,6 +417,7 @@ export function validateSpec(spec: unknown): FieldProblem[] {
   checkPlacement(v);
   checkSwitches(v);
   checkEtcd(v);
+  checkAlerting(v);
   checkRegistry(v);
   return v.problems;
 }

@@ -30,7 +30,8 @@ export type ImageName =
   | 'notification_manager_operator_proxy'
   | 'notification_manager_operator'
   | 'notification_manager'
-  | 'notification_tenant_sidecar';
+  | 'notification_tenant_sidecar'
+  | 'thanos';
 
 /** A Kubernetes quantity as the user wrote it (numbers stay numbers). */
 export type Quantity = string | number;
@@ -126,6 +127,21 @@ export interface MonitoringValues {
     form: 'GlobalRuleGroup' | 'PrometheusRule';
     /** The console's toggles on existing GlobalRuleGroups, kept (facts: live.builtinAlertToggles). */
     toggles: Record<string, BuiltinAlertToggles>;
+  };
+  /**
+   * KubeSphere's alerting module (docs/alerting.md): the ThanosRuler `kubesphere` that evaluates the
+   * rule groups KubeSphere core turns into PrometheusRules `alertrules-*`.
+   */
+  alerting: {
+    /** alerting.enabled is true (exactly the boolean). */
+    enabled: boolean;
+    replicas: number;
+    resources: Resources;
+    placement: Placement;
+    /** The one query endpoint: common.monitoring.endpoint, else our Prometheus. */
+    queryEndpoint: string;
+    /** Where the ruler sends alerts: our Alertmanager pods, found by DNS SRV. */
+    alertmanagersUrl: string;
   };
   etcd: {
     enabled: boolean;

@@ -14,10 +14,16 @@ import type { Logger } from '../observe/logger.js';
 import type { OperatorMetrics } from '../observe/metrics.js';
 import { DriftWatcher } from './drift.js';
 import { WorkQueue } from './queue.js';
-import { CONFLICT_RETRY, DRIFT_COALESCE_MS, RESYNC_MIN_DELAY_MS } from '../reconcile/backoff.js';
+import {
+  CONFLICT_RETRY,
+  DRIFT_COALESCE_MS,
+  REFUSAL_RETRY,
+  RESYNC_MIN_DELAY_MS,
+} from '../reconcile/backoff.js';
 import type { ObjectCache } from '../reconcile/cache.js';
 import {
   describeTrigger,
+  isRefusal,
   isTerminal,
   RunCancelled,
   trigger,
@@ -218,7 +224,11 @@ export class Controller {
           this.queue.addAfter(item.key, trigger('retry', 'a conflict'), 0);
           logger.info('retrying at once after a conflict', { conflicts: this.conflicts });
         } else {
-          const delay = this.queue.addRateLimited(item.key, trigger('retry', 'a failed run'));
+          // A refusal starts slow; any failure is looked at again no later than the periodic resync.
+          const delay = this.queue.addRateLimited(item.key, trigger('retry', 'a failed run'), {
+            floorMs: isRefusal(err) ? REFUSAL_RETRY.firstMs : 0,
+            capMs: Math.max(RESYNC_MIN_DELAY_MS, this.resyncDelay()),
+          });
           logger.info(`retrying in ${(delay / 1000).toFixed(1)}s`, {
             failures: this.queue.limiter.failuresOf(item.key),
           });

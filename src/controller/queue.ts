@@ -123,9 +123,12 @@ export class WorkQueue<R = string> {
     this.timers.set(key, { timer, due });
   }
 
-  /** Requeues after the key's backoff; returns the delay. */
-  addRateLimited(key: string, reason: R): number {
-    const delay = this.limiter.when(key);
+  /**
+   * Requeues after the key's backoff, at least `floorMs` and at most `capMs` (a failure the cluster
+   * causes is looked at again slowly, but never later than the periodic resync would); returns the delay.
+   */
+  addRateLimited(key: string, reason: R, bounds: { floorMs?: number; capMs?: number } = {}): number {
+    const delay = Math.min(Math.max(this.limiter.when(key), bounds.floorMs ?? 0), bounds.capMs ?? Infinity);
     this.addAfter(key, reason, delay);
     return delay;
   }

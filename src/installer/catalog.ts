@@ -6,6 +6,7 @@
  * Nothing here talks to the cluster.
  */
 import type { Role, RoleCondition } from './model.js';
+import { legacyAlertingRules } from './steps/alerting-legacy.js';
 import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
 import { removeNotificationManagerRelease } from './steps/remove-helm-release.js';
 import { switchBuiltinAlerts } from './steps/switch-builtin-alerts.js';
@@ -78,5 +79,24 @@ export const ROLES: readonly Role[] = [
           : { run: false, reason: 'etcd.monitoring is not true' },
     templates: 'etcd-monitor',
     crds: [],
+  },
+  // ThanosRuler kubesphere, evaluating KubeSphere's alerting rules, with its Service and monitor
+  // (docs/alerting.md). External monitoring has no prometheus-operator here to run a ThanosRuler (the
+  // original failed there): the role is skipped and the Alerting condition says so.
+  {
+    name: 'alerting',
+    when: (v) =>
+      v.external
+        ? {
+            run: false,
+            reason: 'common.monitoring.type is external: no prometheus-operator to run a ThanosRuler',
+          }
+        : v.alerting.enabled
+          ? { run: true }
+          : { run: false, reason: 'alerting.enabled is not true' },
+    templates: 'alerting',
+    crds: [],
+    // The 3.1-3.3 custom alerting rules: relabelled and migrated to rule groups.
+    afterApply: [legacyAlertingRules],
   },
 ];

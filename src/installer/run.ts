@@ -23,6 +23,7 @@ import type { ObjectCache } from '../reconcile/cache.js';
 import {
   describeTrigger,
   RunCancelled,
+  RunError,
   type Reconciler,
   type ReconcileResult,
   type Trigger,
@@ -40,6 +41,7 @@ import { runAfterApply } from './steps/after-apply.js';
 import { ApplyError, applyPlan, type ApplyPlanContext } from './sync/apply-plan.js';
 import { checkBeforeApply } from './sync/check.js';
 import { compareWithLive } from './sync/compare.js';
+import { replaceImmutableObjects } from './sync/immutable.js';
 
 export const FIELD_MANAGER = 'ks-installer';
 
@@ -121,6 +123,12 @@ export class Installer implements Reconciler {
       next('dry-run');
       const namespace = cc.metadata.namespace ?? 'default';
       await checkBeforeApply(objects, live, namespace, facts, { ...this.deps, ...this.context() });
+      const immutable = await replaceImmutableObjects(objects, {
+        client: this.deps.client,
+        logger,
+        event: (type, reason, message) => status.event(cc, type, reason, message),
+      });
+      if (immutable) throw new RunError('RefusedByApiServer', immutable);
       next('apply');
       const roles = await this.apply(plan, objects, progress, at, signal);
       next('after-apply');

@@ -6,8 +6,8 @@
  * queue retries the run.
  *
  * Two failures are not retried at all, on purpose: a takeover of the original installer's fields that
- * meets a 409 or 422 is left to the next run (src/kube/apply.ts), and a terminal RunError waits for the
- * ClusterConfiguration to be edited (contract.ts).
+ * meets a 409 or 422 is left to the next run (src/kube/apply.ts), and a terminal RunError (an invalid
+ * spec) waits for the ClusterConfiguration to be edited (contract.ts).
  */
 
 /**
@@ -23,6 +23,13 @@ export const QUEUE_BACKOFF = {
   burst: 100,
   jitter: 0.2,
 } as const;
+
+/**
+ * A run the API server refused (RefusedByApiServer: an admission policy, a quota, an immutable field)
+ * is retried no sooner than 10 s after it failed (the queue's backoff when longer), and every failed
+ * run no later than the periodic resync: a cause fixed outside the ClusterConfiguration heals within it.
+ */
+export const REFUSAL_RETRY = { firstMs: 10_000 } as const;
 
 /**
  * A run that failed on a 409 Conflict (someone wrote the object between our read and our write) is

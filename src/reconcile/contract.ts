@@ -54,16 +54,23 @@ type RunFailureReason =
   'InvalidSpec' | 'RenderFailed' | 'ValidationFailed' | 'RefusedByApiServer' | 'ApplyFailed';
 
 /**
- * Which failures retrying cannot fix, so the queue waits for the object to be edited: an invalid spec,
- * and objects the API server refuses. The rest are retried with backoff.
+ * Which failures retrying cannot fix, so the queue waits for the object to be edited. Terminal means
+ * "nothing changes until the spec does": an invalid spec only. A refusal by the API server (an
+ * admission policy, a quota, an immutable field) has its cause in the cluster as often as in the
+ * spec, and fixing it there must heal the stack: it is retried, slowly (REFUSAL_RETRY in backoff.ts),
+ * and never later than the periodic resync. The rest are retried with backoff.
  */
 const TERMINAL: Record<RunFailureReason, boolean> = {
   InvalidSpec: true,
   RenderFailed: false,
   ValidationFailed: false,
-  RefusedByApiServer: true,
+  RefusedByApiServer: false,
   ApplyFailed: false,
 };
+
+/** Whether a failure is a refusal by the API server: retried from REFUSAL_RETRY.firstMs (backoff.ts). */
+export const isRefusal = (err: unknown): boolean =>
+  err instanceof RunError && err.reason === 'RefusedByApiServer';
 
 /**
  * Why a run failed, said so that a user can act (the field, template or object, and the fix), and

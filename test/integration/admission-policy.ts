@@ -1,6 +1,6 @@
 /**
  * A ValidatingAdmissionPolicy (CEL, in kube-apiserver: no webhook needed) that refuses a Prometheus with
- * one retention, to make the API server refuse what our own checks accept. `reason` decides how the
+ * one retention (or any CEL condition), to make the API server refuse what our own checks accept. `reason` decides how the
  * operator sees it: Invalid (422) is a refusal of the object, Forbidden (403) an API error retried.
  */
 import { ApiError, type KubeClient } from '../../src/kube/client.js';
@@ -14,6 +14,19 @@ export interface RetentionPolicy {
 }
 
 export async function createRetentionPolicy(admin: KubeClient, policy: RetentionPolicy): Promise<void> {
+  await createPrometheusPolicy(admin, {
+    name: policy.name,
+    expression: `!has(object.spec.retention) || object.spec.retention != '${policy.retention}'`,
+    message: `retention ${policy.retention} is refused by a test policy`,
+    reason: policy.reason,
+  });
+}
+
+/** A policy refusing a Prometheus for which the CEL `expression` is false, with `message`. */
+export async function createPrometheusPolicy(
+  admin: KubeClient,
+  policy: { name: string; expression: string; message: string; reason: 'Invalid' | 'Forbidden' },
+): Promise<void> {
   await admin.request('POST', `${ADMISSION}/validatingadmissionpolicies`, {
     body: {
       apiVersion: 'admissionregistration.k8s.io/v1',
@@ -31,13 +44,7 @@ export async function createRetentionPolicy(admin: KubeClient, policy: Retention
             },
           ],
         },
-        validations: [
-          {
-            expression: `!has(object.spec.retention) || object.spec.retention != '${policy.retention}'`,
-            message: `retention ${policy.retention} is refused by a test policy`,
-            reason: policy.reason,
-          },
-        ],
+        validations: [{ expression: policy.expression, message: policy.message, reason: policy.reason }],
       },
     },
   });

@@ -44,7 +44,10 @@ describe('writes only what differs from the live objects', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('no-op'));
-    await createClusterConfiguration(admin, sampleClusterConfiguration(ns));
+    // With the alerting module on: its role and its after-apply step (legacy rules) are part of each run.
+    const cc = sampleClusterConfiguration(ns);
+    cc.spec = { ...cc.spec, alerting: { enabled: true } };
+    await createClusterConfiguration(admin, cc);
     op = startOperatorProcess(['--namespace', ns, '--resync-period', '2s']);
     await op.waitFor(/run succeeded/, 120_000);
     await waitUntil('Ready', async () =>

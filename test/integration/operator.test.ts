@@ -61,7 +61,7 @@ describe('ks-installer run', () => {
     expect(readyStatus(cc)).toBe('True');
     const degraded = cc.status?.conditions?.find((c) => c.type === 'Degraded');
     expect(degraded).toMatchObject({ status: 'False', observedGeneration: expect.any(Number) });
-    expect(cc.status?.progress).toBe('7/7 done');
+    expect(cc.status?.progress).toBe('8/8 done');
     // One progress line per role, with counts and durations.
     for (const [i, role] of [
       'defaults',
@@ -71,8 +71,9 @@ describe('ks-installer run', () => {
       'alertmanager',
       'notification-manager',
       'etcd-monitor',
+      'alerting',
     ].entries()) {
-      expect(op.lines.some((l) => l.includes(`[${i + 1}/7] ${role}: `))).toBe(true);
+      expect(op.lines.some((l) => l.includes(`[${i + 1}/8] ${role}: `))).toBe(true);
     }
     const events = await clusterEvents(admin, ns, 'ks-installer');
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['RunStarted', 'RunSucceeded']));

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { resolveTestTool } from '../../tools/envtest/test-tools.js';
+import { resolveTestTool, type TestToolName } from '../../tools/envtest/test-tools.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { listAll } from '../../src/kube/list.js';
 import { clusterInfo } from './cluster.js';
@@ -24,7 +24,7 @@ export interface ToolProcess {
 
 /** Runs a test tool, collecting its output lines; stopped by stop(), killed if the test process exits. */
 export async function startTool(
-  name: 'prometheus-operator' | 'prometheus',
+  name: TestToolName,
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ToolProcess> {

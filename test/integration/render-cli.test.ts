@@ -227,10 +227,10 @@ describe('ks-installer render', () => {
       objectsOf(r)
         .filter((o) => o.kind === 'GlobalRuleGroup' || o.metadata.name.startsWith('builtin-alerts-'))
         .map((o) => o.kind);
-    // The sample has etcd monitoring off: 20 of the 21 groups.
-    expect(alerts(sample)).toEqual(Array(20).fill('PrometheusRule'));
+    // The sample has etcd monitoring and alerting off: 19 of the 21 groups.
+    expect(alerts(sample)).toEqual(Array(19).fill('PrometheusRule'));
     expect(withAlertingApi.code).toBe(0);
-    expect(alerts(withAlertingApi)).toEqual(Array(20).fill('GlobalRuleGroup'));
+    expect(alerts(withAlertingApi)).toEqual(Array(19).fill('GlobalRuleGroup'));
     expect(badApiVersion.code).toBe(2);
     expect(badApiVersion.stderr).toContain('--api-versions');
   });

@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { makePlan } from '../../src/installer/plan/make-plan.js';
 import { ROLES } from '../../src/installer/catalog.js';
+import { loadCrds } from '../../src/installer/plan/role-objects.js';
+import { RestMapper } from '../../src/kube/discovery.js';
+import { applyObjects } from '../../tools/apply-objects.js';
 import { HELM_RELEASE_ANNOTATION } from '../../src/kube/client-side-apply.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { createRenderer } from '../../src/render/renderer.js';
@@ -18,7 +21,7 @@ import {
   ccPath,
   createClusterConfiguration,
   deleteAndWait,
-  ensureMonitoringNamespace,
+  ensureMonitoringCrds,
   mergePatch,
   MONITORING_NS,
   ONE_NODE_FACTS,
@@ -43,7 +46,15 @@ describe('a takeover the API server would refuse', () => {
 
   beforeAll(async () => {
     ({ admin, ns } = await prepareOperatorTest('upgrade-refused'));
-    await ensureMonitoringNamespace(admin);
+    // An original installation has every CRD of the stack: without them a run would apply them
+    // before its dry run (their custom resources cannot be checked otherwise), whatever ran before.
+    await ensureMonitoringCrds(admin);
+    await applyObjects(
+      admin,
+      new RestMapper(admin),
+      loadCrds(path.join(ROOT, 'crds'), 'notification.kubesphere.io').map((m) => m.object),
+      { fieldManager: 'test-setup' },
+    );
     const plan = await makePlan(sampleClusterConfiguration(ns).spec ?? {}, ONE_NODE_FACTS, {
       renderer: createRenderer(path.join(ROOT, 'templates')),
       crdsRoot: path.join(ROOT, 'crds'),

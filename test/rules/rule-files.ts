@@ -35,7 +35,10 @@ export interface RenderedRuleObject {
   groups: RuleGroup[];
 }
 
-/** The sample ClusterConfiguration's spec with etcd monitoring on (the fixture's etcd member). */
+/**
+ * The sample ClusterConfiguration's spec with etcd monitoring on (the fixture's etcd member) and the
+ * alerting module on: every built-in group is installed.
+ */
 export function fixtureSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const cc = yaml.load(readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8')) as {
     spec: Record<string, unknown>;
@@ -43,6 +46,7 @@ export function fixtureSpec(overrides: Record<string, unknown> = {}): Record<str
   return {
     ...cc.spec,
     etcd: { monitoring: true, endpointIps: '192.168.0.11', port: 2379, tlsEnable: true },
+    alerting: { enabled: true },
     ...overrides,
   };
 }

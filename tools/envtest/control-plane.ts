@@ -103,7 +103,7 @@ function kubeconfigYaml(server: string, caFile: string, user: Record<string, str
   });
 }
 
-/** How kube-apiserver was started, so it can be restarted alone with the same arguments and etcd. */
+/** How kube-apiserver (or etcd) was started, so it can be restarted alone with the same arguments. */
 interface ApiServerLaunch {
   bin: string;
   args: string[];
@@ -116,6 +116,7 @@ export class ControlPlane {
     private readonly group: ProcessGroup,
     readonly info: ControlPlaneInfo,
     private readonly apiServerLaunch?: ApiServerLaunch,
+    private readonly etcdLaunch?: ApiServerLaunch,
   ) {}
 
   get kubeconfig(): string {
@@ -205,7 +206,7 @@ export class ControlPlane {
     );
 
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcd = group.start('etcd', binaries.etcd!, [
+    const etcdArgs = [
       '--name=envtest',
       `--data-dir=${path.join(dir, 'etcd')}`,
       `--listen-client-urls=${etcdUrl}`,
@@ -215,8 +216,10 @@ export class ControlPlane {
       `--initial-cluster=envtest=http://127.0.0.1:${etcdPeer}`,
       '--unsafe-no-fsync=true',
       '--log-level=warn',
-    ]);
-    await waitUntil('etcd', etcd, async () => (await get(`${etcdUrl}/health`)).status === 200, timeout);
+    ];
+    const etcd = group.start('etcd', binaries.etcd!, etcdArgs);
+    const etcdReady = async () => (await get(`${etcdUrl}/health`)).status === 200;
+    await waitUntil('etcd', etcd, etcdReady, timeout);
 
     const server = `https://127.0.0.1:${apiPort}`;
     const apiServerArgs = [
@@ -235,7 +238,6 @@ export class ControlPlane {
       `--service-account-signing-key-file=${sa.privateKey}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
-      '--enable-priority-and-fairness=false',
       '--profiling=false',
       ...(options.apiServerFlags ?? []),
     ];
@@ -278,12 +280,12 @@ export class ControlPlane {
       `envtest: control plane up at ${server} in ${((Date.now() - started) / 1000).toFixed(1)}s ` +
         `(etcd pid ${etcd.pid}, kube-apiserver pid ${apiserver.pid})`,
     );
-    return new ControlPlane(group, info, {
-      bin: binaries['kube-apiserver']!,
-      args: apiServerArgs,
-      ready: apiServerReady,
-      timeoutMs: timeout,
-    });
+    return new ControlPlane(
+      group,
+      info,
+      { bin: binaries['kube-apiserver']!, args: apiServerArgs, ready: apiServerReady, timeoutMs: timeout },
+      { bin: binaries.etcd!, args: etcdArgs, ready: etcdReady, timeoutMs: timeout },
+    );
   }
 
   /**
@@ -313,6 +315,22 @@ export class ControlPlane {
     await this.stopApiServer(options.signal);
     await new Promise((r) => setTimeout(r, options.downMs ?? 0));
     await this.startApiServer();
+  }
+
+  /**
+   * Restarts etcd alone (SIGKILL: a crash), down for `downMs`, with the same arguments and data
+   * directory; kube-apiserver keeps running and reconnects. Resolves once etcd answers /health.
+   */
+  async restartEtcd(options: { downMs?: number } = {}): Promise<void> {
+    const launch = this.etcdLaunch;
+    if (!launch) throw new Error('this control plane cannot restart etcd');
+    for (const p of this.group.processes.filter((x) => x.name === 'etcd' && x.running)) {
+      p.killNow();
+      await p.stop();
+    }
+    await new Promise((r) => setTimeout(r, options.downMs ?? 0));
+    const p = this.group.start('etcd', launch.bin, launch.args);
+    await waitUntil('etcd (restarted)', p, launch.ready, launch.timeoutMs);
   }
 
   /** Environment for a child process that should talk to this control plane. */

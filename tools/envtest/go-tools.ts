@@ -30,6 +30,11 @@ export interface GoToolSpec {
   ldflags?: string;
   /** Go build tags. */
   tags?: string[];
+  /**
+   * Dependencies raised above what the module pins (`module@version`), each with the reason in the
+   * spec: only where the pinned one cannot run on the Go toolchain that builds it.
+   */
+  upgrades?: string[];
 }
 
 export interface ResolvedTool {
@@ -72,7 +77,12 @@ async function localDigest(dir: string): Promise<string> {
 }
 
 async function cacheRoot(spec: GoToolSpec, env: NodeJS.ProcessEnv): Promise<string> {
-  const tag = spec.localDir ? `src-${await localDigest(path.join(REPO_ROOT, spec.localDir))}` : spec.version!;
+  const upgraded = spec.upgrades?.length
+    ? `-u${createHash('sha256').update(spec.upgrades.join('\n')).digest('hex').slice(0, 8)}`
+    : '';
+  const tag = spec.localDir
+    ? `src-${await localDigest(path.join(REPO_ROOT, spec.localDir))}`
+    : `${spec.version!}${upgraded}`;
   return path.join(toolCacheBase(env), `${spec.name}-${tag}`);
 }
 
@@ -113,6 +123,7 @@ async function build(
       if (sums) await writeFile(path.join(work, 'go.sum'), sums);
     }
     await run(['get', `${spec.pkg}@${spec.version}`]);
+    if (spec.upgrades?.length) await run(['get', ...spec.upgrades]);
   }
   const tmp = path.join(bin, `.${spec.name}.${process.pid}.tmp`);
   const args = ['build', '-trimpath', `-ldflags=-s -w ${spec.ldflags ?? ''}`.trim()];

@@ -11,11 +11,12 @@ export const WRITE_VERBS = new Set(['APPLY', 'POST', 'PUT', 'PATCH', 'DELETE', '
 
 /**
  * Series only the API server's own loops write to (Lease renewals, the kubernetes Service's
- * endpoints and IP addresses, APIService registration and the Established condition of new CRDs):
+ * endpoints and IP addresses, APIService registration, API Priority and Fairness keeping its
+ * FlowSchemas and PriorityLevelConfigurations and their status, and the Established condition of new CRDs):
  * counted apart, so requests and writes are the client's, the operator's or kubectl's.
  */
 export const SERVER_OWN =
-  /resource="(leases|endpoints|endpointslices|ipaddresses|apiservices)"|resource="customresourcedefinitions".*subresource="status"/;
+  /resource="(leases|endpoints|endpointslices|ipaddresses|apiservices|flowschemas|prioritylevelconfigurations)"|resource="customresourcedefinitions".*subresource="status"/;
 
 /** apiserver_request_total by series. */
 export async function scrape(admin: KubeClient): Promise<Counter> {
@@ -79,4 +80,23 @@ export function diff(before: Counter, after: Counter, own: Record<string, number
     writesByResource: Object.fromEntries(Object.entries(writesByResource).sort()),
     serverOwn,
   };
+}
+
+/**
+ * API Priority and Fairness's count of the requests of one priority level (all its flow schemas):
+ * dispatched (served) and rejected (answered 429: queue full, timed out in the queue, or over the limit).
+ */
+export async function flowControlCounts(
+  admin: KubeClient,
+  priorityLevel: string,
+): Promise<{ dispatched: number; rejected: number }> {
+  let dispatched = 0;
+  let rejected = 0;
+  for (const line of (await admin.getText('/metrics')).split('\n')) {
+    if (!line.includes(`priority_level="${priorityLevel}"`)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('apiserver_flowcontrol_dispatched_requests_total{')) dispatched += value;
+    else if (line.startsWith('apiserver_flowcontrol_rejected_requests_total{')) rejected += value;
+  }
+  return { dispatched, rejected };
 }

@@ -8,6 +8,10 @@
  *   over a series file, every interval, each rule's output stored before the next one runs;
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
  *   serve that version (403), so the tests build v0.55.0, the nearest one it serves;
+ * - thanos v0.31.0 (the image the alerting role installs): `thanos rule`, run with the arguments and rule
+ *   files prometheus-operator generates for our ThanosRuler;
+ * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends
+ *   (and runs in the live stack);
  * - for the live stack (`tools/live/`): node-exporter v1.3.1, kube-state-metrics v2.6.0,
  *   kube-rbac-proxy v0.11.0 and prometheus-config-reloader (the prometheus-operator module, v0.55.0),
  *   the releases the operator installs.
@@ -20,6 +24,8 @@ import { resolveGoTool, type GoToolSpec, type ResolvedTool } from './go-tools.js
 
 export const PROMETHEUS_MODULE_VERSION = 'v0.39.1';
 export const PROMETHEUS_OPERATOR_TEST_VERSION = 'v0.55.0';
+export const THANOS_VERSION = 'v0.31.0';
+export const ALERTMANAGER_VERSION = 'v0.23.0';
 export const NODE_EXPORTER_VERSION = 'v1.3.1';
 export const KUBE_STATE_METRICS_VERSION = 'v2.6.0';
 export const KUBE_RBAC_PROXY_VERSION = 'v0.11.0';
@@ -54,6 +60,25 @@ export const TEST_TOOLS = {
     version: PROMETHEUS_OPERATOR_TEST_VERSION,
     pkg: 'github.com/prometheus-operator/prometheus-operator/cmd/operator',
     ldflags: `-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_TEST_VERSION.slice(1)}`,
+  },
+  thanos: {
+    name: 'thanos',
+    assetEnv: 'TEST_ASSET_THANOS',
+    module: 'github.com/thanos-io/thanos',
+    version: THANOS_VERSION,
+    pkg: 'github.com/thanos-io/thanos/cmd/thanos',
+    ldflags: `-X github.com/prometheus/common/version.Version=${THANOS_VERSION.slice(1)}`,
+    // v0.31.0 pins a go4.org/unsafe/assume-no-moving-gc that panics at start on Go toolchains newer
+    // than it knew (1.26 here); its later versions no longer refuse them. Nothing else changes.
+    upgrades: ['go4.org/unsafe/assume-no-moving-gc@v0.0.0-20231121144256-b99613f794b6'],
+  },
+  alertmanager: {
+    name: 'alertmanager',
+    assetEnv: 'TEST_ASSET_ALERTMANAGER',
+    module: 'github.com/prometheus/alertmanager',
+    version: ALERTMANAGER_VERSION,
+    pkg: 'github.com/prometheus/alertmanager/cmd/alertmanager',
+    ldflags: `-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION.slice(1)}`,
   },
   'prometheus-config-reloader': {
     name: 'prometheus-config-reloader',

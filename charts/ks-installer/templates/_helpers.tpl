@@ -99,10 +99,10 @@ chart's unit test compares the list with the operator's.
 - builtin-alerts-ks-apiserver
 - builtin-alerts-ks-controller-manager
 - builtin-alerts-general-rules
-- builtin-alerts-thanos-rule
 - builtin-alerts-node-exporter
 - builtin-alerts-node-network
 - builtin-alerts-kube-state-metrics
 - builtin-alerts-alertmanager-rules
 - builtin-alerts-etcd
+- builtin-alerts-thanos-rule
 {{- end -}}

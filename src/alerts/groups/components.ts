@@ -19,7 +19,8 @@ const AM = 'job="alertmanager-main", namespace="kubesphere-monitoring-system"';
 const PROM = 'job="prometheus-k8s", namespace="kubesphere-monitoring-system"';
 const OPERATOR = 'job="prometheus-operator", namespace="kubesphere-monitoring-system"';
 const KSM = 'job="kube-state-metrics"';
-const THANOS = 'job=~".*thanos-rule.*"';
+// The ruler the alerting role installs: its ServiceMonitor makes the job thanos-ruler-kubesphere.
+const THANOS = 'job="thanos-ruler-kubesphere", namespace="kubesphere-monitoring-system"';
 
 /** Every integration counts as critical (the alertmanager mixin's default), so the warning twin never fires. */
 const CRITICAL_INTEGRATIONS = '.*';

@@ -1,6 +1,6 @@
 /**
  * A run's report and the one mapping from it to the ClusterConfiguration's conditions: Progressing
- * when a run starts; on success Ready, Progressing, Degraded, BuiltinAlerts and one condition per
+ * when a run starts; on success Ready, Progressing, Degraded, BuiltinAlerts, Alerting and one condition per
  * warning (True while it applies, False once it no longer does); on failure Degraded and Ready with
  * the reason and message naming the field, template or object.
  */
@@ -14,6 +14,8 @@ import { LIVE_VALUE_DROPPED } from '../../config/resolve.js';
 import type { RunReport } from '../model.js';
 import { STORAGE_NOT_EXPANDABLE } from '../steps/storage-growth.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from '../steps/switch-builtin-alerts.js';
+import { ALERTING_RULES_NOT_MIGRATED } from '../steps/alerting-legacy.js';
+import { ALERTING_CONDITION, alertingState } from './alerting-state.js';
 
 /** The warning conditions a run may set, each turned False once it no longer applies. */
 const WARNING_TYPES = new Set([
@@ -21,6 +23,7 @@ const WARNING_TYPES = new Set([
   LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
+  ALERTING_RULES_NOT_MIGRATED,
 ]);
 
 /** Whether the status already shows a finished, successful run of the spec with this hash. */
@@ -67,9 +70,11 @@ export function summary(report: RunReport): string {
 /** The conditions a run's findings set, without Ready/Progressing/Degraded (a quiet resync compares these). */
 export function findingConditions(prev: Condition[], report: RunReport, generation?: number): Condition[] {
   const alerts = builtinAlertsState(report.plan);
+  const alerting = alertingState(report.plan);
   const current = new Set(report.warnings.map((w) => w.type));
   const updates: Update[] = [
     { type: BUILTIN_ALERTS_CONDITION, status: alerts.status, reason: alerts.reason, message: alerts.message },
+    ...(alerting ? [{ type: ALERTING_CONDITION, ...alerting }] : []),
     ...report.warnings.map((w) => ({
       type: w.type,
       status: 'True' as const,

@@ -14,6 +14,7 @@ import {
   succeededConditions,
   summary,
 } from './conditions.js';
+import { alertingStatus } from './alerting-state.js';
 import type { StatusWriter } from './status-writer.js';
 
 interface ReportDeps {
@@ -35,7 +36,10 @@ export async function reportStarted(
   return written?.status?.conditions ?? started;
 }
 
-/** Puts a successful run on the object: conditions, status.monitoring, progress, an Event and the log. */
+/**
+ * Puts a successful run on the object: conditions, status.monitoring (and status.alerting, see
+ * alerting-state.ts), progress, an Event and the log.
+ */
 export async function reportSucceeded(
   { status, logger }: ReportDeps,
   cc: ClusterConfiguration,
@@ -52,8 +56,10 @@ export async function reportSucceeded(
     durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
   };
   const generation = cc.metadata.generation;
+  const alerting = alertingStatus(cc, report.plan);
   if (
     quiet &&
+    alerting === undefined &&
     report.changed === 0 &&
     sameConditions(before, findingConditions(conditions, report, generation))
   ) {
@@ -66,6 +72,7 @@ export async function reportSucceeded(
       : { status: 'enabled', enabledTime: rfc3339() };
   await status.patch({
     monitoring,
+    ...(alerting === undefined ? {} : { alerting }),
     conditions: succeededConditions(conditions, report, generation),
     progress: `${report.roles.length}/${report.roles.length} done`,
     observedSpecHash: hash,

@@ -21,6 +21,7 @@ import { hasOriginalFields } from '../../kube/takeover-dry-run.js';
 import { JSON_ONLY } from '../../observe/logger.js';
 import type { Renderer } from '../../render/renderer.js';
 import { RunError } from '../../reconcile/contract.js';
+import { isImmutableChange } from './immutable.js';
 import type { PlannedObject, Role } from '../model.js';
 import { makePlan } from '../plan/make-plan.js';
 import { applyCrdsFirst, type ApplyPlanContext } from './apply-plan.js';
@@ -43,7 +44,10 @@ export async function checkBeforeApply(
   deps: CheckDeps,
 ): Promise<void> {
   const started = performance.now();
-  const sent = objects.filter((o) => o.change && (!isCrd(o.object) || (o.live && hasOriginalFields(o.live))));
+  // An immutable Secret or ConfigMap to change is refused by any apply: replaced after the check (immutable.ts).
+  const sent = objects.filter(
+    (o) => o.change && !isImmutableChange(o) && (!isCrd(o.object) || (o.live && hasOriginalFields(o.live))),
+  );
   const updates = sent.some((o) => o.live);
   const defaults = updates || sent.length === 0 ? undefined : await defaultsRendering(facts, deps);
   const items = defaults

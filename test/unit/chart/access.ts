@@ -34,7 +34,8 @@ const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.s
  * What a run does with each object: reads it (src/kube/live-objects.ts: one labelled list per kind and
  * namespace holding more than one object, Secrets and Namespaces aside; a get by name otherwise, and
  * for what a list does not return), then a server-side apply when it differs, a PATCH that creates it
- * when missing (authorized as create and as patch); CRDs are watched until Established (crd.ts).
+ * when missing (authorized as create and as patch); CRDs are watched until Established (crd.ts); a
+ * Secret or ConfigMap marked immutable whose content must change is deleted by name (immutable.ts).
  * Resources mapped by discovery.
  */
 export async function applyAccesses(manifests: ManifestSource[], mapper: RestMapper): Promise<Access[]> {
@@ -72,6 +73,13 @@ export async function applyAccesses(manifests: ManifestSource[], mapper: RestMap
       { ...base, verb: 'create' },
       { ...base, verb: 'patch', name: object.metadata.name },
     );
+    if (object.apiVersion === 'v1' && (object.kind === 'Secret' || object.kind === 'ConfigMap'))
+      out.push({
+        ...base,
+        verb: 'delete',
+        name: object.metadata.name,
+        why: `src/installer/immutable.ts: ${object.kind} ${object.metadata.name} recreated when immutable`,
+      });
   }
   return out;
 }
@@ -194,6 +202,30 @@ export function codeAccesses(
       name,
       why: 'src/installer/steps/switch-builtin-alerts.ts: fallback PrometheusRules deleted once GlobalRuleGroups are installed',
     })),
+    {
+      verb: 'list',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      why: 'src/installer/steps/alerting-legacy.ts: the rules KubeSphere 3.1-3.3 left, in every namespace (by label)',
+    },
+    {
+      verb: 'patch',
+      group: 'monitoring.coreos.com',
+      resource: 'prometheusrules',
+      namespace: 'kubesphere-alerting-legacy-example',
+      name: 'custom-alerting-rule-example',
+      why: 'src/installer/steps/alerting-legacy.ts: 3.1/3.2 rules relabelled, migrated custom rules marked (any namespace)',
+    },
+    ...(['rulegroups', 'clusterrulegroups'] as const).flatMap((resource) =>
+      (['create', 'get'] as const).map((verb) => ({
+        verb,
+        group: 'alerting.kubesphere.io',
+        resource,
+        ...(resource === 'rulegroups' ? { namespace: 'kubesphere-alerting-legacy-example' } : {}),
+        ...(verb === 'get' ? { name: 'custom-alerting-rule-example-group' } : {}),
+        why: 'src/installer/steps/alerting-legacy.ts: custom rules of KubeSphere 3.1-3.3 migrated to rule groups',
+      })),
+    ),
     ...(options.takeover
       ? [
           {

@@ -104,9 +104,21 @@ describe('charts/ks-installer', () => {
       }
     });
 
-    it('never lists, watches or deletes Secrets, and deletes only the fallback alert PrometheusRules by name', () => {
+    it('never lists or watches Secrets, and deletes by name only the fallback alert PrometheusRules and the Secrets and ConfigMaps it recreates when immutable', () => {
       const rules = [...rulesOf(findObject(objects, 'ClusterRole')), ...rulesOf(findObject(objects, 'Role'))];
       expect(rules.filter((r) => r.verbs.some((v) => v === 'delete' || v === 'deletecollection'))).toEqual([
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: ['alertmanager-main', 'notification-manager-webhook-server-cert'],
+          verbs: ['get', 'patch', 'delete'],
+        },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['notification-manager-template', 'zh-cn'],
+          verbs: ['delete'],
+        },
         {
           apiGroups: ['monitoring.coreos.com'],
           resources: ['prometheusrules'],

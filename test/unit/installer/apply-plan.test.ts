@@ -147,7 +147,8 @@ describe('applyPlan on the in-memory API server', () => {
     }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(RunError);
     expect((failure as RunError).reason).toBe('RefusedByApiServer');
-    expect((failure as RunError).terminal).toBe(true);
+    // Retried (slowly, at least every resync): a refusal's cause may be fixed outside the spec.
+    expect((failure as RunError).terminal).toBe(false);
     expect((failure as RunError).message).toContain('kube-state-metrics');
     const refused = kube.log.findIndex((r) => r.status === 422);
     // With one request in flight, nothing is sent after the refusal.

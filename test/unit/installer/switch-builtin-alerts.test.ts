@@ -31,17 +31,21 @@ const plan = (spec: Record<string, unknown>, served: string[] = []) =>
   );
 
 describe('condition BuiltinAlerts', () => {
-  it('PrometheusRules without the alerting API (sample: etcd monitoring off, 20 groups)', async () => {
+  it('PrometheusRules without the alerting API (sample: etcd monitoring and alerting off, 19 groups)', async () => {
     expect(builtinAlertsState(await plan(sampleSpec()))).toEqual({
       status: 'True',
       reason: 'PrometheusRules',
       message:
-        '127 alerting rules in 20 PrometheusRules builtin-alerts-* in kubesphere-monitoring-system, evaluated by Prometheus k8s: alerting.kubesphere.io/v2beta1 is not served',
+        '116 alerting rules in 19 PrometheusRules builtin-alerts-* in kubesphere-monitoring-system, evaluated by Prometheus k8s: alerting.kubesphere.io/v2beta1 is not served',
     });
   });
 
-  it('GlobalRuleGroups where it is served (etcd monitoring on: all 21 groups)', async () => {
-    const spec = { ...sampleSpec(), etcd: { monitoring: true, endpointIps: '10.0.0.1', port: 2379 } };
+  it('GlobalRuleGroups where it is served (etcd monitoring and alerting on: all 21 groups)', async () => {
+    const spec = {
+      ...sampleSpec(),
+      etcd: { monitoring: true, endpointIps: '10.0.0.1', port: 2379 },
+      alerting: { enabled: true },
+    };
     expect(builtinAlertsState(await plan(spec, [ALERTING_API_VERSION]))).toEqual({
       status: 'True',
       reason: 'GlobalRuleGroups',
