@@ -205,7 +205,8 @@ export class ControlPlane {
         commonName: 'kube-apiserver',
         usage: 'server',
         ips: ['127.0.0.1'],
-        dnsNames: ['localhost'],
+        // The in-cluster names too: a ServiceMonitor of the API server verifies `serverName: kubernetes`.
+        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
       }),
       pki.issue({
         file: 'admin',

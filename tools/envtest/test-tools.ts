@@ -14,7 +14,11 @@
  *   summary API (docs/metrics-server.md, "The versions").
  * - thanos v0.31.0 (the image the alerting role installs): `thanos rule`, run with the arguments and rule
  *   files prometheus-operator generates for our ThanosRuler;
- * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends.
+ * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends
+ *   (and runs in the live stack);
+ * - for the live stack (`tools/live/`): node-exporter v1.3.1, kube-state-metrics v2.6.0,
+ *   kube-rbac-proxy v0.11.0 and prometheus-config-reloader (the prometheus-operator module, v0.55.0),
+ *   the releases the operator installs.
  */
 import { execa } from 'execa';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -27,6 +31,9 @@ export const PROMETHEUS_OPERATOR_TEST_VERSION = 'v0.55.0';
 export const METRICS_SERVER_TEST_VERSION = 'v0.6.4';
 export const THANOS_VERSION = 'v0.31.0';
 export const ALERTMANAGER_VERSION = 'v0.23.0';
+export const NODE_EXPORTER_VERSION = 'v1.3.1';
+export const KUBE_STATE_METRICS_VERSION = 'v2.6.0';
+export const KUBE_RBAC_PROXY_VERSION = 'v0.11.0';
 
 export const TEST_TOOLS = {
   promtool: {
@@ -85,6 +92,43 @@ export const TEST_TOOLS = {
     version: ALERTMANAGER_VERSION,
     pkg: 'github.com/prometheus/alertmanager/cmd/alertmanager',
     ldflags: `-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION.slice(1)}`,
+  },
+  'prometheus-config-reloader': {
+    name: 'prometheus-config-reloader',
+    assetEnv: 'TEST_ASSET_PROMETHEUS_CONFIG_RELOADER',
+    module: 'github.com/prometheus-operator/prometheus-operator',
+    version: PROMETHEUS_OPERATOR_TEST_VERSION,
+    pkg: 'github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader',
+    ldflags: `-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_TEST_VERSION.slice(1)}`,
+  },
+  'node-exporter': {
+    name: 'node_exporter',
+    assetEnv: 'TEST_ASSET_NODE_EXPORTER',
+    module: 'github.com/prometheus/node_exporter',
+    version: NODE_EXPORTER_VERSION,
+    pkg: 'github.com/prometheus/node_exporter',
+    ldflags: `-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION.slice(1)}`,
+  },
+  'kube-state-metrics': {
+    name: 'kube-state-metrics',
+    assetEnv: 'TEST_ASSET_KUBE_STATE_METRICS',
+    module: 'k8s.io/kube-state-metrics/v2',
+    version: KUBE_STATE_METRICS_VERSION,
+    pkg: 'k8s.io/kube-state-metrics/v2',
+    ldflags: `-X k8s.io/kube-state-metrics/v2/pkg/version.Release=${KUBE_STATE_METRICS_VERSION} -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION.slice(1)}`,
+  },
+  'live-fwd': {
+    name: 'live-fwd',
+    assetEnv: 'TEST_ASSET_LIVE_FWD',
+    localDir: 'tools/live/fwd',
+    pkg: '.',
+  },
+  'kube-rbac-proxy': {
+    name: 'kube-rbac-proxy',
+    assetEnv: 'TEST_ASSET_KUBE_RBAC_PROXY',
+    module: 'github.com/brancz/kube-rbac-proxy',
+    version: KUBE_RBAC_PROXY_VERSION,
+    pkg: 'github.com/brancz/kube-rbac-proxy',
   },
 } as const satisfies Record<string, GoToolSpec>;
 
