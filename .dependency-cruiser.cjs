@@ -55,7 +55,7 @@ module.exports = {
       comment: 'src/kube talks to the API server; it knows nothing of what is installed',
       severity: 'error',
       from: { path: '^src/kube/' },
-      to: { path: '^src/((installer|controller|cli|render|alerts)/|reconcile/(?!backoff[.]ts))' },
+      to: { path: '^src/((installer|controller|cli|render|alerts|rules)/|reconcile/(?!backoff[.]ts))' },
     },
     {
       name: 'src-not-tools-or-tests',

@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The ks-installer operator image: Node.js 24 LTS, production dependencies, the compiled program and
-# the data it reads at run time (templates/, crds/, hooks/, watches.yaml). Build:
+# the data it reads at run time (templates/, rules/, crds/, hooks/, watches.yaml). Build:
 #   docker build -t <registry>/ks-installer:0.1.0 .
 # test/integration/image-layout.test.ts rebuilds the runtime stage's file set in a directory and runs
 # the operator from it, so a file missing here fails the tests.
@@ -35,6 +35,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY templates ./templates
+COPY rules ./rules
 COPY crds ./crds
 COPY hooks ./hooks
 COPY watches.yaml ./watches.yaml

@@ -3,6 +3,11 @@
  * (and gives it 3 Node objects); it installs the ClusterConfiguration CRD, creates the sample
  * ClusterConfiguration, runs `ks-installer run` until monitoring is enabled (its log streams here),
  * prints `kubectl get cc`, and stops everything it started. `--keep` leaves the control plane running.
+ * `--live` (embedded control plane only) then runs the installed stack for real (tools/live/: the process
+ * kubelet runs prometheus-operator, Prometheus, Alertmanager, node-exporter on each Node and
+ * kube-state-metrics as local processes in network namespaces), waits until every target that can be up
+ * is up and every rule group has evaluated, and prints what the console would show and what the stack
+ * costs; with `--keep` it stays up with Prometheus's and Alertmanager's URLs printed.
  */
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
@@ -16,6 +21,8 @@ import { collectionPath, objectPath, type ClusterConfiguration } from '../src/ap
 import { applyObjects } from './apply-objects.js';
 import { ApiError, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
+import { printConsole, printUsage, waitUntilSettled } from './live/console.js';
+import { EXPECTED_DOWN, LiveStack, MUST_BE_UP } from './live/stack.js';
 
 const root = projectRoot();
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
@@ -32,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   const keep = argv.includes('--keep');
   const kcIndex = argv.indexOf('--kubeconfig');
   const external = kcIndex >= 0 ? argv[kcIndex + 1] : undefined;
+  const live = argv.includes('--live');
+  if (live && external)
+    throw new Error('--live runs the stack on the embedded control plane: drop --kubeconfig');
+  let stack: LiveStack | undefined;
   const cp = external ? undefined : await ControlPlane.start({ withTools: true });
   const kubeconfig = external ?? cp!.kubeconfig;
   const kubectl = external ? 'kubectl' : (await resolveBinaries({ needed: ['kubectl'] })).kubectl;
@@ -62,6 +73,12 @@ async function main(argv: string[]): Promise<number> {
       readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8'),
     ) as ClusterConfiguration;
     const ns = cc.metadata.namespace!;
+    if (live) {
+      // One machine: one Prometheus and one Alertmanager (the sample's node count would ask for 2 and 3).
+      const monitoring = (cc.spec as { monitoring: Record<string, unknown> }).monitoring;
+      monitoring.prometheus = { replicas: 1 };
+      monitoring.alertmanager = { replicas: 1 };
+    }
     await ignoreConflict(
       client.request('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
@@ -102,6 +119,35 @@ async function main(argv: string[]): Promise<number> {
       all: true,
     });
     process.stdout.write(`\n$ kubectl get cc -n ${ns}\n${got.all}\n\n`);
+    if (live && cp) {
+      say(
+        'starting the live stack (tools/live): the Pods of the stack as local processes in network namespaces',
+      );
+      const liveStarted = Date.now();
+      stack = await LiveStack.start({
+        client,
+        server: cp.info.server,
+        kubeconfig,
+        log: (l) => say(`live: ${l}`),
+      });
+      await waitUntilSettled(stack, {
+        expectedDown: new Set(Object.keys(EXPECTED_DOWN)),
+        mustBeUp: MUST_BE_UP,
+        say: (l) => say(`${l} (${((Date.now() - liveStarted) / 1000).toFixed(0)}s after the start)`),
+      });
+      const window = (Date.now() - liveStarted) / 1000;
+      const out = (s: string) => process.stdout.write(s);
+      await printConsole(stack, out);
+      for (const [job, why] of Object.entries(EXPECTED_DOWN)) out(`  (${job} targets are down: ${why})\n`);
+      // CPU since each process started (a process restarted later counts from its own start).
+      printUsage(stack, new Map(), window, out);
+      if (keep) {
+        out(
+          `\nPrometheus:   ${stack.prometheusUrl()}\nAlertmanager: ${stack.alertmanagerUrl() ?? '(not running)'}\n`,
+        );
+        out(`Logs of every process: ${stack.dir}/logs\n`);
+      }
+    }
     return 0;
   } finally {
     if (operator && operator.exitCode === null) {
@@ -109,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
       operator.kill('SIGTERM');
       await exited;
     }
+    if (stack && !keep) await stack.stop();
     if (cp && keep) {
       say(`control plane left running: export KUBECONFIG=${cp.kubeconfig}  (Ctrl-C stops it)`);
       await new Promise(() => undefined);

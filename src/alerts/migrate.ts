@@ -17,7 +17,7 @@
  *   for the rule to be fixed, so that it never arrives in part), the other groups are.
  */
 import { createHash } from 'node:crypto';
-import { ALERTING_API_VERSION } from './builtin.js';
+import { ALERTING_API_VERSION } from '../rules/package.js';
 
 export const LEVEL_LABEL = 'custom-alerting-rule-level';
 /** The mark on a PrometheusRule whose rules are all in rule groups (the original's label, kept). */

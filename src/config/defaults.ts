@@ -131,6 +131,7 @@ export type PlacedWorkload =
   | 'kubeStateMetrics'
   | 'alertmanager'
   | 'notificationManager'
+  | 'metricsServer'
   | 'thanosRuler';
 
 /** A fresh copy each call, so no caller can change another's defaults. */
@@ -183,6 +184,7 @@ export function defaultPlacement(workload: PlacedWorkload): Placement {
       };
     case 'prometheusOperator':
     case 'kubeStateMetrics':
+    case 'metricsServer':
       return { nodeSelector: { ...LINUX }, tolerations: [], affinity: {} };
     case 'notificationManager':
       return { nodeSelector: {}, tolerations: [], affinity: {} };

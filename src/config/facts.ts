@@ -20,7 +20,7 @@ export interface LiveFacts {
   etcdClientCertsSecret: boolean;
   /**
    * Where the built-in alerts are GlobalRuleGroups: per group that exists, what KubeSphere's console
-   * toggles on it, which the next run keeps (src/alerts/builtin.ts).
+   * toggles on it, which the next run keeps (src/rules/package.ts).
    */
   builtinAlertToggles?: Record<string, BuiltinAlertToggles>;
   /** Whether the namespace istio-system exists; read only while servicemesh.enabled is true. */

@@ -32,6 +32,7 @@ const DEFAULT_IMAGES: Readonly<Record<ImageName, DefaultImage>> = {
   notification_manager_operator: { org: 'kubesphere', name: 'notification-manager-operator', tag: 'v2.3.0' },
   notification_manager: { org: 'kubesphere', name: 'notification-manager', tag: 'v2.3.0' },
   notification_tenant_sidecar: { org: 'kubesphere', name: 'notification-tenant-sidecar', tag: 'v3.2.0' },
+  metrics_server: { org: 'kubesphere', name: 'metrics-server', tag: 'v0.4.2' },
   thanos: { org: 'thanosio', name: 'thanos', tag: 'v0.31.0' },
   // NVIDIA's registry by default; Correction: local_registry, zone and namespace_override apply to it too.
   dcgm_exporter: {

@@ -1,7 +1,9 @@
 /**
- * Placement chains (docs/original-installer.md#keys-placement): `monitoring.X` → top-level `X` → the workload's default, for X in
- * nodeSelector / tolerations / affinity, with "defined and not null" semantics: `{}` and `[]` are
- * values and win (e.g. `monitoring.nodeSelector: {}` removes the `kubernetes.io/os: linux` default).
+ * Placement chains (docs/original-installer.md#keys-placement): `<root>.X` → top-level `X` → the
+ * workload's default, for X in nodeSelector / tolerations / affinity, with "defined and not null"
+ * semantics: `{}` and `[]` are values and win (e.g. `monitoring.nodeSelector: {}` removes the
+ * `kubernetes.io/os: linux` default). The root is `monitoring` for the monitoring stack,
+ * `metrics_server` for metrics-server (docs/metrics-server.md).
  */
 import type { PlacedWorkload } from './defaults.js';
 import { defaultPlacement } from './defaults.js';
@@ -9,12 +11,16 @@ import type { Spec } from './spec-path.js';
 import { firstSet, isDefinedNotNull } from './spec-path.js';
 import type { Placement } from './values.js';
 
-export function placementKeys(key: keyof Placement): [string, string] {
-  return [`monitoring.${key}`, key];
+/** The roots of the placement chains: each `<root>.X` falls back to the top-level `X`. */
+export const PLACEMENT_ROOTS = ['monitoring', 'metrics_server'] as const;
+export type PlacementRoot = (typeof PLACEMENT_ROOTS)[number];
+
+export function placementKeys(key: keyof Placement, root: PlacementRoot = 'monitoring'): [string, string] {
+  return [`${root}.${key}`, key];
 }
 
-function explicit<T>(spec: Spec, key: keyof Placement): T | undefined {
-  const found = firstSet(spec, placementKeys(key), isDefinedNotNull);
+function explicit<T>(spec: Spec, key: keyof Placement, root: PlacementRoot): T | undefined {
+  const found = firstSet(spec, placementKeys(key, root), isDefinedNotNull);
   return found ? (structuredClone(found.value) as T) : undefined;
 }
 
@@ -29,9 +35,11 @@ export function resolvePlacement(
 ): Placement {
   const defaults = defaultPlacement(workload);
   const live = liveNodeSelector === undefined ? undefined : { ...liveNodeSelector };
+  const root: PlacementRoot = workload === 'metricsServer' ? 'metrics_server' : 'monitoring';
   return {
-    nodeSelector: explicit<Record<string, string>>(spec, 'nodeSelector') ?? live ?? defaults.nodeSelector,
-    tolerations: explicit<Record<string, unknown>[]>(spec, 'tolerations') ?? defaults.tolerations,
-    affinity: explicit<Record<string, unknown>>(spec, 'affinity') ?? defaults.affinity,
+    nodeSelector:
+      explicit<Record<string, string>>(spec, 'nodeSelector', root) ?? live ?? defaults.nodeSelector,
+    tolerations: explicit<Record<string, unknown>[]>(spec, 'tolerations', root) ?? defaults.tolerations,
+    affinity: explicit<Record<string, unknown>>(spec, 'affinity', root) ?? defaults.affinity,
   };
 }

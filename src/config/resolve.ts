@@ -3,7 +3,7 @@
  * (docs/original-installer.md). Precedence everywhere: spec > live cluster > default. Each deliberate
  * difference from the original is marked "Correction:" (or "Addition:") next to the code.
  */
-import { ALERTING_API_VERSION } from '../alerts/builtin.js';
+import { ALERTING_API_VERSION } from '../rules/package.js';
 import type { PlacedWorkload } from './defaults.js';
 import {
   CONTAINER_RESOURCES,
@@ -32,7 +32,7 @@ import type { Spec } from './spec-path.js';
 import { firstSet, get, isSetScalar } from './spec-path.js';
 import { validateSpec } from './validate.js';
 import type { MonitoringValues, Resources, ValueWarning } from './values.js';
-import { FEDERATED_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
+import { FEDERATED_NAMESPACE, METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
 import { builtinApiVersions } from './api-versions.js';
 import { ISTIO_MONITORS_WAITING, ISTIO_NAMESPACE, resolveConsoleParts } from './console-parts.js';
 
@@ -211,6 +211,11 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       webhookTls: { ...facts.webhookTls },
     },
     alerts: { form: alertForm(facts), toggles: { ...live.builtinAlertToggles } },
+    metricsServer: {
+      enabled: get(spec, 'metrics_server.enabled') === true,
+      namespace: METRICS_SERVER_NAMESPACE,
+      placement: placement('metricsServer'),
+    },
     // Correction: reconciled on every run like the rest (the original applied it once, guarded by status.alerting).
     alerting: {
       enabled: alertingEnabled(spec),

@@ -27,7 +27,8 @@ import {
   THANOS_RULER_REPLICAS_KEY,
 } from './alerting.js';
 import { IMAGE_NAMES } from './images.js';
-import { placementKeys } from './placement.js';
+import { PLACEMENT_ROOTS, placementKeys } from './placement.js';
+import type { Placement } from './values.js';
 import { STORAGE_CLASS_KEYS, VOLUME_SIZE_KEYS } from './prometheus-storage.js';
 import type { FieldProblem } from './problems.js';
 import { describeValue } from './problems.js';
@@ -215,9 +216,13 @@ function checkToleration(v: SpecChecker, path: string, item: unknown): void {
   }
 }
 
+/** Every key of the placement chains of `key` (`monitoring.X`, `metrics_server.X`, top-level `X`). */
+function placementPaths(key: keyof Placement): string[] {
+  return [...new Set(PLACEMENT_ROOTS.flatMap((root) => placementKeys(key, root)))];
+}
+
 function checkPlacement(v: SpecChecker): void {
-  const [monitoringSelector, topSelector] = placementKeys('nodeSelector');
-  for (const path of [monitoringSelector, topSelector]) {
+  for (const path of placementPaths('nodeSelector')) {
     const selector = v.mapping(
       path,
       `Write spec.${path} as a mapping of node labels, e.g. {kubernetes.io/os: linux}.`,
@@ -249,7 +254,7 @@ function checkPlacement(v: SpecChecker): void {
       }
     }
   }
-  for (const path of placementKeys('tolerations')) {
+  for (const path of placementPaths('tolerations')) {
     const tolerations = v.read(path);
     if (tolerations === undefined || tolerations === null) continue;
     if (!Array.isArray(tolerations)) {
@@ -263,7 +268,7 @@ function checkPlacement(v: SpecChecker): void {
     }
     tolerations.forEach((item, index) => checkToleration(v, `${path}[${index}]`, item));
   }
-  for (const path of placementKeys('affinity')) {
+  for (const path of placementPaths('affinity')) {
     const affinity = v.mapping(
       path,
       `Write spec.${path} as a Kubernetes affinity mapping (nodeAffinity, podAffinity, podAntiAffinity), or {} for none.`,
@@ -321,6 +326,17 @@ function checkEtcd(v: SpecChecker): void {
     if (reason === undefined) continue;
     v.report(path, raw, address === raw ? reason : `has "${address}", which ${reason}`, fix);
   }
+}
+
+// Addition: metrics_server.enabled must be a boolean (the original compared it with `== true`, so a
+// quoted "true" silently installed nothing).
+function checkMetricsServer(v: SpecChecker): void {
+  v.mapping('metrics_server', 'Write spec.metrics_server as a mapping, e.g. {enabled: true}, or remove it.');
+  v.check(
+    'metrics_server.enabled',
+    (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),
+    'Set spec.metrics_server.enabled to true or false (without quotes).',
+  );
 }
 
 /** The values of common.monitoring.type: external, or the in-cluster stack (also when unset). */
@@ -425,6 +441,7 @@ export function validateSpec(spec: unknown): FieldProblem[] {
   }
   const v = new SpecChecker(spec);
   v.mapping('monitoring', 'Write spec.monitoring as a mapping of settings.');
+  checkMetricsServer(v);
   checkReplicas(v);
   checkPrometheusStorage(v);
   checkResources(v);

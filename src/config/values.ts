@@ -11,6 +11,8 @@ import type { BuiltinAlertToggles } from './facts.js';
 
 export const MONITORING_NAMESPACE = 'kubesphere-monitoring-system';
 export const FEDERATED_NAMESPACE = 'kubesphere-monitoring-federated';
+/** Where metrics-server runs, as in Kubernetes' own add-on. */
+export const METRICS_SERVER_NAMESPACE = 'kube-system';
 
 /** A container image: repository (registry and path, no tag), tag, and `repository:tag`. */
 export interface ImageRef {
@@ -31,6 +33,7 @@ export type ImageName =
   | 'notification_manager_operator'
   | 'notification_manager'
   | 'notification_tenant_sidecar'
+  | 'metrics_server'
   | 'thanos'
   | 'dcgm_exporter'
   | 'grafana';
@@ -124,11 +127,18 @@ export interface MonitoringValues {
     /** Webhook serving certificate; its CA is every caBundle the templates write. PEM. */
     webhookTls: { caCert: string; tlsCert: string; tlsKey: string };
   };
-  /** The built-in alerts (src/alerts): GlobalRuleGroups where their API is served, else PrometheusRules. */
+  /** The built-in alerts (rules/alerts, src/rules): GlobalRuleGroups where their API is served, else PrometheusRules. */
   alerts: {
     form: 'GlobalRuleGroup' | 'PrometheusRule';
     /** The console's toggles on existing GlobalRuleGroups, kept (facts: live.builtinAlertToggles). */
     toggles: Record<string, BuiltinAlertToggles>;
+  };
+  /** metrics-server and the Metrics API (metrics_server.enabled); independent of the monitoring stack. */
+  metricsServer: {
+    enabled: boolean;
+    namespace: typeof METRICS_SERVER_NAMESPACE;
+    /** The chain rooted at metrics_server: one nodeSelector. */
+    placement: Placement;
   };
   /**
    * KubeSphere's alerting module (docs/alerting.md): the ThanosRuler `kubesphere` that evaluates the

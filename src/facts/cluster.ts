@@ -3,8 +3,8 @@
  * request of one item and the list's remainingItemCount, see countItems), the server version and served APIs, and the live objects of live.ts, each read
  * by name (get is all the operator's RBAC allows on Secrets and GlobalRuleGroups).
  */
-import { ALERTING_API_VERSION, GLOBAL_RULE_GROUP } from '../alerts/builtin.js';
 import { GRAFANA_ENABLED_KEY, isEnabled, SERVICEMESH_ENABLED_KEY } from '../config/console-parts.js';
+import { ALERTING_API_VERSION, GLOBAL_RULE_GROUP } from '../rules/package.js';
 import type { ClusterFacts } from '../config/facts.js';
 import { MONITORING_NAMESPACE } from '../config/values.js';
 import { ACCEPT_METADATA, type KubeClient, type KubeObject } from '../kube/client.js';

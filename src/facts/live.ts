@@ -4,8 +4,8 @@
  * context, whether the etcd client certificates exist, the built-in GlobalRuleGroups' console toggles —
  * and the notification-manager webhook's serving pair when it can be kept. Pure: no cluster access.
  */
-import { BUILTIN_ALERT_GROUPS, GLOBAL_RULE_GROUP, liveToggles } from '../alerts/builtin.js';
 import { GRAFANA_ADMIN_SECRET, ISTIO_NAMESPACE } from '../config/console-parts.js';
+import { BUILTIN_ALERT_GROUP_NAMES, GLOBAL_RULE_GROUP, liveToggles } from '../rules/package.js';
 import { ETCD_CLIENT_CERTS_SECRET } from '../config/etcd.js';
 import type { ClusterFacts, LiveFacts } from '../config/facts.js';
 import { liveSecurityContext } from '../config/prometheus-security.js';
@@ -27,7 +27,7 @@ export const LIVE_OBJECTS = [
   { kind: 'Prometheus', name: 'k8s' },
   { kind: 'Secret', name: ETCD_CLIENT_CERTS_SECRET },
   { kind: 'Secret', name: WEBHOOK_SECRET },
-  ...BUILTIN_ALERT_GROUPS.map(({ group }) => ({ kind: GLOBAL_RULE_GROUP, name: group.name })),
+  ...BUILTIN_ALERT_GROUP_NAMES.map((name) => ({ kind: GLOBAL_RULE_GROUP, name })),
 ] as const;
 
 /** Read only when the spec turns on what needs them (servicemesh, Grafana). */
@@ -81,7 +81,7 @@ export function extractLiveFacts(objects: KubeObject[], namespace = MONITORING_N
   const request = spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
   if (request) live.prometheusStorageRequest = request;
 
-  const groups = BUILTIN_ALERT_GROUPS.flatMap(({ group }) => find(GLOBAL_RULE_GROUP, group.name) ?? []);
+  const groups = BUILTIN_ALERT_GROUP_NAMES.flatMap((name) => find(GLOBAL_RULE_GROUP, name) ?? []);
   if (groups.length > 0)
     live.builtinAlertToggles = Object.fromEntries(groups.map((g) => [g.metadata.name, liveToggles(g)]));
 

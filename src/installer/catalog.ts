@@ -6,12 +6,14 @@
  * for a role that can be turned off, where its objects live so that the lifecycle stage removes them
  * then (`removal`, lifecycle/). Nothing here talks to the cluster.
  */
-import { MONITORING_NAMESPACE } from '../config/values.js';
+import { ISTIO_NAMESPACE } from '../config/console-parts.js';
+import { METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from '../config/values.js';
 import type { Role, RoleCondition } from './model.js';
 import { legacyAlertingRules } from './steps/alerting-legacy.js';
+import { checkMetricsApi } from './steps/check-metrics-api.js';
 import { growPrometheusVolumes } from './steps/grow-prometheus-volumes.js';
 import { labelGpuNodesStep } from './steps/label-gpu-nodes.js';
-import { removeNotificationManagerRelease } from './steps/remove-helm-release.js';
+import { removeMetricsServerRelease, removeNotificationManagerRelease } from './steps/remove-helm-release.js';
 import { switchBuiltinAlerts } from './steps/switch-builtin-alerts.js';
 
 const MONITORS_NOT_SERVED = 'common.monitoring.type is external and monitoring.coreos.com/v1 is not served';
@@ -22,6 +24,42 @@ const inClusterStack: RoleCondition = (v) =>
     : { run: true };
 
 export const ROLES: readonly Role[] = [
+  // metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling
+  // and edge nodes. Not part of the monitoring stack: installed with an external Prometheus too, and
+  // first, so that KubeSphere's API server finds the Metrics API when it starts (docs/metrics-server.md).
+  {
+    name: 'metrics-server',
+    when: (v) =>
+      v.metricsServer.enabled
+        ? { run: true }
+        : { run: false, reason: 'metrics_server.enabled is not true', remove: true },
+    templates: 'metrics-server',
+    crds: [],
+    // The original's Helm release of metrics-server goes once its objects are ours; then the APIService's
+    // Available condition is reported.
+    afterApply: [removeMetricsServerRelease, checkMetricsApi],
+    // Turned off: the APIService goes first, so the aggregated API never points at a Service that is
+    // gone (discovery of its group would fail, and with it namespace deletion).
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          namespace: METRICS_SERVER_NAMESPACE,
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+        { apiVersion: 'v1', kind: 'Service', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: METRICS_SERVER_NAMESPACE },
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService' },
+      ],
+      first: [
+        { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: 'v1beta1.metrics.k8s.io' },
+      ],
+    },
+    statusKey: 'metricsServer',
+  },
   // monitoring namespaces.
   {
     name: 'defaults',
@@ -107,11 +145,23 @@ export const ROLES: readonly Role[] = [
           }
         : v.alerting.enabled
           ? { run: true }
-          : { run: false, reason: 'alerting.enabled is not true' },
+          : { run: false, reason: 'alerting.enabled is not true', remove: true },
     templates: 'alerting',
     crds: [],
     // The 3.1-3.3 custom alerting rules: relabelled and migrated to rule groups.
     afterApply: [legacyAlertingRules],
+    // Turned off: the ruler, its Service, monitor and disruption budget, and its own alert group go.
+    // The alertrules-* PrometheusRules KubeSphere core writes do not carry our label: they stay.
+    removal: {
+      owns: [
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ThanosRuler', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'alerting.kubesphere.io/v2beta1', kind: 'GlobalRuleGroup' },
+      ],
+    },
   },
   // ClusterDashboard and Dashboard CRDs of KubeSphere's Custom Monitoring. Always, also with external
   // monitoring: the console reads and writes these kinds whatever else is installed.
@@ -125,20 +175,30 @@ export const ROLES: readonly Role[] = [
     name: 'gpu-monitoring',
     when: (v) =>
       !v.gpu.enabled
-        ? { run: false, reason: 'monitoring.gpu.nvidia_dcgm_exporter.enabled is not true' }
+        ? { run: false, reason: 'monitoring.gpu.nvidia_dcgm_exporter.enabled is not true', remove: true }
         : v.monitorsServed
           ? { run: true }
           : { run: false, reason: MONITORS_NOT_SERVED },
     templates: 'gpu-monitoring',
     crds: [],
     afterApply: [labelGpuNodesStep],
+    // Turned off: the exporter and its monitor and dashboard go (the GPU node labels stay).
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.kubesphere.io/v1alpha2', kind: 'ClusterDashboard' },
+      ],
+    },
   },
   // PodMonitor of istio-proxy sidecars and ServiceMonitor of istiod in istio-system.
   {
     name: 'istio-monitoring',
     when: (v) =>
       !v.servicemesh.enabled
-        ? { run: false, reason: 'servicemesh.enabled is not true' }
+        ? { run: false, reason: 'servicemesh.enabled is not true', remove: true }
         : !v.monitorsServed
           ? { run: false, reason: MONITORS_NOT_SERVED }
           : v.servicemesh.istioNamespaceExists
@@ -146,6 +206,13 @@ export const ROLES: readonly Role[] = [
             : { run: false, reason: 'the namespace istio-system does not exist yet' },
     templates: 'istio-monitoring',
     crds: [],
+    // Turned off (servicemesh.enabled false), not while istio-system is awaited: both monitors go.
+    removal: {
+      owns: [
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', namespace: ISTIO_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: ISTIO_NAMESPACE },
+      ],
+    },
   },
   // Grafana with its Prometheus datasource, admin password Secret, volume and ServiceMonitor.
   {
@@ -155,8 +222,23 @@ export const ROLES: readonly Role[] = [
         ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
         : v.grafana.enabled
           ? { run: true }
-          : { run: false, reason: 'monitoring.grafana.enabled is not true' },
+          : { run: false, reason: 'monitoring.grafana.enabled is not true', remove: true },
     templates: 'grafana',
     crds: [],
+    // Turned off: Grafana's workload, config, Service and monitor go. Its volume stays (data), and so do
+    // its Secrets: the operator never lists Secrets, and the admin password survives off and on again.
+    removal: {
+      owns: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+      ],
+      keeps: [
+        { apiVersion: 'v1', kind: 'Secret' },
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+      ],
+    },
   },
 ];

@@ -35,7 +35,15 @@ export interface RoleRemoval {
   owns: OwnedKind[];
   /** Objects removed before all others, in this order (e.g. an APIService before its Service). */
   first?: { apiVersion: string; kind: string; name: string }[];
+  /**
+   * Kinds the role renders but leaves when turned off: never listed nor deleted (e.g. Secrets, which
+   * the operator reads only by name, and a PersistentVolumeClaim, never removed anyway).
+   */
+  keeps?: { apiVersion: string; kind: string }[];
 }
+
+/** The status keys of parts installed apart from the monitoring stack, `{status: enabled, enabledTime}`. */
+export type EnabledStatusKey = 'metricsServer';
 
 /** Which CRDs a role's webhook converts, and where the API server reaches it. Data of a Role. */
 export interface ConversionWebhook {
@@ -60,11 +68,16 @@ export interface Role {
   afterApply?: AfterApplyStep[];
   /** Set on a role that can be turned off: how its objects are found and removed then (lifecycle/). */
   removal?: RoleRemoval;
+  /** The status key its after-apply steps mark enabled; removed from the status while the role is off. */
+  statusKey?: EnabledStatusKey;
 }
 
 /** One object a role renders, with where it comes from. */
 export interface ManifestSource {
-  /** `crds/<folder>/<file>`, `templates/<folder>/<file>` or `alerts/<group>` (src/alerts). */
+  /**
+   * `crds/<folder>/<file>`, `templates/<folder>/<file>`, `rules/recording/<PrometheusRule>` or
+   * `rules/alerts/<group>.yaml` (rules/catalog.yaml, src/rules).
+   */
   source: string;
   object: KubeObject;
 }
@@ -88,7 +101,7 @@ export interface Plan {
 /** One object of the plan with what the run knows of it. */
 export interface PlannedObject {
   role: string;
-  /** Where it comes from (plan/role-objects.ts): `crds/…`, `templates/…` or `alerts/…`. */
+  /** Where it comes from (plan/role-objects.ts): `crds/…`, `templates/…` or `rules/…`. */
   source: string;
   object: KubeObject;
   /** The live object, undefined when it does not exist. */
@@ -130,6 +143,8 @@ export interface AfterApplyResult {
   changed: number;
   /** Look at the run again after this long (e.g. a volume still expanding). */
   requeueAfterMs?: number;
+  /** Status keys the run marks `{status: enabled, enabledTime}` (kept while the role runs). */
+  enabled?: EnabledStatusKey[];
 }
 
 /**
@@ -164,4 +179,6 @@ export interface RunReport {
   requeueAfterMs?: number;
   /** What turned-off roles left and this run removed (lifecycle/). */
   removed?: RemovalOutcome[];
+  /** Status keys to mark enabled (a step found the part working). */
+  enabled?: EnabledStatusKey[];
 }

@@ -163,6 +163,7 @@ export class Installer implements Reconciler {
         objects: roles.reduce((n, r) => n + r.objects, 0),
         durationMs: performance.now() - started,
         ...(after.requeueAfterMs === undefined ? {} : { requeueAfterMs: after.requeueAfterMs }),
+        ...(after.enabled?.length ? { enabled: after.enabled } : {}),
       };
     } catch (err) {
       if (signal.aborted) {
@@ -247,7 +248,8 @@ export class Installer implements Reconciler {
         metrics?.roleDuration.observe({ role: o.name }, o.durationMs / 1000);
         metrics?.objectsApplied.inc({ role: o.name, result: 'changed' }, o.created + o.changed);
         metrics?.objectsApplied.inc({ role: o.name, result: 'unchanged' }, o.unchanged);
-        await progress.roleDone(o.name, done, total);
+        // A skipped role applied nothing: its boundary is no progress worth a write.
+        if (!o.skipped) await progress.roleDone(o.name, done, total);
       },
     });
   }

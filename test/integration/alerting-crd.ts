@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { ALERTING_API_VERSION } from '../../src/alerts/builtin.js';
+import { ALERTING_API_VERSION } from '../../src/rules/package.js';
 import { applyObjects } from '../../tools/apply-objects.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { RestMapper } from '../../src/kube/discovery.js';

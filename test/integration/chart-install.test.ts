@@ -69,6 +69,7 @@ function everythingEnabled(): Record<string, unknown> {
   spec.monitoring!.gpu = { nvidia_dcgm_exporter: { enabled: true } };
   spec.monitoring!.grafana = { enabled: true };
   spec.servicemesh = { enabled: true };
+  spec.metrics_server = { enabled: true };
   return spec;
 }
 
@@ -322,9 +323,15 @@ describe('helm chart ks-installer on the API server', () => {
     const takeover = await admin.get<KubeObject>(
       `${RBAC}/namespaces/${MONITORING_NS}/roles/${release}-takeover`,
     );
-    expect(unusedGrants([...rulesOf(clusterRole), ...rulesOf(role), ...rulesOf(takeover)], needed)).toEqual(
-      [],
+    const takeoverMetricsServer = await admin.get<KubeObject>(
+      `${RBAC}/namespaces/kube-system/roles/${release}-takeover-metrics-server`,
     );
+    expect(
+      unusedGrants(
+        [...rulesOf(clusterRole), ...rulesOf(role), ...rulesOf(takeover), ...rulesOf(takeoverMetricsServer)],
+        needed,
+      ),
+    ).toEqual([]);
     // Secrets in the monitoring namespace are deleted as a collection only: never listed, read or deleted by name.
     expect(
       await denied(

@@ -100,6 +100,7 @@ describe('the image layout', () => {
       { from: undefined, source: 'package-lock.json', target: './' },
       { from: 'build', source: '/src/dist', target: './dist' },
       { from: undefined, source: 'templates', target: './templates' },
+      { from: undefined, source: 'rules', target: './rules' },
       { from: undefined, source: 'crds', target: './crds' },
       { from: undefined, source: 'hooks', target: './hooks' },
       { from: undefined, source: 'watches.yaml', target: './watches.yaml' },

@@ -6,7 +6,7 @@
  * or rule disabled in KubeSphere's console stays disabled across runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FALLBACK_RULE_NAMES } from '../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../src/rules/package.js';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import { GLOBAL_RULE_GROUPS, installGlobalRuleGroupCrd, removeGlobalRuleGroupCrd } from './alerting-crd.js';

@@ -12,11 +12,11 @@ import { ccPath, installedOperatorTest, mergePatch, MONITORING_NS } from './fixt
 import { waitUntil, type OperatorProcess } from './operator-process.js';
 import { runOutcomeOf } from './run-outcome.js';
 
-const POLICY = 'ks-installer-test-refuse-retention-9d';
+const POLICY = 'ks-installer-test-refuse-retention';
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
-/** Refuses a Prometheus with retention 9d, as Forbidden (403): to the operator an API error, not bad input. */
-const createPolicy = (admin: KubeClient) =>
-  createRetentionPolicy(admin, { name: POLICY, retention: '9d', reason: 'Forbidden' });
+/** Refuses a Prometheus with this retention, as Forbidden (403): to the operator an API error, not bad input. */
+const createPolicy = (admin: KubeClient, retention: string) =>
+  createRetentionPolicy(admin, { name: POLICY, retention, reason: 'Forbidden' });
 const deletePolicy = (admin: KubeClient) => deleteRetentionPolicy(admin, POLICY);
 
 describe('status from the truth while every run fails', () => {
@@ -35,7 +35,11 @@ describe('status from the truth while every run fails', () => {
 
   it('never shows Ready=True before the fix, retries with backoff, and writes nothing for the same failure', async () => {
     await deletePolicy(admin);
-    await createPolicy(admin);
+    // A retention the live Prometheus does not have: an earlier file may have left one (the monitoring
+    // namespace is shared, and a run carries the live retention over), and the edit must change it.
+    const live = await admin.get<{ spec: { retention?: string } }>(PROMETHEUS);
+    const refused = live.spec.retention === '9d' ? '8d' : '9d';
+    await createPolicy(admin, refused);
     const writes: { ready?: string; reason?: string; progress?: string }[] = [];
     const abort = new AbortController();
     const start = await admin.get<ClusterConfiguration>(ccPath(ns));
@@ -52,11 +56,11 @@ describe('status from the truth while every run fails', () => {
       .catch(() => 'aborted');
 
     // The policy takes effect once the API server has loaded it.
-    await waitUntil('the policy refuses retention 9d', async () => {
+    await waitUntil(`the policy refuses retention ${refused}`, async () => {
       try {
         await admin.request('PATCH', PROMETHEUS, {
           query: { dryRun: 'All' },
-          body: { spec: { retention: '9d' } },
+          body: { spec: { retention: refused } },
           contentType: CONTENT_TYPE.merge,
         });
         return false;
@@ -65,7 +69,7 @@ describe('status from the truth while every run fails', () => {
       }
     });
     const from = op.lines.length;
-    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { retention: '9d' } } } });
+    await mergePatch(admin, ccPath(ns), { spec: { monitoring: { prometheus: { retention: refused } } } });
     await op.waitFor(/run failed/, 60_000, from);
     const failedFrom = op.lines.length;
     // The window of retries: with backoff from 1 s (1, 2, 4 s + jitter) about 3 retries in 8 s.

@@ -1,22 +1,35 @@
 /**
- * promtool 2.39.1 (the release we install) on our rendered PrometheusRules:
- * - `check rules --lint=all --lint-fatal` on every PrometheusRule a plan renders, for a given
- *   ClusterConfiguration and facts (a lint finding such as a duplicate rule fails it);
- * - `test rules` on our cases (test/rules/cases/*.yaml, promtool's unit-test format): the rule files
- *   are rendered next to a copy of each case under their PrometheusRule name
- *   (`prometheus-k8s-rules.yaml`, `prometheus-k8s-etcd-rules.yaml`, `prometheus-k8s-prometheus-rules.yaml`),
- *   which is what the cases' `rule_files` name.
+ * promtool 2.39.1 (the release we install) on our rules (rules/, docs/rules.md):
+ * - `check rules --lint=all --lint-fatal` on every committed rule file as it is, and on every
+ *   PrometheusRule a plan renders for a given ClusterConfiguration and facts (a lint finding such as a
+ *   duplicate rule fails it);
+ * - `test rules` on our cases (promtool's unit-test format):
+ *   - test/rules/cases/*.yaml, the recording groups: the PrometheusRules a plan renders are written
+ *     next to a copy of each case under their object's name (`prometheus-k8s-rules.yaml`,
+ *     `prometheus-k8s-etcd-rules.yaml`, `prometheus-k8s-prometheus-rules.yaml`), which is what their
+ *     `rule_files` name;
+ *   - test/rules/cases/alerts/<group>.yaml, one per alert group: the committed alert file with the
+ *     monitoring namespace filled in, written as rules/alerts/<group>.yaml of the same directory.
  */
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { ClusterFacts } from '../../src/config/facts.js';
 import { projectRoot } from '../../src/paths.js';
+import { MONITORING_NAMESPACE } from '../../src/config/values.js';
+import { expandVariables, loadRuleCatalog, rulesRoot } from '../../src/rules/load.js';
 import { renderRuleObjects, type RenderedRuleObject } from './rule-files.js';
 
 export const CASES_DIR = path.join(projectRoot(), 'test', 'rules', 'cases');
+const ALERT_CASES = 'alerts';
+
+/** Every committed rule file (recording/*.yaml, alerts/*.yaml), as paths under rules/. */
+export function committedRuleFiles(): string[] {
+  const catalog = loadRuleCatalog();
+  return [...catalog.recording, ...catalog.alerts].map((e) => path.join(rulesRoot(), e.file));
+}
 
 export interface PromtoolRun {
   exitCode: number;
@@ -64,18 +77,39 @@ export async function checkRules(
   };
 }
 
+/** The case files, relative to CASES_DIR: the recording groups' and `alerts/<group>.yaml`. */
 export function caseFiles(): string[] {
-  return readdirSync(CASES_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort();
+  const yamls = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  return [
+    ...yamls(CASES_DIR).sort(),
+    ...yamls(path.join(CASES_DIR, ALERT_CASES))
+      .sort()
+      .map((f) => `${ALERT_CASES}/${f}`),
+  ];
 }
 
 /** Renders the rule files once into a temp dir, copies the cases next to them; returns the dir. */
 export async function prepareCases(spec?: Record<string, unknown>): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ks-promtool-test-'));
   writeNamedRuleFiles(await renderRuleObjects(spec), dir);
+  mkdirSync(path.join(dir, ALERT_CASES));
+  mkdirSync(path.join(dir, 'rules', 'alerts'), { recursive: true });
+  for (const { file } of loadRuleCatalog().alerts) {
+    const text = readFileSync(path.join(rulesRoot(), file), 'utf8');
+    writeFileSync(
+      path.join(dir, 'rules', file),
+      expandVariables(text, { MONITORING_NAMESPACE: MONITORING_NAMESPACE }),
+    );
+  }
   for (const f of caseFiles()) copyFileSync(path.join(CASES_DIR, f), path.join(dir, f));
   return dir;
+}
+
+/** `promtool check rules` on the committed rule files as they are. */
+export async function checkCommittedRules(promtool: string): Promise<PromtoolRun & { files: number }> {
+  const files = committedRuleFiles();
+  const result = await run(promtool, ['check', 'rules', '--lint=all', '--lint-fatal', ...files], rulesRoot());
+  return { ...result, files: files.length };
 }
 
 /** `promtool test rules` on one case file of a directory made by prepareCases. */

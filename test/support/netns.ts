@@ -8,6 +8,11 @@
  * later call removes what a killed process left, and concurrent test processes never collide.
  * Everything is removed by `remove()`, and on exit, SIGINT and SIGTERM of the creating process.
  * Needs root and `ip` (iproute2).
+ *
+ * `createNetwork(members)`: namespaces that reach each other as nodes of one network do (a kubelet's
+ * address dialled from another node), without this host forwarding packets (ip_forward stays as it
+ * is): a bridge in a namespace of its own, joined by the root namespace and by each member with one
+ * address of a /28 of the same range.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -124,4 +129,103 @@ export function createNetNs(): NetNs {
     throw err;
   }
   return ns;
+}
+
+export interface Network {
+  /** The root namespace's address on the network. */
+  hostIp: string;
+  /** One namespace per member, in order; `hostIp` of each is the root namespace's address. */
+  members: NetNs[];
+  remove(): void;
+}
+
+/** A switched network of `count` member namespaces and the root namespace, on a free /28 of 198.18.0.0/15. */
+export function createNetwork(count: number): Network {
+  if (count < 1 || count > 13) throw new Error('a network has 1 to 13 members');
+  sweepStaleNamespaces();
+  hookExit();
+  const used = [...usedAddresses()].map(toNumber);
+  const base = toNumber('198.18.0.0');
+  let start: number;
+  do {
+    start = base + randomInt(0, 1 << 13) * 16; // a /28 in 198.18.0.0/15
+  } while (used.some((a) => a >= start && a < start + 16));
+  const address = (i: number) => toAddress(start + i);
+  // The bridge's namespace: named like the others, so a sweep or remove() of it also takes the root
+  // end of its link (`k<pid>h<n>`); deleting it deletes every veth on the bridge, so each pair.
+  const n = counter++;
+  const lan = `ks${process.pid}-${n}`;
+  const hostIf = `k${process.pid}h${n}`;
+  const members: NetNs[] = [];
+  const lanNs: NetNs = {
+    name: lan,
+    hostIp: address(1),
+    podIp: address(1),
+    spawn: (command, args, options = {}) => spawn('ip', ['netns', 'exec', lan, command, ...args], options),
+    exec: (command, args) => ip('netns', 'exec', lan, command, ...args),
+    remove: () => {
+      live.delete(lanNs);
+      quietly(() => ip('netns', 'del', lan));
+      quietly(() => ip('link', 'del', hostIf));
+    },
+  };
+  const network: Network = {
+    hostIp: address(1),
+    members,
+    remove: () => {
+      for (const m of members) m.remove();
+      lanNs.remove();
+    },
+  };
+  live.add(lanNs);
+  try {
+    ip('netns', 'add', lan);
+    ip('-n', lan, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', lan, 'link', 'set', 'br0', 'up');
+    const port = (name: string) => {
+      ip('-n', lan, 'link', 'set', name, 'master', 'br0');
+      ip('-n', lan, 'link', 'set', name, 'up');
+    };
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', `b${n}r`, 'netns', lan);
+    port(`b${n}r`);
+    ip('addr', 'add', `${address(1)}/28`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    for (let i = 0; i < count; i += 1) {
+      const m = counter++;
+      const name = `ks${process.pid}-${m}`;
+      const podIp = address(i + 2);
+      const member: NetNs = {
+        name,
+        hostIp: address(1),
+        podIp,
+        spawn: (command, args, options = {}) =>
+          spawn('ip', ['netns', 'exec', name, command, ...args], options),
+        exec: (command, args) => ip('netns', 'exec', name, command, ...args),
+        remove: () => {
+          live.delete(member);
+          quietly(() => ip('netns', 'del', name));
+        },
+      };
+      live.add(member);
+      members.push(member);
+      ip('netns', 'add', name);
+      ip('-n', lan, 'link', 'add', `b${m}p`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name);
+      port(`b${m}p`);
+      member.exec('ip', ['addr', 'add', `${podIp}/28`, 'dev', 'eth0']);
+      member.exec('ip', ['link', 'set', 'eth0', 'up']);
+      member.exec('ip', ['link', 'set', 'lo', 'up']);
+    }
+  } catch (err) {
+    network.remove();
+    throw err;
+  }
+  return network;
+}
+
+function toNumber(address: string): number {
+  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+function toAddress(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }

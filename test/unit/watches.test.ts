@@ -60,7 +60,10 @@ describe('watches.yaml', () => {
       { resync: "'61 * * * *'" },
       'f: [0].resync: crontab "61 * * * *": minute field: 61 is out of range 0-59',
     ],
-    [{ roles: '[defaults, kibana]' }, 'f: [0].roles[1]: unknown role "kibana" (known: defaults,'],
+    [
+      { roles: '[defaults, kibana]' },
+      'f: [0].roles[1]: unknown role "kibana" (known: metrics-server, defaults,',
+    ],
     [{ roles: '[defaults, defaults]' }, 'f: [0].roles: role defaults is listed twice'],
     [{ role: '[defaults]' }, 'f: [0].role: unknown key'],
     [{ owns: 'services' }, 'f: [0].owns: must be a list of kinds such as'],

@@ -40,9 +40,10 @@ export class Pki {
     private readonly authority: Authority,
   ) {}
 
-  static async create(dir: string): Promise<Pki> {
-    const authority = await createAuthority('ks-installer-envtest-ca', VALID_DAYS);
-    const ca = await writePair(dir, 'ca', await exportAuthority(authority));
+  /** A CA written as `<file>.crt` / `<file>.key` in `dir` (a second one, e.g. the front proxy's, needs another file name). */
+  static async create(dir: string, commonName = 'ks-installer-envtest-ca', file = 'ca'): Promise<Pki> {
+    const authority = await createAuthority(commonName, VALID_DAYS);
+    const ca = await writePair(dir, file, await exportAuthority(authority));
     return new Pki(dir, ca, authority);
   }
 

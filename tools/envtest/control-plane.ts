@@ -30,6 +30,13 @@ export interface ControlPlaneOptions {
   withTools?: boolean;
   /** Extra kube-apiserver flags, e.g. `--feature-gates=…`. */
   apiServerFlags?: string[];
+  /**
+   * The aggregation layer, for APIServices served by extension API servers (metrics-server): a
+   * front-proxy CA, the client certificate kube-apiserver presents to them, the request-header flags
+   * that tell them who the user is, and --enable-aggregator-routing (kube-apiserver dials the Service's
+   * endpoint addresses: there is no kube-proxy here to route a ClusterIP).
+   */
+  aggregation?: boolean;
   progress?: (line: string) => void;
   startTimeoutMs?: number;
 }
@@ -86,6 +93,26 @@ async function waitUntil(
       throw new Error(`${what} not ready after ${timeoutMs / 1000}s:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** kube-apiserver's flags of the aggregation layer, with a CA of its own for the front proxy. */
+async function frontProxyFlags(pkiDir: string): Promise<string[]> {
+  const frontProxy = await Pki.create(pkiDir, 'ks-installer-envtest-front-proxy-ca', 'front-proxy-ca');
+  const client = await frontProxy.issue({
+    file: 'front-proxy-client',
+    commonName: 'front-proxy-client',
+    usage: 'client',
+  });
+  return [
+    `--requestheader-client-ca-file=${frontProxy.ca.cert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${client.cert}`,
+    `--proxy-client-key-file=${client.key}`,
+    '--enable-aggregator-routing=true',
+  ];
 }
 
 function kubeconfigYaml(server: string, caFile: string, user: Record<string, string>): string {
@@ -178,7 +205,8 @@ export class ControlPlane {
         commonName: 'kube-apiserver',
         usage: 'server',
         ips: ['127.0.0.1'],
-        dnsNames: ['localhost'],
+        // The in-cluster names too: a ServiceMonitor of the API server verifies `serverName: kubernetes`.
+        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
       }),
       pki.issue({
         file: 'admin',
@@ -193,6 +221,7 @@ export class ControlPlane {
           pki.issue({ file: `user-${u.name}`, commonName: u.name, organizations: u.groups, usage: 'client' }),
         ),
     ]);
+    const aggregationFlags = options.aggregation ? await frontProxyFlags(pkiDir) : [];
     const tokenUsers = users
       .filter((u) => u.auth === 'token')
       .map((u) => ({ ...u, token: randomBytes(24).toString('hex') }));
@@ -238,6 +267,7 @@ export class ControlPlane {
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       '--profiling=false',
+      ...aggregationFlags,
       ...(options.apiServerFlags ?? []),
     ];
     const apiserver = group.start('kube-apiserver', binaries['kube-apiserver']!, apiServerArgs);

@@ -8,9 +8,17 @@
  *   over a series file, every interval, each rule's output stored before the next one runs;
  * - prometheus-operator: v0.55.1 is what the operator installs, but the Go module proxy does not
  *   serve that version (403), so the tests build v0.55.0, the nearest one it serves;
+ * - metrics-server: the role installs kubesphere/metrics-server v0.4.2, but the Go module proxy does not
+ *   serve sigs.k8s.io/metrics-server v0.4.2 (403), so the tests build v0.6.4, which it serves. It accepts
+ *   the arguments the role renders; it reads the kubelet's `/metrics/resource` where v0.4.2 reads the
+ *   summary API (docs/metrics-server.md, "The versions").
  * - thanos v0.31.0 (the image the alerting role installs): `thanos rule`, run with the arguments and rule
  *   files prometheus-operator generates for our ThanosRuler;
- * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends.
+ * - alertmanager v0.23.0 (the image the alertmanager role installs): receives what the ruler sends
+ *   (and runs in the live stack);
+ * - for the live stack (`tools/live/`): node-exporter v1.3.1, kube-state-metrics v2.6.0,
+ *   kube-rbac-proxy v0.11.0 and prometheus-config-reloader (the prometheus-operator module, v0.55.0),
+ *   the releases the operator installs.
  */
 import { execa } from 'execa';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -20,8 +28,12 @@ import { resolveGoTool, type GoToolSpec, type ResolvedTool } from './go-tools.js
 
 export const PROMETHEUS_MODULE_VERSION = 'v0.39.1';
 export const PROMETHEUS_OPERATOR_TEST_VERSION = 'v0.55.0';
+export const METRICS_SERVER_TEST_VERSION = 'v0.6.4';
 export const THANOS_VERSION = 'v0.31.0';
 export const ALERTMANAGER_VERSION = 'v0.23.0';
+export const NODE_EXPORTER_VERSION = 'v1.3.1';
+export const KUBE_STATE_METRICS_VERSION = 'v2.6.0';
+export const KUBE_RBAC_PROXY_VERSION = 'v0.11.0';
 
 export const TEST_TOOLS = {
   promtool: {
@@ -54,6 +66,14 @@ export const TEST_TOOLS = {
     pkg: 'github.com/prometheus-operator/prometheus-operator/cmd/operator',
     ldflags: `-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_TEST_VERSION.slice(1)}`,
   },
+  'metrics-server': {
+    name: 'metrics-server',
+    assetEnv: 'TEST_ASSET_METRICS_SERVER',
+    module: 'sigs.k8s.io/metrics-server',
+    version: METRICS_SERVER_TEST_VERSION,
+    pkg: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
+    ldflags: `-X sigs.k8s.io/metrics-server/pkg/version.gitVersion=${METRICS_SERVER_TEST_VERSION}`,
+  },
   thanos: {
     name: 'thanos',
     assetEnv: 'TEST_ASSET_THANOS',
@@ -72,6 +92,43 @@ export const TEST_TOOLS = {
     version: ALERTMANAGER_VERSION,
     pkg: 'github.com/prometheus/alertmanager/cmd/alertmanager',
     ldflags: `-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION.slice(1)}`,
+  },
+  'prometheus-config-reloader': {
+    name: 'prometheus-config-reloader',
+    assetEnv: 'TEST_ASSET_PROMETHEUS_CONFIG_RELOADER',
+    module: 'github.com/prometheus-operator/prometheus-operator',
+    version: PROMETHEUS_OPERATOR_TEST_VERSION,
+    pkg: 'github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader',
+    ldflags: `-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_TEST_VERSION.slice(1)}`,
+  },
+  'node-exporter': {
+    name: 'node_exporter',
+    assetEnv: 'TEST_ASSET_NODE_EXPORTER',
+    module: 'github.com/prometheus/node_exporter',
+    version: NODE_EXPORTER_VERSION,
+    pkg: 'github.com/prometheus/node_exporter',
+    ldflags: `-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION.slice(1)}`,
+  },
+  'kube-state-metrics': {
+    name: 'kube-state-metrics',
+    assetEnv: 'TEST_ASSET_KUBE_STATE_METRICS',
+    module: 'k8s.io/kube-state-metrics/v2',
+    version: KUBE_STATE_METRICS_VERSION,
+    pkg: 'k8s.io/kube-state-metrics/v2',
+    ldflags: `-X k8s.io/kube-state-metrics/v2/pkg/version.Release=${KUBE_STATE_METRICS_VERSION} -X github.com/prometheus/common/version.Version=${KUBE_STATE_METRICS_VERSION.slice(1)}`,
+  },
+  'live-fwd': {
+    name: 'live-fwd',
+    assetEnv: 'TEST_ASSET_LIVE_FWD',
+    localDir: 'tools/live/fwd',
+    pkg: '.',
+  },
+  'kube-rbac-proxy': {
+    name: 'kube-rbac-proxy',
+    assetEnv: 'TEST_ASSET_KUBE_RBAC_PROXY',
+    module: 'github.com/brancz/kube-rbac-proxy',
+    version: KUBE_RBAC_PROXY_VERSION,
+    pkg: 'github.com/brancz/kube-rbac-proxy',
   },
 } as const satisfies Record<string, GoToolSpec>;
 

@@ -55,6 +55,8 @@ renders, so they cannot drift.
 - notification-manager-metrics-reader
 - notification-manager-proxy-role
 - notification-manager-tenant-sidecar-role
+- system:aggregated-metrics-reader
+- system:metrics-server
 {{- end -}}
 
 {{- define "ks-installer.escalateRoles" -}}
@@ -71,15 +73,18 @@ renders, so they cannot drift.
 - notification-manager-controller-role
 - notification-manager-proxy-role
 - notification-manager-tenant-sidecar-role
+- system:metrics-server
+- system:auth-delegator
 {{- end -}}
 
 {{- define "ks-installer.bindRoles" -}}
 - prometheus-k8s-config
 - notification-manager-leader-election-role
+- extension-apiserver-authentication-reader
 {{- end -}}
 
 {{/*
-The fallback PrometheusRules of the built-in alerts (src/alerts/builtin.ts, FALLBACK_RULE_NAMES):
+The fallback PrometheusRules of the built-in alerts (src/rules/package.ts, FALLBACK_RULE_NAMES):
 once KubeSphere core serves GlobalRuleGroups, a run deletes these, by name, and nothing else. The
 chart's unit test compares the list with the operator's.
 */}}

@@ -1,17 +1,17 @@
 /**
  * What a role would apply: its generated CRDs (crds/<folder>/*.yaml, read as files, with the conversion
  * webhook of those its operator converts set from the values) and the objects its templates render
- * from the resolved values. `ks-installer run` applies exactly this list and
+ * from the resolved values, then its groups of rules/ (rules/catalog.yaml, src/rules). `ks-installer run` applies exactly this list and
  * `ks-installer render` prints it, so the two never disagree.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { builtinAlertObjects } from '../../alerts/builtin.js';
 import { ownershipLabels } from '../../config/ownership.js';
 import type { MonitoringValues } from '../../config/values.js';
 import type { KubeObject } from '../../kube/client.js';
 import type { Renderer } from '../../render/renderer.js';
+import { ruleObjects } from '../../rules/package.js';
 import type { ManifestSource, Role } from '../model.js';
 import { withConversionWebhook } from './crd-conversion.js';
 
@@ -51,7 +51,7 @@ function stamped(role: string, m: ManifestSource): ManifestSource {
   };
 }
 
-/** Every object a role applies, CRDs first, then its templates', then its built-in alert groups; each stamped with our labels. */
+/** Every object a role applies: CRDs first, then its templates', then its rule groups (recording, then alerts); each stamped with our labels. */
 export function roleManifests(
   role: Role,
   values: MonitoringValues,
@@ -65,10 +65,5 @@ export function roleManifests(
   const rendered = (role.templates === undefined ? [] : renderer.renderFolder(role.templates, values)).map(
     (r) => ({ source: `templates/${r.template}`, object: r.object as unknown as KubeObject }),
   );
-  const labels = ownershipLabels(role.name);
-  const alerts = builtinAlertObjects(role.name, values.alerts, values.namespace, labels).map((a) => ({
-    source: `alerts/${a.group}`,
-    object: a.object,
-  }));
-  return [...crds, ...rendered, ...alerts].map((m) => stamped(role.name, m));
+  return [...crds, ...rendered, ...ruleObjects(role.name, values)].map((m) => stamped(role.name, m));
 }

@@ -15,6 +15,7 @@ import { ISTIO_MONITORS_WAITING } from '../../config/console-parts.js';
 import { LIVE_VALUE_DROPPED } from '../../config/resolve.js';
 import { ROLE_REMOVED } from '../lifecycle/remove-turned-off.js';
 import type { RunReport } from '../model.js';
+import { METRICS_API_UNAVAILABLE } from '../steps/check-metrics-api.js';
 import { STORAGE_NOT_EXPANDABLE } from '../steps/storage-growth.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from '../steps/switch-builtin-alerts.js';
 import { ALERTING_RULES_NOT_MIGRATED } from '../steps/alerting-legacy.js';
@@ -26,6 +27,7 @@ const WARNING_TYPES = new Set([
   LIVE_VALUE_DROPPED,
   'EtcdClientCertsMissing',
   STORAGE_NOT_EXPANDABLE,
+  METRICS_API_UNAVAILABLE,
   ALERTING_RULES_NOT_MIGRATED,
   ISTIO_MONITORS_WAITING,
 ]);

@@ -56,11 +56,23 @@ export async function reportSucceeded(
     durationSeconds: Number((report.durationMs / 1000).toFixed(3)),
   };
   const generation = cc.metadata.generation;
+  // Parts found working for the first time: {status: enabled, enabledTime}, kept while their role
+  // runs; the key of a role turned off goes (null in a merge patch removes it).
+  const enabled: Record<string, unknown> = {};
+  for (const key of report.enabled ?? []) {
+    const current = cc.status?.[key] as { status?: string } | null | undefined;
+    if (current?.status !== 'enabled') enabled[key] = { status: 'enabled', enabledTime: rfc3339() };
+  }
+  for (const rp of report.plan.roles) {
+    const key = rp.role.statusKey;
+    if (rp.skip && key && cc.status?.[key] != null) enabled[key] = null;
+  }
   const alerting = alertingStatus(cc, report.plan);
   if (
     quiet &&
     alerting === undefined &&
     report.changed === 0 &&
+    Object.keys(enabled).length === 0 &&
     sameConditions(before, findingConditions(conditions, report, generation))
   ) {
     logger.info(`run succeeded: ${line}; no drift, status left as it was`, { [JSON_ONLY]: figures });
@@ -72,6 +84,7 @@ export async function reportSucceeded(
       : { status: 'enabled', enabledTime: rfc3339() };
   await status.patch({
     monitoring,
+    ...enabled,
     ...(alerting === undefined ? {} : { alerting }),
     conditions: succeededConditions(conditions, report, generation),
     progress: `${report.roles.length}/${report.roles.length} done`,

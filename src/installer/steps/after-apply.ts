@@ -38,6 +38,7 @@ export async function runAfterApply(
       });
       merged.warnings.push(...r.warnings);
       merged.changed += r.changed;
+      if (r.enabled) merged.enabled = [...(merged.enabled ?? []), ...r.enabled];
       if (r.requeueAfterMs !== undefined)
         merged.requeueAfterMs = Math.min(merged.requeueAfterMs ?? Infinity, r.requeueAfterMs);
     }

@@ -1,10 +1,10 @@
 /**
- * The run's side of the built-in alerts (src/alerts): which form this run installed, shown as the
+ * The run's side of the built-in alerts (rules/alerts, src/rules): which form this run installed, shown as the
  * condition BuiltinAlerts, and the switch-over, an after-apply step of prometheus-stack. Once
  * GlobalRuleGroups are installed the fallback PrometheusRules are deleted, by name, each one we may
  * have created and nothing else (the operator's RBAC allows delete on exactly those names).
  */
-import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES } from '../../alerts/builtin.js';
+import { ALERTING_API_VERSION, FALLBACK_RULE_NAMES, isBuiltinAlertSource } from '../../rules/package.js';
 import { ApiError, type KubeClient } from '../../kube/client.js';
 import { MANAGED_BY_SELECTOR } from '../../config/ownership.js';
 import { listAll } from '../../kube/list.js';
@@ -22,7 +22,7 @@ interface BuiltinAlertsState {
 
 /** What the plan installs, for the condition and the log. */
 export function builtinAlertsState(plan: Plan): BuiltinAlertsState {
-  const objects = plan.roles.flatMap((r) => r.manifests).filter((m) => m.source.startsWith('alerts/'));
+  const objects = plan.roles.flatMap((r) => r.manifests).filter((m) => isBuiltinAlertSource(m.source));
   if (objects.length === 0) {
     return {
       status: 'False',

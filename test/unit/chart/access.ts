@@ -4,7 +4,7 @@
  * the ones no request needs. Used by the chart's integration test, which asks the API server.
  */
 import type { ManifestSource, RolePlan } from '../../../src/installer/model.js';
-import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../../src/paths.js';
@@ -13,9 +13,14 @@ import { ETCD_CLIENT_CERTS_SECRET } from '../../../src/config/etcd.js';
 import { OPTIONAL_LIVE_OBJECTS, PROMETHEUS_PVC, WEBHOOK_SECRET } from '../../../src/facts/live.js';
 import { MONITORING_NAMESPACE } from '../../../src/config/values.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { HELM_RELEASE_SELECTOR } from '../../../src/installer/steps/remove-helm-release.js';
+import {
+  HELM_RELEASE_SELECTOR,
+  helmReleaseSelector,
+  METRICS_SERVER_RELEASE,
+} from '../../../src/installer/steps/remove-helm-release.js';
 import type { RestMapper } from '../../../src/kube/discovery.js';
 import { NEVER_LISTED } from '../../../src/kube/live-objects.js';
+import { NEVER_REMOVED } from '../../../src/installer/lifecycle/remove-turned-off.js';
 import type { PolicyRule } from './helm.js';
 
 export interface Access {
@@ -106,7 +111,11 @@ export async function removalAccesses(roles: RolePlan[], mapper: RestMapper): Pr
         why: `src/installer/lifecycle/remove-turned-off.ts: ${rp.role.name}'s ${kind.kind} objects, by our labels`,
       });
     }
+    const kept = rp.role.removal.keeps ?? [];
     for (const { source, object } of rp.manifests) {
+      if (kept.some((k) => k.apiVersion === object.apiVersion && k.kind === object.kind)) continue;
+      const group = groupOf(object.apiVersion);
+      if (NEVER_REMOVED.has(`${group}/${object.kind}`)) continue;
       const r = await mapper.resource(object.apiVersion, object.kind);
       out.push({
         verb: 'delete',
@@ -299,6 +308,13 @@ export function codeAccesses(
             resource: 'secrets',
             namespace: mon,
             why: `src/installer/steps/remove-helm-release.ts: Helm's release Secrets (${HELM_RELEASE_SELECTOR})`,
+          },
+          {
+            verb: 'deletecollection',
+            group: '',
+            resource: 'secrets',
+            namespace: METRICS_SERVER_RELEASE.namespace,
+            why: `src/installer/steps/remove-helm-release.ts: Helm's release Secrets (${helmReleaseSelector(METRICS_SERVER_RELEASE.name)})`,
           },
         ]
       : []),

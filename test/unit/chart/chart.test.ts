@@ -5,10 +5,14 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FALLBACK_RULE_NAMES } from '../../../src/alerts/builtin.js';
+import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { renderRole, withMonitoring } from '../roles/golden.js';
+import { resolveValues } from '../../../src/config/resolve.js';
+import { roleManifests } from '../../../src/installer/plan/role-objects.js';
+import { projectRoot } from '../../../src/paths.js';
+import { createRenderer } from '../../../src/render/renderer.js';
+import { FIXED_FACTS, withMonitoring } from '../roles/golden.js';
 import {
   CHART_DIR,
   findObject,
@@ -19,6 +23,8 @@ import {
   rulesOf,
   type PolicyRule,
 } from './helm.js';
+
+const renderer = createRenderer(path.join(projectRoot(), 'templates'));
 
 const CRD_FILE = 'installer.kubesphere.io_clusterconfigurations.yaml';
 
@@ -124,10 +130,18 @@ describe('charts/ks-installer', () => {
         'grafana-datasources',
         'grafana-dashboards',
       ]);
+      // Templates and rule groups (GlobalRuleGroups where KubeSphere core serves their API).
+      const { values } = resolveValues(
+        withMonitoring({}, { etcd: { monitoring: true, endpointIps: '10.0.0.1' } }),
+        {
+          ...FIXED_FACTS,
+          servedApiVersions: [...FIXED_FACTS.servedApiVersions, 'alerting.kubesphere.io/v2beta1'],
+        },
+      );
       const removable = new Set(
         ROLES.filter((r) => r.removal).flatMap((r) =>
-          renderRole(r.name, withMonitoring({}, { etcd: { monitoring: true, endpointIps: '10.0.0.1' } })).map(
-            (o) => o.metadata.name,
+          roleManifests(r, values, renderer, path.join(projectRoot(), 'crds')).map(
+            (m) => m.object.metadata.name,
           ),
         ),
       );
@@ -135,7 +149,10 @@ describe('charts/ks-installer', () => {
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.resourceNames?.length).toBeGreaterThan(0);
         for (const name of r.resourceNames ?? [])
-          expect(FALLBACK_RULE_NAMES.includes(name) || removable.has(name) || recreated.has(name)).toBe(true);
+          expect([
+            name,
+            FALLBACK_RULE_NAMES.includes(name) || removable.has(name) || recreated.has(name),
+          ]).toEqual([name, true]);
       }
       const secrets = rules.filter((r) => r.resources?.includes('secrets'));
       expect(secrets.flatMap((r) => r.verbs).filter((v) => ['list', 'watch'].includes(v))).toEqual([]);
@@ -179,9 +196,27 @@ describe('charts/ks-installer', () => {
       expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'ks-installer-takeover' });
     });
 
+    it("takeover.enabled=true: a Role in kube-system for metrics-server's release, deletecollection of Secrets only", async () => {
+      const objects = await helmTemplate(helm, { set: { 'takeover.enabled': 'true' } });
+      const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.namespace === 'kube-system');
+      expect(roles.map((r) => r.metadata.name)).toEqual(['ks-installer-takeover-metrics-server']);
+      expect(rulesOf(roles[0])).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['deletecollection'] },
+      ]);
+      const binding = findObject(
+        objects,
+        'RoleBinding',
+        'ks-installer-takeover-metrics-server',
+      ) as KubeObject & {
+        roleRef: { kind: string; name: string };
+      };
+      expect(binding.metadata.namespace).toBe('kube-system');
+      expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'ks-installer-takeover-metrics-server' });
+    });
+
     it.each(['false', 'auto'])('takeover.enabled=%s renders no such Role offline', async (value) => {
       const objects = await helmTemplate(helm, { set: { 'takeover.enabled': value } });
-      expect(objects.filter((o) => o.metadata.name === 'ks-installer-takeover')).toEqual([]);
+      expect(objects.filter((o) => o.metadata.name.startsWith('ks-installer-takeover'))).toEqual([]);
     });
   });
 });

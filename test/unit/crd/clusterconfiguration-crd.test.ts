@@ -135,7 +135,12 @@ describe('ClusterConfiguration CRD', () => {
     for (const [path, minimum] of integers) {
       expect([path, at(path).type, at(path).minimum]).toEqual([path, 'integer', minimum]);
     }
-    for (const path of ['spec.etcd.monitoring', 'spec.etcd.tlsEnable', 'spec.monitoring.grafana.enabled']) {
+    for (const path of [
+      'spec.etcd.monitoring',
+      'spec.etcd.tlsEnable',
+      'spec.monitoring.grafana.enabled',
+      'spec.metrics_server.enabled',
+    ]) {
       expect([path, at(path).type]).toEqual([path, 'boolean']);
     }
     for (const path of [
@@ -149,7 +154,7 @@ describe('ClusterConfiguration CRD', () => {
     }
     expect(at('spec.etcd.endpointIps').type).toBe('string');
     expect(at('spec.common.monitoring.endpoint').type).toBe('string');
-    for (const base of ['spec', 'spec.monitoring']) {
+    for (const base of ['spec', 'spec.monitoring', 'spec.metrics_server']) {
       expect(at(`${base}.nodeSelector`).additionalProperties).toEqual({ type: 'string' });
       expect(at(`${base}.tolerations`).items?.['x-kubernetes-preserve-unknown-fields']).toBe(true);
       expect(at(`${base}.affinity`)).toMatchObject({
@@ -162,6 +167,8 @@ describe('ClusterConfiguration CRD', () => {
   it('types the status the operator writes', () => {
     expect(at('status.monitoring.status').type).toBe('string');
     expect(at('status.monitoring.enabledTime').type).toBe('string');
+    expect(at('status.metricsServer.status').type).toBe('string');
+    expect(at('status.metricsServer.enabledTime').type).toBe('string');
     expect(at('status.progress').type).toBe('string');
     expect(at('status.observedSpecHash').type).toBe('string');
     const condition = at('status.conditions[*]');

@@ -318,7 +318,7 @@ describe('condition RoleObjectsRemoved', () => {
       plan: {
         values: { alerts: { form: 'PrometheusRule', toggles: {} } },
         warnings: [],
-        roles: [{ remove: off, manifests: [] }],
+        roles: [{ role: { name: 'extra' }, remove: off, manifests: [] }],
       },
       removed,
       warnings: [],

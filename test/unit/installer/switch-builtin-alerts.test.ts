@@ -4,13 +4,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import {
-  ALERTING_API_VERSION,
-  BUILTIN_ALERT_GROUPS,
-  globalRuleGroup,
-  liveToggles,
-  toggleKey,
-} from '../../../src/alerts/builtin.js';
+import { ALERTING_API_VERSION, globalRuleGroup, liveToggles, toggleKey } from '../../../src/rules/package.js';
+import { loadRuleCatalog } from '../../../src/rules/load.js';
 import { builtinAlertsState } from '../../../src/installer/steps/switch-builtin-alerts.js';
 import { projectRoot } from '../../../src/paths.js';
 import { ROLES } from '../../../src/installer/catalog.js';
@@ -61,19 +56,20 @@ describe('condition BuiltinAlerts', () => {
 });
 
 describe('the console toggles on a live GlobalRuleGroup', () => {
-  const group = BUILTIN_ALERT_GROUPS.find((g) => g.group.name === 'kubernetes-apps')!.group;
+  const group = loadRuleCatalog().alerts.find((g) => g.group === 'kubernetes-apps')!.spec;
+  const vars = { MONITORING_NAMESPACE: 'kubesphere-monitoring-system' };
   type Rules = { spec: { rules: { alert: string; disable?: boolean }[] } };
 
   it('are read from its enable label and the rules marked disable', () => {
-    const live = globalRuleGroup(group) as ReturnType<typeof globalRuleGroup> & Rules;
+    const live = globalRuleGroup(group, vars) as ReturnType<typeof globalRuleGroup> & Rules;
     live.metadata.labels!['alerting.kubesphere.io/enable'] = 'false';
     live.spec.rules[1]!.disable = true;
     expect(liveToggles(live)).toEqual({ enable: 'false', disabledRules: [toggleKey(group.rules[1]!)] });
-    expect(liveToggles(globalRuleGroup(group))).toEqual({ enable: 'true', disabledRules: [] });
+    expect(liveToggles(globalRuleGroup(group, vars))).toEqual({ enable: 'true', disabledRules: [] });
   });
 
   it('are kept by the next apply, while the initial-configuration snapshot stays as shipped', () => {
-    const kept = globalRuleGroup(group, {
+    const kept = globalRuleGroup(group, vars, {
       enable: 'false',
       disabledRules: ['KubePodNotReady/warning/15m'],
     }) as ReturnType<typeof globalRuleGroup> & Rules;

@@ -8,7 +8,7 @@ import yaml from 'js-yaml';
 import { ConfigError } from '../../../src/config/problems.js';
 import { resolveValues } from '../../../src/config/resolve.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { builtinAlertObjects } from '../../../src/alerts/builtin.js';
+import { ruleObjects } from '../../../src/rules/package.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import {
   expectGolden,
@@ -74,7 +74,7 @@ describe('role alerting', () => {
     const role = ROLES.find((r) => r.name === 'alerting')!;
     const when = (spec: Record<string, unknown>) => role.when(resolveValues(spec, FIXED_FACTS).values);
     expect(when(alertingSpec())).toEqual({ run: true });
-    expect(when(sampleSpec())).toEqual({ run: false, reason: 'alerting.enabled is not true' });
+    expect(when(sampleSpec())).toEqual({ run: false, reason: 'alerting.enabled is not true', remove: true });
     expect(when({ ...sampleSpec(), alerting: { enabled: false } }).run).toBe(false);
     const external = when(alertingSpec({}, { common: { monitoring: { type: 'external' } } }));
     expect(external.run).toBe(false);
@@ -227,20 +227,21 @@ describe('role alerting', () => {
   });
 
   it('brings the thanos-rule group: 11 alerts on job thanos-ruler-kubesphere, in both forms', () => {
+    const { values } = resolveValues({ ...sampleSpec(), alerting: { enabled: true } }, FIXED_FACTS);
     for (const form of ['GlobalRuleGroup', 'PrometheusRule'] as const) {
-      const groups = builtinAlertObjects('alerting', { form, toggles: {} }, NS);
-      expect(groups.map((g) => g.group)).toEqual(['thanos-rule']);
+      const groups = ruleObjects('alerting', { ...values, alerts: { form, toggles: {} } });
+      expect(groups.map((g) => g.source)).toEqual(['rules/alerts/thanos-rule.yaml']);
       const o = groups[0]!.object as Obj;
       const rules = (o.spec.rules ?? o.spec.groups[0].rules) as { alert: string; expr: string }[];
       expect(rules).toHaveLength(11);
       for (const r of rules)
         expect(r.expr).toContain('job="thanos-ruler-kubesphere", namespace="kubesphere-monitoring-system"');
     }
-    expect(
-      builtinAlertObjects('prometheus-stack', { form: 'PrometheusRule', toggles: {} }, NS).map(
-        (g) => g.group,
-      ),
-    ).not.toContain('thanos-rule');
+    const stack = ruleObjects('prometheus-stack', {
+      ...values,
+      alerts: { form: 'PrometheusRule', toggles: {} },
+    });
+    expect(stack.map((g) => g.source)).not.toContain('rules/alerts/thanos-rule.yaml');
   });
 
   it('prints every value through a safe filter', () => {

@@ -72,7 +72,6 @@ describe('role alertmanager', () => {
       `policy/v1 PodDisruptionBudget ${NS}/alertmanager-main`,
       `v1 Service ${NS}/alertmanager-main`,
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/alertmanager-main`,
-      `monitoring.coreos.com/v1 PrometheusRule ${NS}/alertmanager-main-rules`,
     ]);
   });
 
@@ -243,9 +242,8 @@ describe('role alertmanager', () => {
     for (const route of [config.route, ...(routes ?? [])]) expect(receivers.has(route.receiver)).toBe(true);
   });
 
-  it('keeps PrometheusRule alertmanager-main-rules selectable by Prometheus k8s', () => {
-    const rule = find<KubeObject>(objects, 'PrometheusRule', 'alertmanager-main-rules');
-    expect(rule.metadata.labels).toMatchObject({ prometheus: 'k8s', role: 'alert-rules' });
+  it('renders no PrometheusRule: the original one had no rules (docs/rules.md)', () => {
+    expect(objects.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   });
 
   it('prints every value through a safe serializer', () => {

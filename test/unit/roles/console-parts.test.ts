@@ -75,6 +75,28 @@ describe('console parts', () => {
     expect(resolveValues(meshOn(), ISTIO_FACTS).warnings).toEqual([]);
   });
 
+  it('turned off, GPU, Istio monitors and Grafana ask for removal; waiting, external or unserved do not', () => {
+    const external = (spec: Record<string, unknown>) => ({
+      ...spec,
+      common: { monitoring: { type: 'external' } },
+    });
+    const unserved = { ...ISTIO_FACTS, servedApiVersions: ['v1', 'apps/v1'] };
+    for (const name of ['gpu-monitoring', 'istio-monitoring', 'grafana'])
+      expect([name, decision(name, sampleSpec(), ISTIO_FACTS)]).toEqual([
+        name,
+        expect.objectContaining({ run: false, remove: true }),
+      ]);
+    expect(decision('istio-monitoring', meshOn())).not.toHaveProperty('remove');
+    expect(decision('istio-monitoring', external(meshOn()), unserved)).not.toHaveProperty('remove');
+    expect(decision('gpu-monitoring', external(gpuOn()), unserved)).not.toHaveProperty('remove');
+    expect(decision('grafana', external(grafanaOn()))).not.toHaveProperty('remove');
+    expect(role('monitoring-dashboard').removal).toBeUndefined();
+    // Grafana's volume and Secrets are never listed nor deleted.
+    const grafanaKinds = role('grafana').removal!.owns.map((k) => k.kind);
+    expect(grafanaKinds).not.toContain('Secret');
+    expect(grafanaKinds).not.toContain('PersistentVolumeClaim');
+  });
+
   it('with external monitoring, GPU and Istio monitors need the served monitoring.coreos.com/v1; Grafana never runs', () => {
     const external = (spec: Record<string, unknown>) => ({
       ...spec,

@@ -22,7 +22,10 @@ const renderer = createRenderer(path.join(root, 'templates'));
 
 export { FIXED_FACTS };
 
-/** The role's rendered objects (generated CRDs left out: crds:check guards those) as one YAML stream. */
+/**
+ * The role's rendered objects as one YAML stream: its templates' and its recording-rule PrometheusRules
+ * (generated CRDs left out: crds:check guards those; the built-in alerts too: test/unit/rules checks them).
+ */
 export function renderRoleText(
   roleName: string,
   spec: Record<string, unknown>,
@@ -32,7 +35,7 @@ export function renderRoleText(
   if (!role) throw new Error(`no role ${roleName}`);
   const { values } = resolveValues(spec, facts);
   return roleManifests(role, values, renderer, path.join(root, 'crds'))
-    .filter((m) => m.source.startsWith('templates/'))
+    .filter((m) => m.source.startsWith('templates/') || m.source.startsWith('rules/recording/'))
     .map(
       (m) =>
         `# Source: ${m.source}\n${yaml.dump(m.object, { noRefs: true, lineWidth: -1, sortKeys: false })}`,

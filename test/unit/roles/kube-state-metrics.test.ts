@@ -60,7 +60,6 @@ describe('role kube-state-metrics', () => {
       `apps/v1 Deployment ${NS}/kube-state-metrics`,
       `v1 Service ${NS}/kube-state-metrics`,
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/kube-state-metrics`,
-      `monitoring.coreos.com/v1 PrometheusRule ${NS}/kube-state-metrics-rules`,
     ]);
   });
 
@@ -258,9 +257,8 @@ describe('role kube-state-metrics', () => {
     }
   });
 
-  it('keeps PrometheusRule kube-state-metrics-rules selectable by Prometheus k8s', () => {
-    const rule = find<KubeObject>(objects, 'PrometheusRule', 'kube-state-metrics-rules');
-    expect(rule.metadata.labels).toMatchObject({ prometheus: 'k8s', role: 'alert-rules' });
+  it('renders no PrometheusRule: the original one had no rules (docs/rules.md)', () => {
+    expect(objects.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   });
 
   it('prints every value through a safe serializer', () => {

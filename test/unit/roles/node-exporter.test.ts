@@ -48,7 +48,6 @@ describe('role node-exporter', () => {
       `apps/v1 DaemonSet ${NS}/node-exporter`,
       `v1 Service ${NS}/node-exporter`,
       `monitoring.coreos.com/v1 ServiceMonitor ${NS}/node-exporter`,
-      `monitoring.coreos.com/v1 PrometheusRule ${NS}/node-exporter-rules`,
     ]);
   });
 
@@ -214,10 +213,8 @@ describe('role node-exporter', () => {
     ]);
   });
 
-  it('keeps PrometheusRule node-exporter-rules selectable by Prometheus k8s', () => {
-    const rule = find<KubeObject>(objects, 'PrometheusRule', 'node-exporter-rules');
-    expect(rule.metadata.labels).toMatchObject({ prometheus: 'k8s', role: 'alert-rules' });
-    expect(rule.spec).toEqual({ groups: [] });
+  it('renders no PrometheusRule: the original one had no rules (docs/rules.md)', () => {
+    expect(objects.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   });
 
   it('prints every value through a safe serializer', () => {

@@ -87,10 +87,11 @@ describe('ownership', () => {
     expect(removable.map((r) => r.name)).toContain('etcd-monitor');
     for (const role of removable) {
       const declared = role.removal!.owns.map((k) => `${k.apiVersion} ${k.kind} ${k.namespace ?? '-'}`);
+      const kept = (role.removal!.keeps ?? []).map((k) => `${k.apiVersion} ${k.kind}`);
       const seen = new Set<string>();
       for (const { objects } of rendered.filter((v) => v.role === role.name)) {
         expect(objects.length).toBeGreaterThan(0);
-        const kinds = objects.map(kindOf);
+        const kinds = objects.filter((o) => !kept.includes(`${o.apiVersion} ${o.kind}`)).map(kindOf);
         for (const k of kinds) expect([role.name, k, declared.includes(k)]).toEqual([role.name, k, true]);
         // Apply order: the declared index never goes back along the rendered objects.
         const indexes = kinds.map((k) => declared.indexOf(k));
@@ -113,16 +114,27 @@ describe('ownership', () => {
     });
     const etcd = off.roles.find((r) => r.role.name === 'etcd-monitor')!;
     expect([etcd.skip, etcd.remove]).toEqual(['etcd.monitoring is not true', true]);
-    expect(off.roles.filter((r) => r.remove).map((r) => r.role.name)).toEqual(['etcd-monitor']);
+    expect(off.roles.filter((r) => r.remove).map((r) => r.role.name)).toEqual([
+      'metrics-server',
+      'etcd-monitor',
+      'alerting',
+      'gpu-monitoring',
+      'istio-monitoring',
+      'grafana',
+    ]);
     const external = await makePlan(
       withMonitoring({}, { ...ETCD_ON, common: { monitoring: { type: 'external' } } }),
       FIXED_FACTS,
       { renderer, crdsRoot, roles: ROLES, validate: false },
     );
-    // The dashboard CRDs are applied also with external monitoring; nothing is removed.
-    expect(external.roles.every((r) => (r.skip && !r.remove) || r.role.name === 'monitoring-dashboard')).toBe(
-      true,
+    // metrics-server, GPU and Istio monitoring are not part of the monitoring stack: they follow their
+    // own switches there too; the dashboard CRDs are applied also with external monitoring.
+    const ownSwitch = new Set(['metrics-server', 'gpu-monitoring', 'istio-monitoring']);
+    const stack = external.roles.filter(
+      (r) => !ownSwitch.has(r.role.name) && r.role.name !== 'monitoring-dashboard',
     );
+    expect(stack.every((r) => r.skip && !r.remove)).toBe(true);
+    expect(external.roles.find((r) => r.role.name === 'monitoring-dashboard')!.skip).toBeUndefined();
   });
 
   describe('watches.yaml owns (the kinds watched for drift)', () => {

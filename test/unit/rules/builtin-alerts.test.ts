@@ -1,12 +1,12 @@
 /**
- * The built-in alerts in both forms a run may install (src/alerts): GlobalRuleGroups where
+ * The built-in alerts in both forms a run may install (rules/alerts, src/rules): GlobalRuleGroups where
  * alerting.kubesphere.io/v2beta1 is served, fallback PrometheusRules elsewhere. Both hold the
  * contract's 140 rules (125 names) in its 21 groups, with the same expressions, `for` and labels,
  * and promtool 2.39.1 accepts both as rule files.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { ALERTING_API_VERSION, FALLBACK_PREFIX, ruleId } from '../../../src/alerts/builtin.js';
+import { ALERTING_API_VERSION, FALLBACK_PREFIX, ruleId } from '../../../src/rules/package.js';
 import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
 import { CONTRACT_ALERTS } from '../../rules/alerts-contract.js';
 import {

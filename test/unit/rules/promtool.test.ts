@@ -1,16 +1,19 @@
 /**
- * promtool 2.39.1 on our PrometheusRules: `check rules` for several ClusterConfigurations (etcd
- * monitoring on and off, 1 and 40 nodes), and `test rules` on our cases (test/rules/cases), which
- * cover what the one rules fixture cannot show: empty namespaces, namespaces without a workspace,
- * unscheduled, ContainerCreating and Succeeded pods, NotReady and master-only nodes, counter resets,
- * and every kind of pod owner.
+ * promtool 2.39.1 on our rules: `check rules` on every committed rule file and on the PrometheusRules
+ * of several ClusterConfigurations (etcd monitoring on and off, 1 and 40 nodes), and `test rules` on our
+ * cases (test/rules/cases). The recording cases cover what the one rules fixture cannot show: empty
+ * namespaces, namespaces without a workspace, unscheduled, ContainerCreating and Succeeded pods,
+ * NotReady and master-only nodes, counter resets, and every kind of pod owner. The alert cases
+ * (cases/alerts, one file per group) make alerts fire and stay quiet from what each alert means.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
 import { fixtureSpec } from '../../rules/rule-files.js';
-import { caseFiles, checkRules, prepareCases, testRules } from '../../rules/promtool.js';
+import { caseFiles, checkCommittedRules, checkRules, prepareCases, testRules } from '../../rules/promtool.js';
 
 let promtool: string;
+/** Each test runs promtool (and most render a plan first): seconds on a loaded 2-core machine. */
+const PROMTOOL_TIMEOUT = 60_000;
 
 beforeAll(async () => {
   // Built into the cache on first use (a few minutes on 2 cores), found there afterwards.
@@ -20,6 +23,22 @@ beforeAll(async () => {
 const ETCD_OFF = { monitoring: false, endpointIps: 'localhost', port: 2379, tlsEnable: true };
 
 describe('promtool check rules', () => {
+  test(
+    'every committed rule file, as it is: 16 recording and 21 alert groups, 275 rules',
+    async () => {
+      const result = await checkCommittedRules(promtool);
+      expect(result.output).not.toMatch(/FAILED|error/i);
+      expect(result.exitCode).toBe(0);
+      expect(result.files).toBe(37);
+      const rules = [...result.output.matchAll(/SUCCESS: (\d+) rules found/g)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+      expect(rules).toBe(135 + 140);
+    },
+    PROMTOOL_TIMEOUT,
+  );
+
   test.each([
     ['etcd on, 1 node', fixtureSpec(), 1, 135],
     ['etcd on, 40 nodes', fixtureSpec(), 40, 135],
@@ -38,6 +57,7 @@ describe('promtool check rules', () => {
       expect(result.rules).toBe(result.rendered.rules);
       expect(result.files.includes('prometheus-k8s-etcd-rules.yaml')).toBe(records === 135);
     },
+    PROMTOOL_TIMEOUT,
   );
 });
 
@@ -45,18 +65,23 @@ describe('promtool test rules', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await prepareCases();
-  });
+  }, PROMTOOL_TIMEOUT);
 
-  test.each(caseFiles())('%s', async (caseFile) => {
-    const result = await testRules(promtool, dir, caseFile);
-    expect(result.output).toContain('SUCCESS');
-    expect({ exitCode: result.exitCode, output: result.output }).toEqual({
-      exitCode: 0,
-      output: expect.stringContaining('SUCCESS') as unknown as string,
-    });
-  });
+  test.each(caseFiles())(
+    '%s',
+    async (caseFile) => {
+      const result = await testRules(promtool, dir, caseFile);
+      expect(result.output).toContain('SUCCESS');
+      expect({ exitCode: result.exitCode, output: result.output }).toEqual({
+        exitCode: 0,
+        output: expect.stringContaining('SUCCESS') as unknown as string,
+      });
+    },
+    PROMTOOL_TIMEOUT,
+  );
 
-  test('there are cases', () => {
-    expect(caseFiles().length).toBeGreaterThanOrEqual(5);
+  test('there are cases: the recording groups, and one file per alert group', () => {
+    expect(caseFiles().filter((f) => !f.startsWith('alerts/')).length).toBeGreaterThanOrEqual(5);
+    expect(caseFiles().filter((f) => f.startsWith('alerts/'))).toHaveLength(21);
   });
 });

@@ -1,0 +1,3 @@
+module ks-installer.tools/live-fwd
+
+go 1.24.0
