@@ -4,7 +4,8 @@
  * Dashboard of each version round-tripping; the GPU exporter's objects and dashboard, the GPU node labelled
  * and the CPU node not, a node that gains nvidia.com/gpu after the install labelled by the next run;
  * Grafana's objects with a generated admin password that stays across runs and is never logged; the Istio
- * monitors waiting (a condition says why) until istio-system exists, then applied by the next run.
+ * monitors waiting (a condition says why) until istio-system exists, then applied by the next run; then
+ * each part turned off has its objects removed, Grafana's volume and Secrets kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
@@ -283,5 +284,51 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
     const requests = diff(before, await scrape(admin), {});
     expect(requests.writesByResource).toEqual({});
     expect(requests.writes).toBe(0);
+  });
+
+  it("turned off, each part's objects are removed; Grafana's volume and Secrets, the node labels and the dashboard CRDs stay", async () => {
+    await mergePatch(admin, ccPath(ns), {
+      spec: {
+        monitoring: { gpu: { nvidia_dcgm_exporter: { enabled: false } }, grafana: { enabled: false } },
+        servicemesh: { enabled: false },
+      },
+    });
+    const base = `/namespaces/${MONITORING_NS}`;
+    const gone = [
+      `/api/v1${base}/serviceaccounts/gpu-dcgm-exporter`,
+      `/apis/apps/v1${base}/daemonsets/gpu-dcgm-exporter`,
+      `/api/v1${base}/services/gpu-dcgm-exporter`,
+      `/apis/monitoring.coreos.com/v1${base}/servicemonitors/gpu-dcgm-exporter`,
+      '/apis/monitoring.kubesphere.io/v1alpha2/clusterdashboards/nvidia-gpu-dcgm-exporter',
+      '/apis/monitoring.coreos.com/v1/namespaces/istio-system/podmonitors/envoy-stats-monitor',
+      '/apis/monitoring.coreos.com/v1/namespaces/istio-system/servicemonitors/istio-component-monitor',
+      `/api/v1${base}/serviceaccounts/grafana`,
+      `/api/v1${base}/configmaps/grafana-dashboards`,
+      `/apis/apps/v1${base}/deployments/grafana`,
+      `/api/v1${base}/services/grafana`,
+      `/apis/monitoring.coreos.com/v1${base}/servicemonitors/grafana`,
+    ];
+    await waitUntil(
+      'the parts removed',
+      async () => {
+        for (const p of gone) if ((await admin.getOrUndefined(p)) !== undefined) return undefined;
+        return true;
+      },
+      90_000,
+    );
+    for (const p of [
+      `/api/v1${base}/persistentvolumeclaims/grafana-storage`,
+      `/api/v1${base}/secrets/grafana-admin`,
+      `/api/v1${base}/secrets/grafana-datasources`,
+      `${CRD}/clusterdashboards.monitoring.kubesphere.io`,
+      `${CRD}/dashboards.monitoring.kubesphere.io`,
+    ])
+      expect({ p, found: (await admin.getOrUndefined(p)) !== undefined }).toEqual({ p, found: true });
+    expect(await labelOf(admin, GPU_NODE)).toBe('true');
+    expect(
+      op.lines.some((l) =>
+        /role grafana is off \(monitoring\.grafana\.enabled is not true\): 5 objects removed/.test(l),
+      ),
+    ).toBe(true);
   });
 });
