@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadRuleCatalog } from '../../../src/rules/load.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
@@ -123,16 +124,30 @@ describe('charts/ks-installer', () => {
       ]);
       const removable = new Set(
         ROLES.filter((r) => r.removal).flatMap((r) =>
-          renderRole(r.name, withMonitoring({}, { etcd: { monitoring: true, endpointIps: '10.0.0.1' } })).map(
-            (o) => o.metadata.name,
-          ),
+          renderRole(
+            r.name,
+            withMonitoring(
+              {},
+              {
+                etcd: { monitoring: true, endpointIps: '10.0.0.1' },
+                alerting: { enabled: true },
+                metrics_server: { enabled: true },
+              },
+            ),
+          ).map((o) => o.metadata.name),
         ),
       );
+      // The alert groups of those roles, in their GlobalRuleGroup form (named as the group).
+      for (const e of loadRuleCatalog().alerts)
+        if (ROLES.some((r) => r.removal && r.name === e.role)) removable.add(e.spec.name);
       for (const r of deletes) {
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.resourceNames?.length).toBeGreaterThan(0);
         for (const name of r.resourceNames ?? [])
-          expect(FALLBACK_RULE_NAMES.includes(name) || removable.has(name) || recreated.has(name)).toBe(true);
+          expect([
+            name,
+            FALLBACK_RULE_NAMES.includes(name) || removable.has(name) || recreated.has(name),
+          ]).toEqual([name, true]);
       }
       const secrets = rules.filter((r) => r.resources?.includes('secrets'));
       expect(secrets.flatMap((r) => r.verbs).filter((v) => ['list', 'watch'].includes(v))).toEqual([]);
