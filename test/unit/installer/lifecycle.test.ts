@@ -259,6 +259,14 @@ describe('RoleLifecycle', () => {
       );
   });
 
+  it('lists nothing in a namespace that did not exist when the run read the live objects', async () => {
+    const { api, ctx } = setup();
+    await new RoleLifecycle().removeTurnedOff(plan(true), { ...ctx, absentNamespaces: new Set(['mon']) });
+    const lists = api.requests.filter((r) => r.startsWith('LIST'));
+    expect(lists.some((r) => r.includes('/namespaces/mon/'))).toBe(false);
+    expect(lists.length).toBeGreaterThan(0);
+  });
+
   it('sends no request for a role found clean, until the role runs again and is turned off again', async () => {
     const { api, ctx } = setup();
     const lifecycle = new RoleLifecycle();
