@@ -152,6 +152,7 @@ export class Installer implements Reconciler {
         },
         event: (type, reason, message) => status.event(cc, type, reason, message),
         signal,
+        absentNamespaces: live.missingNamespaces,
       });
       after.changed += removed.reduce((n, r) => n + r.removed.length, 0);
       report = {

@@ -82,6 +82,11 @@ export interface LifecycleContext {
   event: (type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>;
   /** Cancels the run (shutdown): no request is sent after it is aborted. */
   signal?: AbortSignal;
+  /**
+   * Namespaces that did not exist when this run read the live objects (a first install): nothing of a
+   * turned-off role can be in them, so they are not listed.
+   */
+  absentNamespaces?: ReadonlySet<string>;
 }
 
 const CHANGED = 'changed since it was read';
@@ -147,6 +152,7 @@ export class RoleLifecycle {
     const found: { kind: OwnedKind; namespaced: boolean; items: { object: KubeObject; path: string }[] }[] =
       [];
     for (const kind of owns) {
+      if (kind.namespace && ctx.absentNamespaces?.has(kind.namespace)) continue;
       let info;
       try {
         info = await mapper.resource(kind.apiVersion, kind.kind);

@@ -66,6 +66,17 @@ export function startedConditions(prev: Condition[], trigger: string, generation
   );
 }
 
+/**
+ * Whether a role named by a True RoleObjectsRemoved condition (its message: `role (reason): …; …`) is
+ * still turned off in this run; undefined when the condition is not True.
+ */
+function removedRolesStillOff(prev: Condition[], report: RunReport): boolean | undefined {
+  const removed = prev.find((c) => c.type === ROLE_REMOVED && c.status === 'True');
+  if (!removed) return undefined;
+  const named = new Set((removed.message ?? '').split('; ').map((part) => part.split(' (')[0]));
+  return report.plan.roles.some((r) => r.remove && named.has(r.role.name));
+}
+
 /** One line for the log, the Ready message and the RunSucceeded Event. */
 export function summary(report: RunReport): string {
   return report.plan.values.external
@@ -87,8 +98,9 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
       reason: w.reason,
       message: w.message,
     })),
-    // The last removal of a turned-off role's objects: True while a role is off, False once every role
-    // that can be turned off is on again (a run that changes nothing else changes nothing here).
+    // The last removal of a turned-off role's objects: True while a role it names is off, False once
+    // each of those is on again (a run that changes nothing else changes nothing here). Roles that are
+    // off by default and never had anything removed (e.g. metrics-server) do not hold it True.
     ...(report.removed?.length
       ? [
           {
@@ -100,14 +112,13 @@ export function findingConditions(prev: Condition[], report: RunReport, generati
               .join('; '),
           },
         ]
-      : prev.some((c) => c.type === ROLE_REMOVED && c.status === 'True') &&
-          !report.plan.roles.some((r) => r.remove)
+      : removedRolesStillOff(prev, report) === false
         ? [
             {
               type: ROLE_REMOVED,
               status: 'False' as const,
               reason: 'RolesOn',
-              message: 'every role that can be turned off is on',
+              message: 'every role whose objects were removed is on again',
             },
           ]
         : []),

@@ -5,14 +5,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadRuleCatalog } from '../../../src/rules/load.js';
 import { FALLBACK_RULE_NAMES } from '../../../src/rules/package.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
-import { resolveValues } from '../../../src/config/resolve.js';
-import { roleManifests } from '../../../src/installer/plan/role-objects.js';
-import { projectRoot } from '../../../src/paths.js';
-import { createRenderer } from '../../../src/render/renderer.js';
-import { FIXED_FACTS, withMonitoring } from '../roles/golden.js';
+import { renderRole, withMonitoring } from '../roles/golden.js';
 import {
   CHART_DIR,
   findObject,
@@ -23,8 +20,6 @@ import {
   rulesOf,
   type PolicyRule,
 } from './helm.js';
-
-const renderer = createRenderer(path.join(projectRoot(), 'templates'));
 
 const CRD_FILE = 'installer.kubesphere.io_clusterconfigurations.yaml';
 
@@ -130,21 +125,24 @@ describe('charts/ks-installer', () => {
         'grafana-datasources',
         'grafana-dashboards',
       ]);
-      // Templates and rule groups (GlobalRuleGroups where KubeSphere core serves their API).
-      const { values } = resolveValues(
-        withMonitoring({}, { etcd: { monitoring: true, endpointIps: '10.0.0.1' } }),
-        {
-          ...FIXED_FACTS,
-          servedApiVersions: [...FIXED_FACTS.servedApiVersions, 'alerting.kubesphere.io/v2beta1'],
-        },
-      );
       const removable = new Set(
         ROLES.filter((r) => r.removal).flatMap((r) =>
-          roleManifests(r, values, renderer, path.join(projectRoot(), 'crds')).map(
-            (m) => m.object.metadata.name,
-          ),
+          renderRole(
+            r.name,
+            withMonitoring(
+              {},
+              {
+                etcd: { monitoring: true, endpointIps: '10.0.0.1' },
+                alerting: { enabled: true },
+                metrics_server: { enabled: true },
+              },
+            ),
+          ).map((o) => o.metadata.name),
         ),
       );
+      // The alert groups of those roles, in their GlobalRuleGroup form (named as the group).
+      for (const e of loadRuleCatalog().alerts)
+        if (ROLES.some((r) => r.removal && r.name === e.role)) removable.add(e.spec.name);
       for (const r of deletes) {
         expect(r.verbs).not.toContain('deletecollection');
         expect(r.resourceNames?.length).toBeGreaterThan(0);

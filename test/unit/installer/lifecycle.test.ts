@@ -259,6 +259,14 @@ describe('RoleLifecycle', () => {
       );
   });
 
+  it('lists nothing in a namespace that did not exist when the run read the live objects', async () => {
+    const { api, ctx } = setup();
+    await new RoleLifecycle().removeTurnedOff(plan(true), { ...ctx, absentNamespaces: new Set(['mon']) });
+    const lists = api.requests.filter((r) => r.startsWith('LIST'));
+    expect(lists.some((r) => r.includes('/namespaces/mon/'))).toBe(false);
+    expect(lists.length).toBeGreaterThan(0);
+  });
+
   it('sends no request for a role found clean, until the role runs again and is turned off again', async () => {
     const { api, ctx } = setup();
     const lifecycle = new RoleLifecycle();
@@ -313,12 +321,16 @@ describe('RoleLifecycle', () => {
 });
 
 describe('condition RoleObjectsRemoved', () => {
-  const report = (removed: RemovalOutcome[], off: boolean) =>
+  const report = (removed: RemovalOutcome[], off: boolean, alsoOff = false) =>
     ({
       plan: {
         values: { alerts: { form: 'PrometheusRule', toggles: {} } },
         warnings: [],
-        roles: [{ role: { name: 'extra' }, remove: off, manifests: [] }],
+        roles: [
+          { role: { name: 'extra' }, remove: off, manifests: [] },
+          // Off by default, nothing of it ever removed: it does not hold the condition True.
+          { role: { name: 'optional' }, remove: alsoOff, manifests: [] },
+        ],
       },
       removed,
       warnings: [],
@@ -332,7 +344,7 @@ describe('condition RoleObjectsRemoved', () => {
   };
   const find = (c: Condition[]) => c.find((x) => x.type === 'RoleObjectsRemoved');
 
-  it('is True after a removal, left alone while the role stays off, False once every role is on', () => {
+  it('is True after a removal, left alone while the role stays off, False once the roles it names are on', () => {
     const removed = findingConditions([], report([outcome], true));
     expect(find(removed)).toMatchObject({
       status: 'True',
@@ -345,5 +357,10 @@ describe('condition RoleObjectsRemoved', () => {
       reason: 'RolesOn',
     });
     expect(find(findingConditions([], report([], false)))).toBeUndefined();
+    expect(find(findingConditions(removed, report([], true, true)))).toEqual(find(removed));
+    expect(find(findingConditions(removed, report([], false, true)))).toMatchObject({
+      status: 'False',
+      reason: 'RolesOn',
+    });
   });
 });
