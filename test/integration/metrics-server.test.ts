@@ -247,6 +247,7 @@ describe('metrics-server role with a real metrics-server', () => {
     expect(sa.metadata.labels).toEqual({
       'k8s-app': 'metrics-server',
       'app.kubernetes.io/managed-by': 'ks-installer',
+      'installer.kubesphere.io/role': 'metrics-server',
     });
     expect(sa.metadata.annotations?.['meta.helm.sh/release-name']).toBeUndefined();
     const secret = (name: string) =>

@@ -194,7 +194,7 @@ describe('adopting a cluster set up by the original installer', () => {
     const end = await op!.waitFor(/run succeeded/, 120_000, from);
     const run = op!.lines.slice(from, op!.lines.indexOf(end, from) + 1);
     const roleLines = run.filter((l) => /\] [a-z-]+: \d+ objects/.test(l));
-    expect(roleLines).toHaveLength(6);
+    expect(roleLines).toHaveLength(7);
     expect(roleLines.filter((l) => !/ \(0 changed, \d+ unchanged\)/.test(l))).toEqual([]);
     for (const p of Object.values(ADOPTED)) {
       expect({ p, rv: (await admin.get<Obj>(p)).metadata.resourceVersion }).toEqual({ p, rv: before.get(p) });
