@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import type { ClusterConfiguration, Condition } from '../../src/api/cluster-configuration.js';
-import { ApiError, type KubeClient } from '../../src/kube/client.js';
+import { ApiError, CONTENT_TYPE, type KubeClient } from '../../src/kube/client.js';
 import { clusterInfo } from './cluster.js';
 import {
   ccPath,
@@ -200,8 +200,21 @@ describe('carry-over of the live Prometheus settings', () => {
 
   it('once the StorageClass allows expansion, the next run grows the rest and clears the condition', async () => {
     await mergePatch(admin, scPath(FIXED_SC), { allowVolumeExpansion: true });
-    // The API server's admission reads StorageClasses from a cache: give it a moment to see the change.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The API server's admission reads StorageClasses from a cache: wait until it admits the growth
+    // (a dry run of it), instead of guessing how long the cache takes on a busy machine.
+    await waitUntil(`the API server allows ${PVC0} to grow`, async () => {
+      try {
+        await admin.request('PATCH', pvcPath(PVC0), {
+          query: { dryRun: 'All' },
+          body: { spec: { resources: { requests: { storage: '100Gi' } } } },
+          contentType: CONTENT_TYPE.merge,
+        });
+        return true;
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 403 || err.status === 422)) return false;
+        throw err;
+      }
+    });
     const run = await runAfter(rerun);
     expect(run.some((l) => l.includes(`${PVC0} expanded from 50Gi to 100Gi`))).toBe(true);
     expect(await requestOf(PVC0)).toBe('100Gi');
