@@ -25,6 +25,7 @@ import {
   type Obj,
 } from './fixtures.js';
 import { waitUntil, type OperatorProcess } from './operator-process.js';
+import { runOutcomeOf } from './run-outcome.js';
 
 const PROMETHEUS = `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`;
 const PVC0 = 'prometheus-k8s-db-prometheus-k8s-0';
@@ -92,6 +93,14 @@ describe('carry-over of the live Prometheus settings', () => {
   const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
   const patchSpec = (spec: unknown) => () => mergePatch(admin, ccPath(ns), { spec });
   const rerun = () => mergePatch(admin, ccPath(ns), { status: { monitoring: null } });
+  /**
+   * Edits the spec and waits for the run of that generation (from the status), not for the next run
+   * to end in the log: a quiet run already under way (a volume recheck) may end first.
+   */
+  const ranAfterEdit = async (spec: unknown) => {
+    const edited = await mergePatch(admin, ccPath(ns), { spec });
+    expect((await runOutcomeOf(admin, edited)).succeeded).toBe(true);
+  };
 
   /** Nothing that holds data was deleted: every PVC made here still exists with its uid. */
   async function expectVolumesKept(): Promise<void> {
@@ -226,12 +235,12 @@ describe('carry-over of the live Prometheus settings', () => {
   });
 
   it('an explicit retention wins over the live one', async () => {
-    await runAfter(patchSpec({ monitoring: { prometheus: { retention: '30d' } } }));
+    await ranAfterEdit({ monitoring: { prometheus: { retention: '30d' } } });
     expect((await prometheus()).spec.retention).toBe('30d');
   });
 
   it('an explicit nodeSelector wins over the live one, and nothing of the live one is left', async () => {
-    await runAfter(patchSpec({ monitoring: { nodeSelector: { 'ks-test/placement': 'explicit' } } }));
+    await ranAfterEdit({ monitoring: { nodeSelector: { 'ks-test/placement': 'explicit' } } });
     const p = await prometheus();
     expect(p.spec.nodeSelector).toEqual({ 'ks-test/placement': 'explicit' });
     expect(p.spec.retention).toBe('30d');
