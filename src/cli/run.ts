@@ -102,11 +102,14 @@ export async function startOperator(argv: string[]): Promise<RunningOperator> {
   // Shutdown cancels every request of the controller's client (a run in progress ends at once); the
   // Lease's requests go through their own client on the same connection, so the release still goes out.
   const cancelRequests = new AbortController();
+  const onDeadConnection = (reason: string) =>
+    logger.warn(`connection to the API server taken for dead (${reason}); its requests are sent again`);
   const client = KubeClient.fromKubeconfig(flags.kubeconfig, undefined, {
     onRetry,
+    onDeadConnection,
     signal: cancelRequests.signal,
   });
-  const electionClient = new KubeClient(client.kubeConfig, undefined, { onRetry });
+  const electionClient = new KubeClient(client.kubeConfig, undefined, { onRetry, onDeadConnection });
   const mapper = new RestMapper(client);
   const userHooks = new UserHooks(hooks.userHooks, logger.child({ component: 'hooks' }));
   const status = new StatusWriter(client, { namespace, name }, logger, identity);

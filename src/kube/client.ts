@@ -10,6 +10,7 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fetch, type Dispatcher } from 'undici';
+import { ANSWER_STALL } from '../reconcile/backoff.js';
 import { DEFAULT_RETRY, retryDecision, waitForRetry, type RetryAttempt, type RetryPolicy } from './retry.js';
 
 export interface KubeObject {
@@ -111,8 +112,16 @@ export interface WatchOptions {
  * the first one per KubeConfig and send every request through it; it is replaced after
  * DISPATCHER_MAX_AGE_MS so rotated client certificates and CA files are picked up.
  */
-const dispatchers = new WeakMap<KubeConfig, { dispatcher: Dispatcher; created: number }>();
+const dispatchers = new WeakMap<KubeConfig, Connection>();
 const DISPATCHER_MAX_AGE_MS = 10 * 60_000;
+
+/** The shared dispatcher of a kubeconfig, and when anything last came back over it. */
+interface Connection {
+  dispatcher: Dispatcher;
+  created: number;
+  /** When an answer last completed, or a watch event arrived (epoch ms). */
+  lastAnswer: number;
+}
 
 function sharedDispatcher(kc: KubeConfig, fresh: Dispatcher | undefined): Dispatcher | undefined {
   if (!fresh) return undefined;
@@ -121,10 +130,61 @@ function sharedDispatcher(kc: KubeConfig, fresh: Dispatcher | undefined): Dispat
     if (fresh !== cached.dispatcher) fresh.close().catch(() => undefined);
     return cached.dispatcher;
   }
-  dispatchers.set(kc, { dispatcher: fresh, created: Date.now() });
+  dispatchers.set(kc, { dispatcher: fresh, created: Date.now(), lastAnswer: Date.now() });
   // The old one finishes what is in flight (a watch ends by its server timeout), then closes.
   if (cached) cached.dispatcher.close().catch(() => undefined);
   return fresh;
+}
+
+/** Records that something came back over the kubeconfig's connection. */
+function answered(kc: KubeConfig): void {
+  const c = dispatchers.get(kc);
+  if (c) c.lastAnswer = Date.now();
+}
+
+/**
+ * A connection taken for dead (ANSWER_STALL): destroyed, so every request and watch on it fails at once
+ * (and is retried), and forgotten, so the next request opens a new one.
+ */
+function dropDispatcher(kc: KubeConfig, dispatcher: Dispatcher | undefined): void {
+  const c = dispatchers.get(kc);
+  if (c && c.dispatcher === dispatcher) dispatchers.delete(kc);
+  dispatcher?.destroy().catch(() => undefined);
+}
+
+/**
+ * Aborts `stall` when the request has had no complete answer and nothing came back over its
+ * connection for `idleMs`, or after `maxMs` in any case; the connection is then dropped.
+ */
+function watchStall(
+  kc: KubeConfig,
+  dispatcher: Dispatcher | undefined,
+  stall: AbortController,
+  policy: StallPolicy,
+  onDead?: (reason: string) => void,
+): () => void {
+  const sentAt = Date.now();
+  let timer: NodeJS.Timeout;
+  const check = () => {
+    const now = Date.now();
+    const last = Math.max(sentAt, dispatchers.get(kc)?.lastAnswer ?? 0);
+    if (now - last >= policy.idleMs || now - sentAt >= policy.maxMs) {
+      const reason =
+        now - last >= policy.idleMs
+          ? `no answer, and nothing came back over the connection for ${policy.idleMs / 1000}s: closed as dead`
+          : `no answer within ${policy.maxMs / 1000}s: the connection was closed`;
+      stall.abort(new Error(reason));
+      // Once per connection: the other requests on it find it gone.
+      if (!dispatcher || dispatchers.get(kc)?.dispatcher === dispatcher) onDead?.(reason);
+      dropDispatcher(kc, dispatcher);
+      return;
+    }
+    timer = setTimeout(check, Math.min(last + policy.idleMs, sentAt + policy.maxMs) - now);
+    timer.unref();
+  };
+  timer = setTimeout(check, Math.min(policy.idleMs, policy.maxMs));
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 export interface KubeClientOptions {
@@ -132,11 +192,22 @@ export interface KubeClientOptions {
   retry?: RetryPolicy;
   /** Called before each retry's wait (for a log line or a metric). */
   onRetry?: (attempt: RetryAttempt) => void;
+  /** When a request without an answer is given up and its connection taken for dead (default ANSWER_STALL). */
+  stall?: StallPolicy;
+  /** Called when a connection is taken for dead and closed (for a log line). */
+  onDeadConnection?: (reason: string) => void;
   /**
    * Ends every request and watch of this client, in flight or to come, when it aborts: shutdown
    * cancels a run's requests at once instead of waiting for the run to finish.
    */
   signal?: AbortSignal;
+}
+
+export interface StallPolicy {
+  /** Nothing came back over the connection for this long: it is dead. */
+  idleMs: number;
+  /** No answer after this long whatever else came back. */
+  maxMs: number;
 }
 
 /** Both signals as one (either aborting aborts it); undefined when neither is given. */
@@ -256,13 +327,21 @@ export class KubeClient {
       let failure: ApiError;
       let sent: 'no' | 'maybe' | 'answered' = 'answered';
       let retryAfter: string | null = null;
+      const stall = new AbortController();
+      const stopWatching = watchStall(
+        this.kubeConfig,
+        dispatcher,
+        stall,
+        this.options.stall ?? ANSWER_STALL,
+        this.options.onDeadConnection,
+      );
       try {
         const res = await fetch(url, {
           method: m,
           headers: this.headerList(headers, extra),
           body,
           dispatcher,
-          signal,
+          signal: eitherSignal(signal, stall.signal),
         });
         retryAfter = res.headers.get('retry-after');
         let text: string;
@@ -272,12 +351,21 @@ export class KubeClient {
           // The answer was cut while its body streamed: the request was processed, its answer lost.
           throw Object.assign(new Error((err as Error).message, { cause: err }), { afterAnswer: true });
         }
+        answered(this.kubeConfig);
         if (res.status < 400) return { status: res.status, text };
         failure = toApiError(res.status, m, path, text);
       } catch (err) {
         if (signal?.aborted) throw transportError(m, path, err);
-        failure = transportError(m, path, err);
-        sent = (err as { afterAnswer?: boolean }).afterAnswer ? 'maybe' : transportSent(err);
+        if (stall.signal.aborted) {
+          // Not refused and not answered: whether it reached the server is unknown.
+          failure = transportError(m, path, stall.signal.reason);
+          sent = 'maybe';
+        } else {
+          failure = transportError(m, path, err);
+          sent = (err as { afterAnswer?: boolean }).afterAnswer ? 'maybe' : transportSent(err);
+        }
+      } finally {
+        stopWatching();
       }
       const decision = retryDecision(policy, {
         idempotent: idempotent(m, options.contentType, options.query?.['dryRun'] !== undefined),
@@ -363,6 +451,7 @@ export class KubeClient {
         if (controller.signal.aborted) return ended;
         throw new ApiError(0, 'TransportError', `WATCH ${path}: ${(err as Error).message}`);
       }
+      answered(this.kubeConfig);
       if (res.status !== 200) throw toApiError(res.status, 'WATCH', path, await res.text());
       if (!res.body) return 'closed';
       body = Readable.fromWeb(res.body as never);
@@ -373,6 +462,7 @@ export class KubeClient {
         for await (const line of lines) {
           if (!line.trim()) continue;
           arm();
+          answered(this.kubeConfig);
           const event = JSON.parse(line) as WatchEvent<T>;
           if (event.type === 'ERROR') {
             const st = event.object as { code?: number; reason?: string; message?: string };

@@ -49,6 +49,15 @@ export const REQUEST_RETRY = {
 } as const;
 
 /**
+ * A request with no complete answer is given up when nothing at all was answered on its connection
+ * for 20 s (the connection is then taken for dead, as client-go's HTTP/2 health check does after 30 s
+ * without a frame and a 15 s ping), or after 65 s in any case (kube-apiserver answers any request that
+ * is not a watch within its 60 s request timeout). Giving up closes the connection, so every request
+ * on it fails at once and is retried (REQUEST_RETRY) on a new one (src/kube/client.ts).
+ */
+export const ANSWER_STALL = { idleMs: 20_000, maxMs: 65_000 } as const;
+
+/**
  * A watch (src/controller/watch.ts) that fails restarts after 1 s doubling to 30 s; a 410 Gone relists
  * at once. A stream silent for 3 minutes (bookmarks arrive about once a minute) is reopened, and the
  * server is asked to end each watch after 300 s.
