@@ -25,9 +25,7 @@ import { startOperatorProcess, waitUntil, type OperatorProcess } from './operato
 
 /** The kill point of `seed`: a write number in 1..writes, from the seeded generator. */
 export function killPoint(seed: number, writes: number): number {
-  const random = seededRandom(seed);
-  random(); // the first draw of mulberry32 leans on the seed's low bits; skip it
-  return 1 + Math.floor(random() * writes);
+  return 1 + Math.floor(seededRandom(seed)() * writes);
 }
 
 /** A write as a short line: method and path without the query. */
