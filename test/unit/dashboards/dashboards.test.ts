@@ -5,10 +5,15 @@
  *   configuration not regenerated is caught. With every repository named by its environment variable
  *   (KUBERNETES_MIXIN_SRC, ...), they are also regenerated and compared byte for byte;
  * - every PromQL expression in them parses with Prometheus 2.39.1's parser (test/tools/promql-parse), after
- *   the documented stand-ins for Grafana's variables; a bad one fails the check.
+ *   the documented stand-ins for Grafana's variables; a bad one fails the check;
+ * - the recorded series they read that none of our recording rules records are the ones docs/dashboards.md
+ *   lists (their panels show no data).
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import yaml from 'js-yaml';
+import { projectRoot } from '../../../src/paths.js';
 import {
   checkDashboardExpressions,
   dashboardExpressions,
@@ -171,5 +176,59 @@ describe('generated Grafana dashboards: every PromQL expression parses with Prom
       annotations: { list: [{ expr: 'ALERTS' }] },
     });
     expect(expressions.map((e) => e.id)).toEqual(['d.json annotations.list[0].expr']);
+  });
+});
+
+/** Recorded series (names with a colon) the dashboards read that no rule of rules/recording records. */
+const UNRECORDED = [
+  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_limits',
+  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_requests',
+  'cluster:namespace:pod_memory:active:kube_pod_container_resource_limits',
+  'cluster:namespace:pod_memory:active:kube_pod_container_resource_requests',
+  'instance:node_cpu_utilisation:rate5m',
+  'instance:node_load1_per_cpu:ratio',
+  'instance:node_memory_utilisation:ratio',
+  'instance:node_network_receive_bytes_excluding_lo:rate5m',
+  'instance:node_network_receive_drop_excluding_lo:rate5m',
+  'instance:node_network_transmit_bytes_excluding_lo:rate5m',
+  'instance:node_network_transmit_drop_excluding_lo:rate5m',
+  'instance:node_num_cpu:sum',
+  'instance:node_vmstat_pgmajfault:rate5m',
+  'instance_device:node_disk_io_time_seconds:rate5m',
+  'instance_device:node_disk_io_time_weighted_seconds:rate5m',
+  'namespace_cpu:kube_pod_container_resource_limits:sum',
+  'namespace_memory:kube_pod_container_resource_limits:sum',
+  'namespace_workload_pod:kube_pod_owner:relabel',
+  'node_memory_MemAvailable_bytes:sum',
+  'node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate',
+  'node_namespace_pod_container:container_memory_cache',
+  'node_namespace_pod_container:container_memory_rss',
+  'node_namespace_pod_container:container_memory_swap',
+  'node_namespace_pod_container:container_memory_working_set_bytes',
+];
+
+describe('generated Grafana dashboards: the recorded series they read', () => {
+  it('those no rule of ours records are the ones docs/dashboards.md lists', () => {
+    const root = projectRoot();
+    const recordingDir = path.join(root, 'rules', 'recording');
+    const recorded = new Set(
+      readdirSync(recordingDir).flatMap((f) =>
+        (
+          yaml.load(readFileSync(path.join(recordingDir, f), 'utf8')) as {
+            groups: { rules: { record?: string }[] }[];
+          }
+        ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
+      ),
+    );
+    const read = new Set<string>();
+    for (const [file, text] of dashboards)
+      for (const e of dashboardExpressions(file, JSON.parse(text)).expressions) {
+        // Names outside string literals that hold a colon: recorded series.
+        const code = e.expr.replace(/"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`/g, '""');
+        for (const m of code.matchAll(/\b[a-zA-Z_]\w*:[\w:]+/g)) read.add(m[0]);
+      }
+    expect([...read].filter((r) => !recorded.has(r)).sort()).toEqual(UNRECORDED);
+    const docs = readFileSync(path.join(root, 'docs', 'dashboards.md'), 'utf8');
+    expect(UNRECORDED.filter((r) => !docs.includes(`\`${r}\``))).toEqual([]);
   });
 });
