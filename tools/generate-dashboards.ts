@@ -7,7 +7,8 @@
  * kube-prometheus v0.10.0 locks (tools/dashboards/sources.ts), read from local git repositories (clones or
  * mirrors; each option also from its environment variable, e.g. KUBERNETES_MIXIN_SRC), evaluated by the
  * pinned go-jsonnet with tools/dashboards/dashboards.jsonnet. With --kube-prometheus-src the lock itself is
- * read to confirm the pinned commits.
+ * read to confirm the pinned commits, and each dashboard is compared with the one kube-prometheus publishes
+ * (manifests/grafana-dashboardDefinitions.yaml) once KubeSphere's two edits are made to it.
  *
  * --check without repositories checks the committed files against their provenance record (SOURCE.json:
  * list, checksums, sources, jsonnet, entry file); with all of them it also regenerates in memory and
@@ -89,7 +90,8 @@ async function check(args: Arguments): Promise<number> {
     console.error(
       `generated ${g.files.size - 1} dashboards with ${g.jsonnet.path} in ${formatDuration(Date.now() - started)}`,
     );
-    problems.push(...compareFiles(committed, g.files));
+    problems.push(...compareFiles(committed, g.files), ...(g.publishedDifferences ?? []));
+    if (g.publishedDifferences?.length === 0) console.error(publishedNote(g.files.size - 1));
   }
   if (problems.length === 0) {
     console.log(`${RELATIVE_DIR} is up to date (${inventorySummary()})`);
@@ -100,12 +102,24 @@ async function check(args: Arguments): Promise<number> {
   return 1;
 }
 
+function publishedNote(count: number): string {
+  return (
+    `all ${count} equal kube-prometheus ${KUBE_PROMETHEUS.tag}'s published dashboards once KubeSphere's two ` +
+    `edits are made to those`
+  );
+}
+
 async function write(args: Arguments): Promise<number> {
   const started = Date.now();
   const g = await generateDashboards({
     repositories: args.repositories,
     kubePrometheus: args.kubePrometheus,
   });
+  if (g.publishedDifferences?.length) {
+    console.error(`kube-prometheus ${KUBE_PROMETHEUS.tag}'s published dashboards differ; nothing written:`);
+    for (const d of g.publishedDifferences) console.error(`  ${d}`);
+    return 1;
+  }
   const result = await writeDashboards(g.files);
   console.log(
     `generated ${g.files.size - 1} dashboards (${inventorySummary()}) with ${g.jsonnet.path} in ` +
@@ -115,7 +129,11 @@ async function write(args: Arguments): Promise<number> {
   for (const name of [...result.written, ...result.removed.map((r) => `${r} (removed)`)])
     console.log(`  ${RELATIVE_DIR}/${name}`);
   if (args.kubePrometheus === undefined)
-    console.log(`(lock not read: name ${KUBE_PROMETHEUS.option} to confirm the commits against it)`);
+    console.log(
+      `(kube-prometheus not read: name ${KUBE_PROMETHEUS.option} to confirm the commits against its lock and ` +
+        `the output against its published dashboards)`,
+    );
+  else console.log(publishedNote(g.files.size - 1));
   return 0;
 }
 

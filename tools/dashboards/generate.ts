@@ -6,6 +6,8 @@
  * next to its provenance record.
  */
 import { execa } from 'execa';
+import yaml from 'js-yaml';
+import { isDeepStrictEqual } from 'node:util';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,6 +109,44 @@ export async function extractSources(
   }
 }
 
+/** kube-prometheus's published dashboards: one ConfigMapList, a dashboard file per `data` key. */
+const PUBLISHED_DASHBOARDS = 'manifests/grafana-dashboardDefinitions.yaml';
+
+/** KubeSphere's two edits, made to a published dashboard's strings: our namespace, no metrics_path matcher. */
+function kubesphereEdits(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(kubesphereEdits);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, kubesphereEdits(v)]));
+  if (typeof value !== 'string') return value;
+  return value
+    .replaceAll('namespace="monitoring"', `namespace="${MONITORING_NAMESPACE}"`)
+    .replace(/,\s*metrics_path="\/metrics(\/cadvisor)?"/g, '');
+}
+
+/**
+ * Cross-check against the dashboards kube-prometheus v0.10.0 publishes: each generated dashboard must equal
+ * (as JSON) the published one once KubeSphere's two edits are made to it. Returns the files that differ.
+ */
+export async function compareWithPublished(
+  repo: string,
+  files: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const published = await git(repo, ['show', `${KUBE_PROMETHEUS.commit}:${PUBLISHED_DASHBOARDS}`]);
+  if (!published.ok) throw new Error(`cannot read ${PUBLISHED_DASHBOARDS}: ${published.stderr.trim()}`);
+  const list = yaml.load(published.stdout) as { items: { data: Record<string, string> }[] };
+  const theirs = new Map(list.items.flatMap((i) => Object.entries(i.data)));
+  const out: string[] = [];
+  for (const [file, text] of files) {
+    if (file === PROVENANCE_FILE) continue;
+    const other = theirs.get(file);
+    if (other === undefined) out.push(`${file}: not among kube-prometheus's published dashboards`);
+    else if (!isDeepStrictEqual(kubesphereEdits(JSON.parse(other)), JSON.parse(text)))
+      out.push(`${file}: differs from kube-prometheus's published dashboard with the two edits`);
+  }
+  for (const file of theirs.keys()) if (!files.has(file)) out.push(`${file}: published, not generated`);
+  return out;
+}
+
 type Evaluated = Record<string, Record<string, unknown>>;
 
 /** file name → content, checked against the expected dashboards of each mixin. */
@@ -138,6 +178,8 @@ export interface Generation {
   /** Every file of the dashboards folder: the dashboards and SOURCE.json. */
   files: Map<string, string>;
   jsonnet: { path: string; source: string };
+  /** With kube-prometheus at hand: dashboards that differ from its published ones with the two edits. */
+  publishedDifferences?: string[];
 }
 
 /** Generates every dashboard and the provenance record in memory. */
@@ -161,7 +203,11 @@ export async function generateDashboards(options: {
     );
     const files = dashboardFiles(JSON.parse(stdout) as Evaluated);
     files.set(PROVENANCE_FILE, provenanceText(files, await readFile(entry, 'utf8')));
-    return { files, jsonnet: { path: jsonnet.path, source: jsonnet.source } };
+    const publishedDifferences =
+      options.kubePrometheus === undefined
+        ? undefined
+        : await compareWithPublished(options.kubePrometheus, files);
+    return { files, jsonnet: { path: jsonnet.path, source: jsonnet.source }, publishedDifferences };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
