@@ -38,7 +38,9 @@ export function sha256Hex(text: string): string {
 }
 
 export function regenerateCommand(): string {
-  const options = DASHBOARD_REPOSITORIES.map((r) => `${r.option} <git repository of ${r.name}>`);
+  const options = DASHBOARD_REPOSITORIES.map(
+    (r) => `${r.option} <clone of ${r.remote.replace(/^https:\/\//, '').replace(/\.git$/, '')}>`,
+  );
   return `npm run dashboards:generate -- ${options.join(' ')}`;
 }
 
