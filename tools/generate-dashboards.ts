@@ -93,7 +93,8 @@ async function check(args: Arguments): Promise<number> {
       kubePrometheus: args.kubePrometheus,
     });
     console.error(
-      `generated ${g.files.size - 1} dashboards with ${g.jsonnet.path} in ${formatDuration(Date.now() - started)}`,
+      `generated ${g.files.size - 1} dashboards and ${g.rules.size} rule files with ${g.jsonnet.path} in ` +
+        `${formatDuration(Date.now() - started)}`,
     );
     problems.push(
       ...compareFiles(committed, g.files),
