@@ -15,6 +15,7 @@ export const IMAGE_TOOLS: Record<string, string> = {
   'node-exporter': 'node-exporter',
   'kube-state-metrics': 'kube-state-metrics',
   'kube-rbac-proxy': 'kube-rbac-proxy',
+  thanos: 'thanos',
 };
 
 /**

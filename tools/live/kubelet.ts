@@ -11,6 +11,8 @@
  * - network.ts — network namespaces of Nodes and Pods, the forwarders to the API server.
  * - status.ts — Node and Pod status, readiness probes, Endpoints.
  * - images.ts — which image runs as which locally built tool.
+ * - kubelet-endpoints.ts — the one stand-in: the kubelet's /metrics, /metrics/cadvisor and
+ *   /metrics/resource of each Node, filled from /proc with the counters of the processes run here.
  * - model.ts — the types and helpers they share.
  *
  * stop() ends every process and removes every namespace; so do process exit, SIGINT and SIGTERM.
@@ -23,6 +25,8 @@ import type { NetNs } from '../../test/support/netns.js';
 import { resolveTestTool } from '../envtest/test-tools.js';
 import { processAlive } from '../envtest/go-build.js';
 import { IMAGE_TOOLS, resolveTool } from './images.js';
+import { PodDns } from './dns.js';
+import { KubeletEndpoints } from './kubelet-endpoints.js';
 import {
   sleep,
   type Kubelet,
@@ -54,11 +58,16 @@ export class ProcessKubelet implements Kubelet {
   private loop?: Promise<void>;
   readonly log: (line: string) => void;
   private readonly exitHandler = () => this.killNow();
+  /** The kubelet's own endpoints (and cAdvisor's) for each Node: the stand-in of kubelet-endpoints.ts. */
+  readonly endpoints: KubeletEndpoints = new KubeletEndpoints(this);
+  readonly dns: PodDns;
 
   constructor(readonly o: ProcessKubeletOptions) {
     this.apiPort = new URL(o.server).port;
     this.socket = path.join(o.dir, 'apiserver.sock');
     this.log = o.log ?? ((l) => process.stderr.write(`live: ${l}\n`));
+    this.dns = new PodDns(o.client, this.log);
+    for (const e of o.exposed ?? []) this.fwdPids.push(e.child);
     mkdirSync(path.join(o.dir, 'logs'), { recursive: true });
   }
 
@@ -96,7 +105,11 @@ export class ProcessKubelet implements Kubelet {
   /** One pass: Nodes, workloads → Pods, processes, volumes, status, Endpoints. */
   async syncOnce(): Promise<void> {
     const nodes = (await this.o.client.get<{ items: Obj[] }>('/api/v1/nodes')).items;
-    for (const n of nodes) await syncNode(this, n);
+    for (const n of nodes) {
+      await syncNode(this, n);
+      const net = this.nodes.get(n.metadata.name)!;
+      await this.endpoints.serve(n.metadata.name, net.ip, net.ns.name);
+    }
     await syncApiServerEndpoints(this);
     const nodeNames = nodes.map((n) => n.metadata.name).sort();
     if (nodeNames.length === 0) return;
@@ -137,8 +150,10 @@ export class ProcessKubelet implements Kubelet {
   }
 
   private async syncPod(p: Obj): Promise<void> {
+    const started = process.hrtime.bigint();
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     let live = this.pods.get(key);
+    const operation = live && live.uid === p.metadata.uid ? 'sync' : 'create';
     if (live && live.uid !== p.metadata.uid) {
       await stopPod(this, live);
       this.pods.delete(key);
@@ -151,6 +166,11 @@ export class ProcessKubelet implements Kubelet {
     live.pod = p;
     if (!live.pending) await writeVolumes(this, live);
     await reportStatus(this, live);
+    this.endpoints.metrics.observePodSync(
+      live.node,
+      operation,
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
   }
 
   /** Records this process and the pids it started, for reapOrphanedStacks after a SIGKILL of this one. */
@@ -190,6 +210,8 @@ export class ProcessKubelet implements Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+    this.endpoints.close();
+    this.dns.close();
     for (const p of this.pods.values()) await stopPod(this, p);
     for (const f of this.fwdPids) if (f.exitCode === null) f.kill('SIGKILL');
     for (const n of this.nodes.values()) n.ns.remove();

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { ApiError, type KubeClient, type KubeObject } from '../../src/kube/client.js';
 import type { NetNs } from '../../test/support/netns.js';
+import type { PodDns } from './dns.js';
 
 export type Obj = KubeObject & { spec?: any; status?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -70,6 +71,8 @@ export interface ProcessKubeletOptions {
   /** Namespaces whose Deployments, DaemonSets, StatefulSets and Services are handled. */
   namespaces: string[];
   log?: (line: string) => void;
+  /** Ports of this host exposed for scraping (network.ts exposeLoopbackPort): listed among the processes. */
+  exposed?: { name: string; child: ChildProcess }[];
   /** How often workloads, Pods, mounted volumes and Endpoints are synced (ms). */
   syncMs?: number;
 }
@@ -93,6 +96,8 @@ export interface Kubelet {
   readonly apiNs?: NetNs;
   readonly stopped: boolean;
   readonly log: (line: string) => void;
+  /** The Pods' DNS (dns.ts). */
+  readonly dns: PodDns;
   spawnLogged(logName: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess;
 }
 

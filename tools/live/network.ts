@@ -6,13 +6,21 @@
  * KUBERNETES_SERVICE_HOST/PORT name). A hostNetwork Pod shares its Node's namespace. A Pod running
  * Prometheus must reach every other Pod, and namespaces do not route to each other here (IP forwarding
  * stays off on this host), so it runs in the root namespace with the root end of its veth pair as its
- * address. The Endpoints of default/kubernetes point at another veth address where live-fwd serves the
+ * address; so does the ThanosRuler, which queries Prometheus. The Endpoints of default/kubernetes point at another veth address where live-fwd serves the
  * API server (Endpoints refuse loopback addresses).
  */
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import path from 'node:path';
 import { createNetNs, type NetNs } from '../../test/support/netns.js';
 import { imageName } from './images.js';
 import { sleep, type Container, type Kubelet, type LivePod, type NodeNet } from './model.js';
+
+/**
+ * Images whose Pods must reach every other Pod and the root namespace's addresses: Prometheus (it
+ * scrapes every Pod) and the ThanosRuler (it queries Prometheus and sends to Alertmanager).
+ */
+export const ROOT_NETWORK_IMAGES = new Set(['prometheus', 'thanos']);
 
 /** The root namespace's forwarder to the API server (unix socket), and the API server's veth address. */
 export async function startApiForwarders(k: Kubelet): Promise<NetNs> {
@@ -60,7 +68,7 @@ export function podNetwork(k: Kubelet, live: LivePod, node: NodeNet, all: Contai
     live.ns = node.ns;
     live.ip = node.ip;
   } else {
-    live.rootNetwork = all.some((c) => imageName(c.image) === 'prometheus');
+    live.rootNetwork = all.some((c) => ROOT_NETWORK_IMAGES.has(imageName(c.image)));
     live.ns = createNetNs();
     live.ip = live.rootNetwork ? live.ns.hostIp : live.ns.podIp;
     if (!live.rootNetwork) {
@@ -81,4 +89,46 @@ export function podNetwork(k: Kubelet, live: LivePod, node: NodeNet, all: Contai
       fwd.pid = fwd.child.pid;
     }
   }
+}
+
+/** A port of this host's loopback, exposed at an address Endpoints accept. */
+export interface ExposedPort {
+  name: string;
+  /** The root end of a veth pair of its own: what the Endpoints name. */
+  address: string;
+  port: number;
+  ns: NetNs;
+  child: ChildProcess;
+  remove(): void;
+}
+
+/**
+ * Exposes a control-plane component that listens on loopback (the embedded etcd) where a ServiceMonitor's
+ * Endpoints can name it: live-fwd listening on `<address>:<port>`, the root end of a veth pair made for
+ * it, copying to `127.0.0.1:<target>`. Only Prometheus (in the root namespace) dials it.
+ */
+export function exposeLoopbackPort(
+  fwdBin: string,
+  logDir: string,
+  name: string,
+  target: number,
+  port: number,
+): ExposedPort {
+  const ns = createNetNs();
+  const fd = openSync(path.join(logDir, `${name}-forwarder.log`), 'a');
+  const child = spawn(fwdBin, [`tcp:${ns.hostIp}:${port}`, `tcp:127.0.0.1:${target}`], {
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  return {
+    name,
+    address: ns.hostIp,
+    port,
+    ns,
+    child,
+    remove: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      ns.remove();
+    },
+  };
 }

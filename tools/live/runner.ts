@@ -20,6 +20,7 @@ import {
   type Obj,
   type RunningContainer,
 } from './model.js';
+import { hostsFile, resolvConf } from './dns.js';
 import { podNetwork } from './network.js';
 import { volumeSource, writeVolumes } from './volumes.js';
 
@@ -90,6 +91,7 @@ export async function startPod(k: Kubelet, p: Obj): Promise<LivePod> {
     return live;
   }
   podNetwork(k, live, node, all);
+  await podDnsFiles(k, live);
   k.log(
     `pod ${namespace}/${live.name} on ${live.node} at ${live.ip}${live.rootNetwork ? ' (root network namespace)' : ''}`,
   );
@@ -185,12 +187,17 @@ export function rewriteArgs(k: Kubelet, live: LivePod, tool: string, args: strin
   const onIp = (a: string) =>
     a.replace(/=(?:\[?(?:0\.0\.0\.0|::|localhost|127\.0\.0\.1)\]?)?:(\d+)/, `=${live.ip}:$1`);
   const out = args.map((a) => {
-    if (/^--?(web\.)?listen-address=/.test(a)) return onIp(a);
+    if (/^--?(web\.)?listen-address=|^--?(http|grpc)-address=/.test(a)) return onIp(a);
     if (/^--?reload-url=/.test(a)) return a.replace(/\/\/(localhost|127\.0\.0\.1)(?=:)/, `//${live.ip}`);
     return a;
   });
   if (tool === 'prometheus' && !out.some((a) => /^--?web\.listen-address=/.test(a)))
     out.push(`--web.listen-address=${live.ip}:9090`);
+  // thanos listens on 0.0.0.0 by default.
+  if (tool === 'thanos' && out[0] === 'rule') {
+    if (!out.some((a) => /^--?http-address=/.test(a))) out.push(`--http-address=${live.ip}:10902`);
+    if (!out.some((a) => /^--?grpc-address=/.test(a))) out.push(`--grpc-address=${live.ip}:10901`);
+  }
   return out;
 }
 
@@ -220,12 +227,15 @@ export function launch(k: Kubelet, live: LivePod, c: Container, rc: RunningConta
     `mount --bind ${shellQuote(bin)} "$R/ks/${rc.tool}"`,
   ];
   for (const f of ETC_FILES) {
-    const src = `/etc/${f}`;
+    const dst = `/etc/${f}`;
+    // The Pod's own resolv.conf and hosts (podDnsFiles) over this host's.
+    const own = path.join(live.dir, 'etc', f);
+    const src = existsSync(own) ? own : dst;
     if (!existsSync(src)) continue;
     const isDir = statSync(src).isDirectory();
     lines.push(
-      isDir ? `mkdir -p "$R${src}"` : `touch "$R${src}"`,
-      `mount --bind ${shellQuote(src)} "$R${src}"`,
+      isDir ? `mkdir -p "$R${dst}"` : `touch "$R${dst}"`,
+      `mount --bind ${shellQuote(src)} "$R${dst}"`,
     );
   }
   for (const m of c.volumeMounts ?? []) {
@@ -274,5 +284,25 @@ export async function stopPod(k: Kubelet, live: LivePod): Promise<void> {
       clearTimeout(t);
     }),
   );
-  if (live.ns && !live.hostNetwork) live.ns.remove();
+  if (live.ns && !live.hostNetwork) {
+    k.dns.forget(live.ns.hostIp);
+    live.ns.remove();
+  }
+}
+
+/**
+ * The Pod's /etc/resolv.conf (the stack's DNS, answering at the root end of the Pod's veth pair, or of
+ * its Node's for a hostNetwork Pod) and, unless it shares its Node's network, its /etc/hosts, as a
+ * kubelet writes them (dns.ts).
+ */
+async function podDnsFiles(k: Kubelet, live: LivePod): Promise<void> {
+  const etc = path.join(live.dir, 'etc');
+  mkdirSync(etc, { recursive: true });
+  await k.dns.listen(live.ns!.hostIp);
+  writeFileSync(path.join(etc, 'resolv.conf'), resolvConf(live.ns!.hostIp, live.namespace));
+  if (!live.hostNetwork)
+    writeFileSync(
+      path.join(etc, 'hosts'),
+      hostsFile(live.ip, live.pod.spec.hostname ?? live.name, live.pod.spec.subdomain, live.namespace),
+    );
 }

@@ -8,6 +8,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { hashOf, isNotFound, type Container, type Kubelet, type LivePod, type Obj } from './model.js';
+import { KUBELET_PORT } from './kubelet-endpoints.js';
 import { nodeNetwork } from './network.js';
 import { listeningPorts } from './runner.js';
 
@@ -28,6 +29,7 @@ export async function syncNode(k: Kubelet, n: Obj): Promise<void> {
     ],
     capacity,
     allocatable: capacity,
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
     conditions: [
       {
         type: 'Ready',
