@@ -49,6 +49,7 @@ import {
   shapeOriginalInstall,
   type OriginalPlan,
 } from './original-install.js';
+import type { OperatorProcess } from './operator-process.js';
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 const ENABLED = { status: 'enabled', enabledTime: '2024-05-01T10:20:30CST' };
@@ -96,22 +97,31 @@ describe('a takeover of the original installer killed anywhere ends as an uninte
     original = await planForOriginal(admin, ns);
     ({ tap, kubeconfig: tapKubeconfig, close: closeTap } = await startTap());
 
-    // The uninterrupted takeover, through the tap: how many writes it makes, and what it leaves.
-    await reset();
-    paths = await Promise.all(original.objects().map((o) => original.mapper.objectPath(o)));
-    tap.reset();
-    const started = performance.now();
-    const op = await operatorFor(ns, tapKubeconfig);
-    const cc = await converged(admin, ns);
-    const took = (performance.now() - started) / 1000;
-    await op.stop();
-    writes = tap.writes.length;
-    expect(op.count(/run failed/)).toBe(0);
+    // The uninterrupted takeover, through the tap: how many writes it makes, and what it leaves. Twice:
+    // what the reset keeps (the prometheus-operator and dashboard CRDs, the namespaces) is ours after a
+    // first takeover, as every seed finds it, and the first one also writes those.
+    const counts: number[] = [];
+    let cc: ClusterConfiguration | undefined;
+    let op: OperatorProcess | undefined;
+    let took = 0;
+    for (const _ of [1, 2]) {
+      await reset();
+      paths = await Promise.all(original.objects().map((o) => original.mapper.objectPath(o)));
+      tap.reset();
+      const started = performance.now();
+      op = await operatorFor(ns, tapKubeconfig);
+      cc = await converged(admin, ns);
+      took = (performance.now() - started) / 1000;
+      await op.stop();
+      counts.push(tap.writes.length);
+      expect(op.count(/run failed/)).toBe(0);
+    }
+    writes = counts.at(-1)!;
     expect(await originalLeft()).toEqual([]);
     baseline = (await dump(admin, paths)).state;
-    baselineConditions = conditionSummary(cc);
+    baselineConditions = conditionSummary(cc!);
     process.stdout.write(
-      `takeover, uninterrupted: ${writes} writes (first ${describeWrite(tap.writes[0])}, last ${describeWrite(tap.writes.at(-1))}), ${baseline.size} objects, ${took.toFixed(1)} s\n`,
+      `takeover, uninterrupted: ${writes} writes (${counts[0]} the first time) (first ${describeWrite(tap.writes[0])}, last ${describeWrite(tap.writes.at(-1))}), ${baseline.size} objects, ${took.toFixed(1)} s\n`,
     );
   }, 300_000);
 

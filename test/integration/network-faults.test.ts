@@ -1,8 +1,8 @@
 /**
  * The operator behind a fault-injecting proxy (test/support/fault-proxy.ts, loopback only): 200 ms
  * added to every chunk it sends, 5% of them resetting the connection instead, and every connection
- * closed after 5 to 20 s (watches cut mid-stream). A first install, a spec edit and a drift repair
- * converge; then an operator without faults finds nothing to create or change, so the faults left the
+ * closed after 5 to 20 s (watches cut mid-stream). A first install, a spec edit and, once a connection
+ * was cut while the operator idled, a drift repair converge; then an operator without faults finds nothing to create or change, so the faults left the
  * same objects as a run without them. Each phase's duration is printed with the faults injected.
  * On a control plane of its own: a first install.
  */
@@ -37,6 +37,8 @@ const INSTALL_MS = 240_000;
 const EDIT_MS = 180_000;
 const DRIFT_MS = 180_000;
 const CLEAN_MS = 120_000;
+/** Connections live 5 to 20 s; idle, nothing resets one first. */
+const CUT_MS = 60_000;
 
 describe('network faults between the operator and kube-apiserver', () => {
   let cp: ControlPlane;
@@ -125,6 +127,13 @@ describe('network faults between the operator and kube-apiserver', () => {
           500,
         );
       });
+
+      // Idle, the operator sends next to nothing, so its connection lives to its lifetime and is cut
+      // with the watches on it: the drift repair then needs them back.
+      const cutsBefore = proxy.stats.cuts;
+      await phase('idle until a connection is cut', () =>
+        waitUntil('a connection cut', async () => proxy.stats.cuts > cutsBefore, CUT_MS, 200),
+      );
 
       await phase('drift repair', async () => {
         const uid = (await admin.get<Obj>(SERVICE)).metadata.uid;
