@@ -22,7 +22,8 @@ import { applyObjects } from './apply-objects.js';
 import { ApiError, KubeClient, type KubeObject } from '../src/kube/client.js';
 import { RestMapper } from '../src/kube/discovery.js';
 import { printConsole, printUsage, waitUntilSettled } from './live/console.js';
-import { EXPECTED_DOWN, LiveStack, MUST_BE_UP } from './live/stack.js';
+import { EXPECTED_DOWN, LiveStack, liveClusterConfiguration, MUST_BE_UP } from './live/stack.js';
+import type { ExposedPort } from './live/network.js';
 
 const root = projectRoot();
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   if (live && external)
     throw new Error('--live runs the stack on the embedded control plane: drop --kubeconfig');
   let stack: LiveStack | undefined;
+  let etcd: ExposedPort | undefined;
   const cp = external ? undefined : await ControlPlane.start({ withTools: true });
   const kubeconfig = external ?? cp!.kubeconfig;
   const kubectl = external ? 'kubectl' : (await resolveBinaries({ needed: ['kubectl'] })).kubectl;
@@ -73,12 +75,8 @@ async function main(argv: string[]): Promise<number> {
       readFileSync(path.join(root, 'examples', 'cluster-configuration.yaml'), 'utf8'),
     ) as ClusterConfiguration;
     const ns = cc.metadata.namespace!;
-    if (live) {
-      // One machine: one Prometheus and one Alertmanager (the sample's node count would ask for 2 and 3).
-      const monitoring = (cc.spec as { monitoring: Record<string, unknown> }).monitoring;
-      monitoring.prometheus = { replicas: 1 };
-      monitoring.alertmanager = { replicas: 1 };
-    }
+    // One machine: one Prometheus, Alertmanager and ThanosRuler; etcd exposed and scraped; alerting on.
+    if (live && cp) etcd = await liveClusterConfiguration(cc, cp);
     await ignoreConflict(
       client.request('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
@@ -129,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
         server: cp.info.server,
         kubeconfig,
         log: (l) => say(`live: ${l}`),
+        exposed: etcd ? [etcd] : [],
       });
       await waitUntilSettled(stack, {
         expectedDown: new Set(Object.keys(EXPECTED_DOWN)),
@@ -143,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
       printUsage(stack, new Map(), window, out);
       if (keep) {
         out(
-          `\nPrometheus:   ${stack.prometheusUrl()}\nAlertmanager: ${stack.alertmanagerUrl() ?? '(not running)'}\n`,
+          `\nPrometheus:   ${stack.prometheusUrl()}\nAlertmanager: ${stack.alertmanagerUrl() ?? '(not running)'}\nThanosRuler:  ${stack.thanosRulerUrl() ?? '(not running)'}\n`,
         );
         out(`Logs of every process: ${stack.dir}/logs\n`);
       }
@@ -156,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
       await exited;
     }
     if (stack && !keep) await stack.stop();
+    if (!keep) etcd?.remove();
     if (cp && keep) {
       say(`control plane left running: export KUBECONFIG=${cp.kubeconfig}  (Ctrl-C stops it)`);
       await new Promise(() => undefined);

@@ -1,10 +1,12 @@
 /**
  * The live stack (tools/live/): the monitoring stack the operator installs, running for real on its own
- * embedded control plane — prometheus-operator, the Prometheus and Alertmanager it makes, node-exporter
- * behind kube-rbac-proxy on 3 Nodes (each its own network namespace), kube-state-metrics behind
- * kube-rbac-proxy — scraped through our ServiceMonitors and evaluated with our rules. What cannot run
- * here (kubelet, cAdvisor, kube-scheduler, kube-controller-manager, CoreDNS, notification-manager) and
- * the records that therefore have no series are listed in docs/live-stack.md, and below.
+ * embedded control plane — prometheus-operator, the Prometheus, Alertmanager and ThanosRuler it makes,
+ * node-exporter behind kube-rbac-proxy on 3 Nodes (each its own network namespace), kube-state-metrics
+ * behind kube-rbac-proxy, the embedded etcd and kube-apiserver, and the kubelet/cAdvisor endpoints the
+ * process kubelet serves for each Node from the real counters of the processes it runs — scraped
+ * through our ServiceMonitors and evaluated with our rules. What cannot run here (kube-scheduler,
+ * kube-controller-manager, CoreDNS, notification-manager) and the records that therefore have no series
+ * are listed in docs/live-stack.md, and below.
  * Takes a few minutes: scrape and evaluation intervals are 1m, and rate records need two scrapes.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -20,10 +22,10 @@ import {
 } from '../../tools/live/stack.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { alertmanagerAvailable } from '../../tools/live/kubelet.js';
+import { request as httpsRequest } from 'node:https';
 import { CONTENT_TYPE } from '../../src/kube/client.js';
 import { ROOT } from './fixtures.js';
 
-const CADVISOR = 'cAdvisor series (container_*): no kubelet and no cAdvisor run here';
 const NO_TARGET = (what: string) =>
   `\`up\` of ${what}: none runs here, so its Service has no Endpoints and no target`;
 const NO_5XX =
@@ -34,18 +36,6 @@ const NO_5XX =
  * must have series; and these must stay empty (else the list is out of date).
  */
 export const NO_INPUTS_HERE: Record<string, string> = {
-  'namespace:workload_cpu_usage:sum': CADVISOR,
-  'namespace:workload_memory_usage:sum': CADVISOR,
-  'namespace:workload_memory_usage_wo_cache:sum': CADVISOR,
-  'namespace:workload_net_bytes_received:sum': CADVISOR,
-  'namespace:workload_net_bytes_received:sum_irate': CADVISOR,
-  'namespace:workload_net_bytes_transmitted:sum': CADVISOR,
-  'namespace:workload_net_bytes_transmitted:sum_irate': CADVISOR,
-  'qos_owner_node:kube_pod_info:': CADVISOR,
-  'node_quantile:kubelet_pleg_relist_duration_seconds:histogram_quantile':
-    'kubelet /metrics: no kubelet runs here',
-  'namespace:pvc_bytes_total:sum':
-    'kubelet_volume_stats_* (kubelet) and PersistentVolumeClaims: neither exists here',
   'namespace:resourcequota_used:ratio':
     'no ResourceQuota exists here (and no kube-controller-manager fills status.used)',
   'node:pod_succeeded:count': 'no Pod has succeeded here (no Jobs run)',
@@ -85,6 +75,30 @@ const EXTRA_LABELS: Record<string, string[]> = {
   'cluster_quantile:apiserver_request_duration_seconds:histogram_quantile': ['dry_run'],
 };
 
+/** GET https://<node>:10250<path> (the kubelet's self-signed certificate is not verified, as our ServiceMonitor does not). */
+function kubeletGet(ip: string, p: string, bearer?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: ip,
+        port: 10250,
+        path: p,
+        rejectUnauthorized: false,
+        headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** This machine's /proc/meminfo, in bytes. */
 function readMeminfo(): Record<string, number> {
   return Object.fromEntries(
@@ -110,6 +124,13 @@ const sampler = setInterval(
   2000,
 );
 
+/** Each Pod's processes, from /proc (independently of the kubelet stand-in): CPU seconds and resident bytes. */
+const podSamples: { at: number; pods: Map<string, { cpu: number; rss: number }> }[] = [];
+let podSampler: NodeJS.Timeout | undefined;
+
+/** An alerting rule as ks-controller-manager writes them (alertrules-*, a rule level), for the ThanosRuler. */
+const RULER_PROBE = 'LiveStackRulerProbe';
+
 let boot: Awaited<ReturnType<typeof bootLiveCluster>>;
 let stack: LiveStack;
 let client: KubeClient;
@@ -119,6 +140,42 @@ beforeAll(async () => {
   boot = await bootLiveCluster({ log: () => undefined });
   stack = boot.stack;
   client = boot.client;
+  podSampler = setInterval(() => {
+    const pods = new Map<string, { cpu: number; rss: number }>();
+    for (const u of stack.usage()) {
+      if (u.container === 'apiserver-forwarder') continue;
+      const p = pods.get(u.pod) ?? { cpu: 0, rss: 0 };
+      pods.set(u.pod, { cpu: p.cpu + u.cpu, rss: p.rss + u.rss });
+    }
+    podSamples.push({ at: Date.now(), pods });
+  }, 5000);
+  await client.request('POST', `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheusrules`, {
+    body: {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: {
+        name: 'alertrules-live-stack',
+        namespace: MONITORING_NS,
+        labels: { 'alerting.kubesphere.io/rule_level': 'cluster' },
+      },
+      spec: {
+        groups: [
+          {
+            name: 'live-stack',
+            rules: [
+              {
+                alert: RULER_PROBE,
+                // Answered by Prometheus, which the ruler queries: 3 node-exporters up.
+                expr: 'count(up{job="node-exporter"} == 1) == 3',
+                labels: { severity: 'none' },
+                annotations: { summary: 'evaluated by the ThanosRuler' },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  });
   // Every target that can be up is up, and every rule group has evaluated twice (rate records need
   // two scrapes of their inputs).
   await stack.waitFor(
@@ -149,6 +206,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(sampler);
+  if (podSampler) clearInterval(podSampler);
   await boot?.stop({ keepLogs: failed });
   if (failed && stack) process.stderr.write(`live stack logs kept in ${stack.dir}/logs\n`);
 }, 120_000);
@@ -204,6 +262,29 @@ describe('the live stack', () => {
       expect(new Set(kubelet.map((t) => t.labels.metrics_path))).toEqual(
         new Set(['/metrics', '/metrics/cadvisor']),
       );
+      // etcd: the embedded etcd, one member, at the address the live stack exposes it on.
+      const etcd = byJob.get('etcd') ?? [];
+      expect(etcd).toHaveLength(1);
+      expect(etcd[0]!.labels.instance).toMatch(/^198\.1[89]\.\d+\.\d+:2379$/);
+      // cAdvisor series keep the container's own labels (honorLabels): container, pod, namespace, image.
+      const cadvisor = await stack.query(
+        `container_cpu_usage_seconds_total{job="kubelet", namespace="${MONITORING_NS}", pod="prometheus-k8s-0", container="prometheus"}`,
+      );
+      expect(cadvisor).toHaveLength(1);
+      expect(Object.keys(cadvisor[0]!.metric).sort()).toEqual([
+        '__name__',
+        'container',
+        'cpu',
+        'id',
+        'image',
+        'instance',
+        'job',
+        'metrics_path',
+        'name',
+        'namespace',
+        'node',
+        'pod',
+      ]);
       // Series carry the same labels: node-exporter's with instance = node, kube-state-metrics' their objects'.
       const cpu = await stack.query('count by (instance, namespace, pod, job) (node_cpu_seconds_total)');
       expect(cpu.map((s) => s.metric.instance).sort()).toEqual(['node-1', 'node-2', 'node-3']);
@@ -321,6 +402,9 @@ describe('the live stack', () => {
         .map((a) => a.labels.alertname);
       // Targets that run here are up: their "down" alerts do not fire.
       for (const name of [
+        'KubeletDown',
+        'etcdMembersDown',
+        'etcdInsufficientMembers',
         'PrometheusOperatorDown',
         'NodeExporterDown',
         'KubeStateMetricsDown',
@@ -328,6 +412,156 @@ describe('the live stack', () => {
         'PrometheusDown',
       ])
         expect(firing).not.toContain(name);
+    }),
+    300_000,
+  );
+
+  test(
+    'pod, workload and namespace records agree with what the processes’ own /proc counters say',
+    record(async () => {
+      const pod = `${MONITORING_NS}/prometheus-k8s-0`;
+      // Pod level: the working set cAdvisor gives for the Pod's containers, against the resident memory
+      // of its processes now (/proc/<pid>/status, read by the test, not by the kubelet stand-in).
+      const ws = await stack.query(
+        `sum(container_memory_working_set_bytes{job="kubelet", namespace="${MONITORING_NS}", pod="prometheus-k8s-0", container!="", image!=""})`,
+      );
+      expect(ws).toHaveLength(1);
+      const rssNow = podSamples.at(-1)!.pods.get(pod)!.rss;
+      const wsRatio = Number(ws[0]!.value[1]) / rssNow;
+      expect(wsRatio).toBeGreaterThan(0.5);
+      expect(wsRatio).toBeLessThan(2);
+      // Workload level: the CPU record of StatefulSet prometheus-k8s (irate over the last two scrapes)
+      // against the rate of its processes' utime + stime over the two minutes before the record's
+      // timestamp: the same order of magnitude.
+      const cpu = await stack.query(
+        `namespace:workload_cpu_usage:sum{namespace="${MONITORING_NS}", workload="StatefulSet:prometheus-k8s"}`,
+      );
+      expect(cpu).toHaveLength(1);
+      const at = cpu[0]!.value[0] * 1000;
+      const window = podSamples.filter((s) => s.at >= at - 120_000 && s.at <= at + 5000 && s.pods.has(pod));
+      expect(window.length).toBeGreaterThan(5);
+      const first = window[0]!;
+      const last = window.at(-1)!;
+      const procRate = (last.pods.get(pod)!.cpu - first.pods.get(pod)!.cpu) / ((last.at - first.at) / 1000);
+      const value = Number(cpu[0]!.value[1]);
+      expect(value).toBeGreaterThan(0);
+      expect(value / procRate).toBeGreaterThan(0.1);
+      expect(value / procRate).toBeLessThan(10);
+      // Memory of the workload, and the namespace level: CPU of the namespace's containers, not zero.
+      const mem = await stack.query(
+        `namespace:workload_memory_usage_wo_cache:sum{namespace="${MONITORING_NS}", workload="StatefulSet:prometheus-k8s"}`,
+      );
+      expect(Number(mem[0]!.value[1]) / rssNow).toBeGreaterThan(0.5);
+      expect(Number(mem[0]!.value[1]) / rssNow).toBeLessThan(2);
+      const ns = await stack.query(
+        `namespace:container_cpu_usage_seconds_total:sum_rate{namespace="${MONITORING_NS}"}`,
+      );
+      expect(Number(ns[0]!.value[1])).toBeGreaterThan(0);
+      // Network: the Pods' sandboxes (their network namespaces) moved bytes.
+      const net = await stack.query(
+        `namespace:workload_net_bytes_received:sum{namespace="${MONITORING_NS}", workload="Deployment:kube-state-metrics"}`,
+      );
+      expect(Number(net[0]!.value[1])).toBeGreaterThan(0);
+    }),
+    300_000,
+  );
+
+  test(
+    'each Node’s kubelet endpoints answer as a kubelet does: 401 without a token, 403 without nodes/metrics',
+    record(async () => {
+      const token = async (sa: string) =>
+        (
+          await client.request<{ status: { token: string } }>(
+            'POST',
+            `/api/v1/namespaces/${MONITORING_NS}/serviceaccounts/${sa}/token`,
+            { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} } },
+          )
+        ).status.token;
+      const prometheus = await token('prometheus-k8s');
+      const other = await token('kube-state-metrics');
+      const nodes = (
+        await client.get<{
+          items: { metadata: { name: string }; status: { addresses: { type: string; address: string }[] } }[];
+        }>('/api/v1/nodes')
+      ).items;
+      expect(nodes).toHaveLength(3);
+      const where = (
+        await client.get<{ spec: { nodeName: string } }>(
+          `/api/v1/namespaces/${MONITORING_NS}/pods/prometheus-k8s-0`,
+        )
+      ).spec.nodeName;
+      for (const n of nodes) {
+        const ip = n.status.addresses.find((a) => a.type === 'InternalIP')!.address;
+        const get = (p: string, bearer?: string) => kubeletGet(ip, p, bearer);
+        expect((await get('/metrics')).status).toBe(401);
+        expect((await get('/metrics', other)).status).toBe(403);
+        const own = await get('/metrics', prometheus);
+        expect(own.status).toBe(200);
+        expect(own.body).toContain(`kubelet_node_name{node="${n.metadata.name}"} 1`);
+        expect(own.body).toContain('# TYPE kubelet_pleg_relist_duration_seconds histogram');
+        const cadvisor = await get('/metrics/cadvisor', prometheus);
+        expect(cadvisor.status).toBe(200);
+        expect(cadvisor.body).toContain('# TYPE container_cpu_usage_seconds_total counter');
+        const resource = await get('/metrics/resource', prometheus);
+        expect(resource.status).toBe(200);
+        expect(resource.body).toContain('# TYPE node_cpu_usage_seconds_total counter');
+        if (n.metadata.name === where)
+          expect(resource.body).toMatch(
+            new RegExp(
+              `^pod_cpu_usage_seconds_total\\{namespace="${MONITORING_NS}",pod="prometheus-k8s-0"\\} [0-9.e+]+ \\d+$`,
+              'm',
+            ),
+          );
+      }
+    }),
+    300_000,
+  );
+
+  test(
+    'etcd is scraped through our ServiceMonitor, and its records agree with its own /metrics',
+    record(async () => {
+      const up = await stack.query('etcd:up:sum');
+      expect(Number(up[0]!.value[1])).toBe(1);
+      const size = await stack.query('etcd:etcd_mvcc_db_total_size:sum');
+      expect(size).toHaveLength(1);
+      // etcd's own figure, on its loopback client URL.
+      const text = await (await fetch(`${boot.cp.info.etcd}/metrics`)).text();
+      const own = Number(/^etcd_mvcc_db_total_size_in_bytes (\S+)$/m.exec(text)![1]);
+      const ratio = Number(size[0]!.value[1]) / own;
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
+      const committed = await stack.query('etcd:etcd_server_proposals_committed:sum_irate');
+      expect(Number(committed[0]!.value[1])).toBeGreaterThan(0);
+    }),
+    300_000,
+  );
+
+  (alertmanagerAvailable() ? test : test.skip)(
+    'the ThanosRuler evaluates an alertrules-* PrometheusRule against Prometheus and sends it to Alertmanager',
+    record(async () => {
+      const alert = await stack.waitFor(
+        `${RULER_PROBE} in Alertmanager`,
+        async () => (await stack.alertmanagerAlerts()).find((a) => a.labels.alertname === RULER_PROBE),
+        240_000,
+      );
+      expect(alert.labels.severity).toBe('none');
+      // thanos-ruler-operated: the ruler's rules API at the address and web port its Endpoints give.
+      const ep = await client.get<{
+        subsets: { addresses: { ip: string }[]; ports: { name: string; port: number }[] }[];
+      }>(`/api/v1/namespaces/${MONITORING_NS}/endpoints/thanos-ruler-operated`);
+      const port = ep.subsets[0]!.ports.find((p) => p.name === 'web')!.port;
+      expect(port).toBe(10902);
+      const res = await fetch(`http://${ep.subsets[0]!.addresses[0]!.ip}:${port}/api/v1/rules`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const body = (await res.json()) as {
+        data: { groups: { rules: { name: string; health: string; state: string }[] }[] };
+      };
+      const rule = body.data.groups.flatMap((g) => g.rules).find((r) => r.name === RULER_PROBE);
+      expect(rule).toMatchObject({ health: 'ok', state: 'firing' });
+      // Prometheus does not load it (its ruleSelector asks for prometheus=k8s, role=alert-rules).
+      const own = (await stack.ruleGroups()).flatMap((g) => g.rules.map((r) => r.name));
+      expect(own).not.toContain(RULER_PROBE);
     }),
     300_000,
   );
