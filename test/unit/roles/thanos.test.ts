@@ -261,6 +261,30 @@ describe('role sharded-rules (docs/architecture.md#rules-when-sharded)', () => {
   });
 });
 
+describe('Grafana with Thanos on', () => {
+  it('reads Thanos Query, which answers for every shard', () => {
+    const datasource = (spec: Record<string, unknown>) => {
+      const secret = findObject<Obj & { data: Record<string, string> }>(
+        renderRole(
+          'grafana',
+          { ...spec, monitoring: { ...(spec.monitoring as object), grafana: { enabled: true } } },
+          {
+            grafanaAdminPassword: 'x',
+          },
+        ),
+        'Secret',
+        'grafana-datasources',
+      );
+      const parsed = JSON.parse(Buffer.from(secret.data['datasources.yaml']!, 'base64').toString()) as {
+        datasources: { url: string }[];
+      };
+      return parsed.datasources[0]!.url;
+    };
+    expect(datasource(scaled({ shards: 2 }))).toBe(`http://thanos-query.${NS}.svc:9090`);
+    expect(datasource(withMonitoring({}))).toBe(`http://prometheus-k8s.${NS}.svc:9090`);
+  });
+});
+
 describe('on the in-memory API server', () => {
   const applies = (kube: Awaited<ReturnType<typeof fakeCluster>>) =>
     kube.log.filter((r) => r.method === 'PATCH' && r.contentType === CONTENT_TYPE.apply);
@@ -313,6 +337,12 @@ describe('on the in-memory API server', () => {
     expect((kube.objects('Prometheus')[0] as Obj).spec.ruleSelector).toBeUndefined();
     expect(endpoint()).toMatchObject({ status: 'True', reason: 'ThanosQuery' });
     expect(endpoint()?.message).toContain(`http://thanos-query.${NS}.svc:9090`);
+
+    // Settled: a resync with shards and Thanos on writes nothing.
+    observe(kube, cache);
+    kube.clearLog();
+    await installer.reconcile(KEY, [trigger('resync')], NEVER);
+    expect(kube.writes()).toEqual([]);
 
     await run({ prometheus: { shards: 1 } }, 'shards 1');
     expect(names('ThanosRuler')).toEqual([]);
