@@ -136,8 +136,21 @@ let stack: LiveStack;
 let client: KubeClient;
 let failed = false;
 
+/** The process kubelet's log, printed when the stack does not come up. */
+const liveLog: string[] = [];
+
 beforeAll(async () => {
-  boot = await bootLiveCluster({ log: () => undefined });
+  try {
+    await bootAndSettle();
+  } catch (err) {
+    failed = true;
+    process.stderr.write(`process kubelet log (last lines):\n${liveLog.slice(-60).join('\n')}\n`);
+    throw err;
+  }
+}, 900_000);
+
+async function bootAndSettle(): Promise<void> {
+  boot = await bootLiveCluster({ log: (l) => liveLog.push(l) });
   stack = boot.stack;
   client = boot.client;
   podSampler = setInterval(() => {
@@ -202,7 +215,7 @@ beforeAll(async () => {
     400_000,
     5000,
   );
-}, 900_000);
+}
 
 afterAll(async () => {
   clearInterval(sampler);

@@ -39,7 +39,7 @@ import { startApiForwarders } from './network.js';
 import { startPod, stopPod } from './runner.js';
 import { reportStatus, syncApiServerEndpoints, syncEndpoints, syncNode } from './status.js';
 import { writeVolumes } from './volumes.js';
-import { deletePod, desiredPods, syncWorkloadStatus } from './workloads.js';
+import { deletePod, desiredPods, ensureDefaultServiceAccount, syncWorkloadStatus } from './workloads.js';
 
 export { alertmanagerAvailable, IMAGE_TOOLS, imageName } from './images.js';
 export { expandVars, type ProcessKubeletOptions } from './model.js';
@@ -142,7 +142,12 @@ export class ProcessKubelet implements Kubelet {
         }
       }
       const pods = (await this.o.client.get<{ items: Obj[] }>(`/api/v1/namespaces/${namespace}/pods`)).items;
-      for (const p of pods) await this.syncPod(p);
+      await ensureDefaultServiceAccount(this, namespace);
+      // One Pod's failure (logged) does not hold the others back.
+      for (const p of pods)
+        await this.syncPod(p).catch((err: unknown) => {
+          if (!this.stopped) this.log(`pod ${namespace}/${p.metadata.name}: ${(err as Error).message}`);
+        });
       await syncEndpoints(this, namespace, pods);
       await syncWorkloadStatus(this, namespace, pods);
     }

@@ -304,7 +304,11 @@ export async function stopPod(k: Kubelet, live: LivePod): Promise<void> {
 async function podDnsFiles(k: Kubelet, live: LivePod): Promise<void> {
   const etc = path.join(live.dir, 'etc');
   mkdirSync(etc, { recursive: true });
-  await k.dns.listen(live.ns!.hostIp);
+  await k.dns
+    .listen(live.ns!.hostIp)
+    .catch((err: unknown) =>
+      k.log(`pod ${live.namespace}/${live.name}: no DNS at ${live.ns!.hostIp}:53: ${(err as Error).message}`),
+    );
   writeFileSync(path.join(etc, 'resolv.conf'), resolvConf(live.ns!.hostIp, live.namespace));
   if (!live.hostNetwork)
     writeFileSync(

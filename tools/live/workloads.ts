@@ -4,7 +4,8 @@
  * claims of volumeClaimTemplates kept as directories) of the namespaces it is given become Pod objects
  * bound to a Node (round-robin). A Pod whose template changed (e.g. prometheus-operator rewrote a
  * StatefulSet after a `kubectl edit cc`) is stopped, deleted and made again. The workloads' status
- * (replica counts, observedGeneration) is written from the Pods they own.
+ * (replica counts, observedGeneration) is written from the Pods they own. The ServiceAccount `default`
+ * of each namespace is made, as the serviceaccount controller does.
  */
 import { hashOf, isNotFound, type Kubelet, type Obj } from './model.js';
 import { stopPod } from './runner.js';
@@ -140,4 +141,22 @@ export async function syncWorkloadStatus(k: Kubelet, namespace: string, pods: Ob
       );
     }
   }
+}
+
+const serviceAccountsMade = new WeakMap<Kubelet, Set<string>>();
+
+/**
+ * The ServiceAccount `default` of a namespace, as kube-controller-manager's serviceaccount controller
+ * makes it: Pods that name no ServiceAccount (prometheus-operator's ThanosRuler) are refused without it.
+ */
+export async function ensureDefaultServiceAccount(k: Kubelet, namespace: string): Promise<void> {
+  const made = serviceAccountsMade.get(k) ?? new Set<string>();
+  serviceAccountsMade.set(k, made);
+  if (made.has(namespace)) return;
+  const existing = await k.o.client.getOrUndefined(`/api/v1/namespaces/${namespace}/serviceaccounts/default`);
+  if (!existing)
+    await k.o.client.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+      body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
+    });
+  made.add(namespace);
 }
