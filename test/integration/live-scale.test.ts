@@ -2,16 +2,19 @@
  * Outgrowing one Prometheus, for real (docs/install.md#outgrowing-one-prometheus): the live stack
  * (tools/live/) with Prometheus k8s in 2 shards, each with the Thanos sidecar, a Thanos Store on a
  * filesystem bucket in a temporary directory, Thanos Query in front and the ThanosRuler k8s evaluating our
- * rules over it (docs/architecture.md#rules-when-sharded). Beside it, as the reference, a single unsharded
- * Prometheus (`single`, a test object run by the same prometheus-operator) scrapes the same targets with
- * the same rules. Asserted:
- *   - every console record (each recording rule of ours) has, through Thanos Query, the same series as in
- *     the single Prometheus, with the same values (counts exactly; the rest within the difference two
- *     evaluators see scraping at different moments, see VALUE_TOLERANCE);
+ * rules over it (docs/architecture.md#rules-when-sharded). The reference is a single unsharded Prometheus
+ * (`single`, a test object run by the same prometheus-operator) that both shards remote-write to, so it holds
+ * exactly their samples (their replica label dropped, as Thanos Query's deduplication drops it), and that
+ * evaluates our rules itself, as Prometheus k8s does with one shard. Asserted:
+ *   - no shard evaluates a rule; the ruler evaluates every group the single Prometheus does, without error;
+ *   - every console record (each recording rule of ours) has the same series through Thanos Query (written by
+ *     the ruler) as in the single Prometheus; and each rule's expression, evaluated at one instant over the
+ *     shards through Thanos Query and over the same samples in the single Prometheus, gives the same values
+ *     (for the rules that read scraped series only: a rule reading another record reads what each evaluator
+ *     recorded at its own moment of the minute);
  *   - remote write to a real `thanos receive` (a test Deployment): the series the shards scraped arrive
- *     there, the same series with the same sample values;
- *   - the sidecars upload blocks into the bucket only once a 2-hour block is cut: not within this test,
- *     so what is asserted of the bucket is that the Store serves it (its StoreAPI is up in Query).
+ *     there, sample for sample;
+ *   - Thanos Query sees both sidecars, the Store (serving the bucket) and the rulers as healthy StoreAPIs.
  * Everything stays on loopback and in the network namespaces the live stack creates.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -26,14 +29,9 @@ const BUCKET_MOUNT = '/var/ks-test-bucket';
 const RECEIVE = 'ks-test-thanos-receive';
 const RECEIVE_QUERY = 'ks-test-receive-query';
 /** Labels that say which Prometheus, replica, ruler or receiver a series came through: not the series. */
-const ORIGIN_LABELS = ['prometheus', 'prometheus_replica', 'thanos_ruler_replica', 'receive'];
-/**
- * Two evaluators (the ThanosRuler over Thanos Query, the single Prometheus) evaluate the same rule at
- * different moments of the minute, over samples scraped at different moments: gauges and rates move in
- * between. Whole numbers (counts: pods, nodes, CPUs, targets up) must be equal; other values within 25 %
- * (or 0.02 absolute, for ratios near 0).
- */
-const VALUE_TOLERANCE = { relative: 0.25, absolute: 0.02 };
+const ORIGIN_LABELS = ['prometheus', 'prometheus_replica', 'thanos_ruler_replica', 'receive', 'tenant_id'];
+/** The same samples through two engines: equal but for the order of floating-point sums. */
+const RELATIVE_EPSILON = 1e-9;
 
 let boot: Awaited<ReturnType<typeof bootLiveCluster>>;
 let stack: LiveStack;
@@ -74,13 +72,9 @@ function byKey(samples: Sample[]): Map<string, number> {
   return new Map(samples.map((s) => [key(s.metric), Number(s.value[1])]));
 }
 
-function close(a: number, b: number): boolean {
+function same(a: number, b: number): boolean {
   if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (Number.isInteger(a) && Number.isInteger(b)) return a === b;
-  const diff = Math.abs(a - b);
-  return (
-    diff <= VALUE_TOLERANCE.absolute || diff <= VALUE_TOLERANCE.relative * Math.max(Math.abs(a), Math.abs(b))
-  );
+  return a === b || Math.abs(a - b) <= RELATIVE_EPSILON * Math.max(Math.abs(a), Math.abs(b));
 }
 
 beforeAll(async () => {
@@ -94,6 +88,11 @@ beforeAll(async () => {
         shards: 2,
         remoteWrite: [
           { url: `http://${RECEIVE}.${MONITORING_NS}.svc:19291/api/v1/receive`, name: 'ks-test-receive' },
+          {
+            url: `http://prometheus-single-0.prometheus-operated.${MONITORING_NS}.svc:9090/api/v1/write`,
+            name: 'ks-test-single',
+            writeRelabelConfigs: [{ action: 'labeldrop', regex: 'prometheus_replica' }],
+          },
         ],
       };
       spec.monitoring.thanos = {
@@ -115,7 +114,7 @@ beforeAll(async () => {
           stringData: { 'objstore.yml': `type: FILESYSTEM\nconfig:\n  directory: ${BUCKET_MOUNT}\n` },
         },
       });
-      // The reference: one Prometheus, unsharded, with Prometheus k8s's selectors and rules.
+      // The reference: one Prometheus, unsharded, fed by the shards' remote write, with Prometheus k8s's rules.
       const k8s = await c.get<{ spec: Record<string, unknown> }>(
         `/apis/monitoring.coreos.com/v1/namespaces/${MONITORING_NS}/prometheuses/k8s`,
       );
@@ -133,12 +132,10 @@ beforeAll(async () => {
             podMetadata: { labels: { 'app.kubernetes.io/name': 'ks-test-single-prometheus' } },
             scrapeInterval: '1m',
             evaluationInterval: '1m',
-            serviceMonitorSelector: {},
-            serviceMonitorNamespaceSelector: {},
-            podMonitorSelector: {},
-            podMonitorNamespaceSelector: {},
-            probeSelector: {},
-            probeNamespaceSelector: {},
+            // It scrapes nothing of its own, it receives the shards' samples: a selector no monitor matches
+            // (without any selector prometheus-operator would leave its configuration, rule files included, empty).
+            serviceMonitorSelector: { matchLabels: { 'ks-test/none': 'none' } },
+            enableFeatures: ['remote-write-receiver'],
             ruleSelector: { matchLabels: { prometheus: 'k8s', role: 'alert-rules' } },
             ruleNamespaceSelector: {},
           },
@@ -319,36 +316,49 @@ describe('2 shards, Thanos Query and the ThanosRuler k8s against a single Promet
     expect(unhealthy).toEqual([]);
   });
 
-  test('every console record has the same series and values through Thanos Query as in the single Prometheus', async () => {
+  test('every console record has the same series through Thanos Query as in the single Prometheus, and the same values', async () => {
     const groups = (
-      await stack.api<{ groups: { rules: { name: string; type: string }[] }[] }>(
+      await stack.api<{ groups: { rules: { name: string; query: string }[] }[] }>(
         ours.single,
         '/api/v1/rules?type=record',
       )
     ).groups;
-    const records = [...new Set(groups.flatMap((g) => g.rules.map((r) => r.name)))].sort();
+    const rules = groups.flatMap((g) => g.rules);
+    const records = [...new Set(rules.map((r) => r.name))].sort();
     expect(records.length).toBeGreaterThan(50);
-    const at = Date.now() / 1000;
+    // A minute back, so that every sample of that moment has reached the single Prometheus.
+    const at = Date.now() / 1000 - 60;
     const different: string[] = [];
-    let compared = 0;
-    for (const record of records) {
-      const q = byKey((await instant(ours.query, `{__name__=${JSON.stringify(record)}}`, at)).result);
-      const s = byKey((await instant(ours.single, `{__name__=${JSON.stringify(record)}}`, at)).result);
-      if (q.size === 0 && s.size === 0) continue;
-      compared++;
-      const keys = [...new Set([...q.keys(), ...s.keys()])].sort();
-      for (const k of keys) {
+    const compare = (what: string, q: Map<string, number>, s: Map<string, number>, values: boolean) => {
+      for (const k of [...new Set([...q.keys(), ...s.keys()])].sort()) {
         const a = q.get(k);
         const b = s.get(k);
         if (a === undefined || b === undefined)
           different.push(
-            `${record} ${k}: ${a === undefined ? 'only in the single Prometheus' : 'only through Thanos Query'}`,
+            `${what} ${k}: ${a === undefined ? 'only in the single Prometheus' : 'only through Thanos Query'}`,
           );
-        else if (!close(a, b))
-          different.push(`${record} ${k}: ${a} through Thanos Query, ${b} in the single Prometheus`);
+        else if (values && !same(a, b))
+          different.push(`${what} ${k}: ${a} through Thanos Query, ${b} in the single Prometheus`);
       }
+    };
+    let withSeries = 0;
+    for (const record of records) {
+      const selector = `{__name__=${JSON.stringify(record)}}`;
+      const q = byKey((await instant(ours.query, selector, at)).result);
+      const s = byKey((await instant(ours.single, selector, at)).result);
+      if (q.size + s.size > 0) withSeries++;
+      compare(`record ${record}`, q, s, false);
     }
-    expect(compared).toBeGreaterThan(50);
+    let evaluated = 0;
+    for (const rule of rules) {
+      if (records.some((r) => rule.query.includes(r))) continue;
+      const q = byKey((await instant(ours.query, rule.query, at)).result);
+      const s = byKey((await instant(ours.single, rule.query, at)).result);
+      if (q.size + s.size > 0) evaluated++;
+      compare(`expression of ${rule.name}`, q, s, true);
+    }
+    expect(withSeries).toBeGreaterThan(50);
+    expect(evaluated).toBeGreaterThan(30);
     expect(different).toEqual([]);
   });
 
