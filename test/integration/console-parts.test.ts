@@ -3,12 +3,16 @@
  * the dashboard CRDs Established with full schemas, both versions served, a ClusterDashboard and a
  * Dashboard of each version round-tripping; the GPU exporter's objects and dashboard, the GPU node labelled
  * and the CPU node not, a node that gains nvidia.com/gpu after the install labelled by the next run;
- * Grafana's objects with a generated admin password that stays across runs and is never logged; the Istio
+ * Grafana's objects with a generated admin password that stays across runs and is never logged, and its 23
+ * dashboards, one ConfigMap each, as generated (templates/grafana/dashboards); the Istio
  * monitors waiting (a condition says why) until istio-system exists, then applied by the next run; then
- * each part turned off has its objects removed, Grafana's volume and Secrets kept.
+ * each part turned off has its objects removed (the dashboard ConfigMaps too), Grafana's volume and Secrets kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ClusterConfiguration } from '../../src/api/cluster-configuration.js';
+import { projectRoot } from '../../src/paths.js';
 import { ApiError, type KubeClient } from '../../src/kube/client.js';
 import { diff, scrape } from '../../tools/envtest/request-metrics.js';
 import {
@@ -28,6 +32,21 @@ const LATE_GPU_NODE = 'gpu-node-later';
 const CPU_NODE = 'cpu-node-console-parts';
 const GPU_LABEL = 'nvidia.com/gpu.present';
 const ISTIO = '/api/v1/namespaces/istio-system';
+/** The generated Grafana dashboards (templates/grafana/dashboards), name → JSON text. */
+const DASHBOARDS_DIR = path.join(projectRoot(), 'templates', 'grafana', 'dashboards');
+const DASHBOARDS = new Map(
+  readdirSync(DASHBOARDS_DIR)
+    .filter((f) => f.endsWith('.json') && f !== 'SOURCE.json')
+    .map((f) => [f.slice(0, -'.json'.length), readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8')]),
+);
+
+/** The names of Grafana's dashboard ConfigMaps in the monitoring namespace. */
+async function dashboardConfigMaps(admin: KubeClient): Promise<Obj[]> {
+  const list = await admin.get<{ items: Obj[] }>(
+    `/api/v1/namespaces/${MONITORING_NS}/configmaps?labelSelector=${encodeURIComponent('app.kubernetes.io/name=grafana')}`,
+  );
+  return list.items.filter((c) => c.metadata.name.startsWith('grafana-dashboard-'));
+}
 
 async function createNode(admin: KubeClient, name: string, gpus?: string): Promise<void> {
   await admin.request('DELETE', `/api/v1/nodes/${name}`).catch(() => undefined);
@@ -206,6 +225,20 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
     const password = Buffer.from(secret.data['admin-password'], 'base64').toString('utf8');
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(op.lines.join('\n')).not.toContain(password);
+    const maps = await dashboardConfigMaps(admin);
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual(
+      [...DASHBOARDS.keys()].map((n) => `grafana-dashboard-${n}`).sort(),
+    );
+    expect(maps).toHaveLength(23);
+    for (const m of maps) {
+      const name = m.metadata.name.slice('grafana-dashboard-'.length);
+      expect({ name, same: m.data[`${name}.json`] === DASHBOARDS.get(name) }).toEqual({ name, same: true });
+    }
+    const deployment = await admin.get<Obj>(`/apis/apps/v1${base}/deployments/grafana`);
+    const mounts = deployment.spec.template.spec.containers[0].volumeMounts as Obj[];
+    expect(mounts.filter((v) => v.mountPath.startsWith('/grafana-dashboard-definitions/0/'))).toHaveLength(
+      23,
+    );
     const datasources = await admin.get<Obj>(`/api/v1${base}/secrets/grafana-datasources`);
     expect(Buffer.from(datasources.data['datasources.yaml'], 'base64').toString('utf8')).toContain(
       `http://prometheus-k8s.${MONITORING_NS}.svc:9090`,
@@ -312,7 +345,7 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
       'the parts removed',
       async () => {
         for (const p of gone) if ((await admin.getOrUndefined(p)) !== undefined) return undefined;
-        return true;
+        return (await dashboardConfigMaps(admin)).length === 0;
       },
       90_000,
     );
@@ -327,7 +360,7 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
     expect(await labelOf(admin, GPU_NODE)).toBe('true');
     expect(
       op.lines.some((l) =>
-        /role grafana is off \(monitoring\.grafana\.enabled is not true\): 5 objects removed/.test(l),
+        /role grafana is off \(monitoring\.grafana\.enabled is not true\): 28 objects removed/.test(l),
       ),
     ).toBe(true);
   });

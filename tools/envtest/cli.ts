@@ -2,7 +2,7 @@
  * `npm run with-cluster -- <command...>`: runs one command against a fresh embedded control plane
  * (KUBECONFIG set, kubectl and helm first on PATH), tears it down, and exits with the command's code.
  * `npm run envtest:binaries`: only finds or builds the binaries, printing where they are; with
- * `--with-test-tools` also promtool, rules-eval, prometheus, prometheus-operator, thanos and alertmanager (see test-tools.ts).
+ * `--with-test-tools` also promtool, rules-eval, promql-parse, prometheus, prometheus-operator, thanos, alertmanager and the live stack's tools (see test-tools.ts).
  */
 import { execa } from 'execa';
 import { resolveBinaries } from './binaries.js';

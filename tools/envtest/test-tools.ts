@@ -18,7 +18,12 @@
  *   (and runs in the live stack);
  * - for the live stack (`tools/live/`): node-exporter v1.3.1, kube-state-metrics v2.6.0,
  *   kube-rbac-proxy v0.11.0 and prometheus-config-reloader (the prometheus-operator module, v0.55.0),
- *   the releases the operator installs.
+ *   the releases the operator installs;
+ * - promql-parse (`test/tools/promql-parse`, ours): the same Prometheus release's PromQL parser, fed every
+ *   expression of the Grafana dashboards (test/unit/dashboards).
+ *
+ * Not a test tool but built the same way: go-jsonnet (`JSONNET_TOOL`), which evaluates the dashboard mixins
+ * when `npm run dashboards:generate` regenerates them (tools/dashboards/).
  */
 import { execa } from 'execa';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -34,6 +39,16 @@ export const ALERTMANAGER_VERSION = 'v0.23.0';
 export const NODE_EXPORTER_VERSION = 'v1.3.1';
 export const KUBE_STATE_METRICS_VERSION = 'v2.6.0';
 export const KUBE_RBAC_PROXY_VERSION = 'v0.11.0';
+export const GO_JSONNET_VERSION = 'v0.20.0';
+
+/** The jsonnet interpreter of google/go-jsonnet; `TEST_ASSET_JSONNET` names a prebuilt one. */
+export const JSONNET_TOOL = {
+  name: 'jsonnet',
+  assetEnv: 'TEST_ASSET_JSONNET',
+  module: 'github.com/google/go-jsonnet',
+  version: GO_JSONNET_VERSION,
+  pkg: 'github.com/google/go-jsonnet/cmd/jsonnet',
+} as const satisfies GoToolSpec;
 
 export const TEST_TOOLS = {
   promtool: {
@@ -57,6 +72,12 @@ export const TEST_TOOLS = {
     version: PROMETHEUS_MODULE_VERSION,
     pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
     ldflags: '-X github.com/prometheus/common/version.Version=2.39.1',
+  },
+  'promql-parse': {
+    name: 'promql-parse',
+    assetEnv: 'TEST_ASSET_PROMQL_PARSE',
+    localDir: 'test/tools/promql-parse',
+    pkg: '.',
   },
   'prometheus-operator': {
     name: 'prometheus-operator',

@@ -214,3 +214,33 @@ describe('renderFolder', () => {
     ]);
   });
 });
+
+describe('dashboard_files', () => {
+  it("gives a folder's JSON files by name, text unchanged (braces too), without its SOURCE.json", () => {
+    writeTemplates('data/boards', {
+      'b.json': '{"title": "B", "legend": "{{pod}}"}\n',
+      'a.json': '{"title": "A"}\n',
+      'SOURCE.json': '{"about": "provenance"}\n',
+      'notes.md': 'not data',
+    });
+    writeTemplates('uses', {
+      'maps.yaml.njk': [
+        "{% for d in dashboard_files('data/boards') %}",
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        "  name: {{ ('board-' + d.name) | yaml }}",
+        'data:',
+        '  {{ d.file | yaml }}: {{ d.content | yaml }}',
+        '{% endfor %}',
+        '',
+      ].join('\n'),
+    });
+    const rendered = createRenderer(root).renderFolder('uses', {});
+    expect(rendered.map((r) => [r.object.metadata.name, r.object.data])).toEqual([
+      ['board-a', { 'a.json': '{"title": "A"}\n' }],
+      ['board-b', { 'b.json': '{"title": "B", "legend": "{{pod}}"}\n' }],
+    ]);
+  });
+});

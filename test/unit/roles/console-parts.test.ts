@@ -4,6 +4,10 @@
  * through the registry rules, the GPU node selection and Grafana's password kept from the live Secret.
  */
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { resolveValues } from '../../../src/config/resolve.js';
 import { validateSpec } from '../../../src/config/validate.js';
@@ -11,6 +15,7 @@ import { extractLiveFacts } from '../../../src/facts/live.js';
 import { gpuNodesToLabel } from '../../../src/installer/steps/label-gpu-nodes.js';
 import { ROLES } from '../../../src/installer/catalog.js';
 import type { KubeObject } from '../../../src/kube/client.js';
+import { projectRoot } from '../../../src/paths.js';
 import {
   containerOf,
   expectGolden,
@@ -34,6 +39,30 @@ const grafanaOn = () => withMonitoring({ grafana: { enabled: true } });
 const meshOn = () => ({ ...sampleSpec(), servicemesh: { enabled: true } });
 
 const role = (name: string) => ROLES.find((r) => r.name === name)!;
+
+/** The generated dashboards (templates/grafana/dashboards, tools/generate-dashboards.ts), name → text. */
+const DASHBOARDS_DIR = path.join(projectRoot(), 'templates', 'grafana', 'dashboards');
+const DASHBOARDS = new Map(
+  readdirSync(DASHBOARDS_DIR)
+    .filter((f) => f.endsWith('.json') && f !== 'SOURCE.json')
+    .sort()
+    .map((f) => [f.slice(0, -'.json'.length), readFileSync(path.join(DASHBOARDS_DIR, f), 'utf8')]),
+);
+const isDashboardConfigMap = (o: KubeObject) =>
+  o.kind === 'ConfigMap' && o.metadata.name.startsWith('grafana-dashboard-');
+
+/** In the golden file a dashboard's text stands as its size and sha256 (the text is checked below). */
+function abbreviateDashboards(o: KubeObject): KubeObject {
+  if (!isDashboardConfigMap(o)) return o;
+  const data = (o as KubeObject & { data: Record<string, string> }).data;
+  const short = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [
+      k,
+      `${Buffer.byteLength(v)} bytes, sha256 ${createHash('sha256').update(v).digest('hex')}`,
+    ]),
+  );
+  return { ...o, data: short } as KubeObject;
+}
 const decision = (name: string, spec: Record<string, unknown>, facts = FACTS) =>
   role(name).when(resolveValues(spec, facts).values);
 
@@ -41,7 +70,7 @@ describe('console parts', () => {
   it('render as the golden files say', () => {
     expectGolden('gpu-monitoring', renderRoleText('gpu-monitoring', gpuOn(), FACTS));
     expectGolden('istio-monitoring', renderRoleText('istio-monitoring', meshOn(), ISTIO_FACTS));
-    expectGolden('grafana', renderRoleText('grafana', grafanaOn(), FACTS));
+    expectGolden('grafana', renderRoleText('grafana', grafanaOn(), FACTS, abbreviateDashboards));
   });
 
   it('serialize every template output safely', () => {
@@ -127,11 +156,46 @@ describe('console parts', () => {
       'v1 Secret kubesphere-monitoring-system/grafana-admin',
       'v1 Secret kubesphere-monitoring-system/grafana-datasources',
       'v1 ConfigMap kubesphere-monitoring-system/grafana-dashboards',
+      ...[...DASHBOARDS.keys()].map(
+        (n) => `v1 ConfigMap kubesphere-monitoring-system/grafana-dashboard-${n}`,
+      ),
       'v1 PersistentVolumeClaim kubesphere-monitoring-system/grafana-storage',
       'apps/v1 Deployment kubesphere-monitoring-system/grafana',
       'v1 Service kubesphere-monitoring-system/grafana',
       'monitoring.coreos.com/v1 ServiceMonitor kubesphere-monitoring-system/grafana',
     ]);
+  });
+
+  it("ships the 23 generated dashboards, one ConfigMap each under 1 MiB, each mounted where Grafana's provider reads", () => {
+    expect(DASHBOARDS.size).toBe(23);
+    const objects = renderRole('grafana', grafanaOn(), FACTS);
+    const maps = objects.filter(isDashboardConfigMap) as (KubeObject & { data: Record<string, string> })[];
+    expect(maps.map((m) => m.metadata.name)).toEqual(
+      [...DASHBOARDS.keys()].map((n) => `grafana-dashboard-${n}`),
+    );
+    for (const m of maps) {
+      const name = m.metadata.name.slice('grafana-dashboard-'.length);
+      expect(Object.keys(m.data)).toEqual([`${name}.json`]);
+      expect(m.data[`${name}.json`]).toBe(DASHBOARDS.get(name));
+      expect(Buffer.byteLength(JSON.stringify(m))).toBeLessThan(1024 * 1024);
+    }
+    const deployment = findObject<IDeployment>(objects, 'Deployment', 'grafana');
+    const pod = deployment.spec!.template.spec!;
+    const mounts = containerOf<{ name: string; volumeMounts: { name: string; mountPath: string }[] }>(
+      deployment,
+      'grafana',
+    ).volumeMounts;
+    for (const name of DASHBOARDS.keys()) {
+      const volume = `grafana-dashboard-${name}`;
+      expect(pod.volumes!.find((v) => v.name === volume)?.configMap?.name).toBe(volume);
+      expect(mounts.find((v) => v.name === volume)?.mountPath).toBe(
+        `/grafana-dashboard-definitions/0/${name}`,
+      );
+    }
+    const provider = findObject<{ data: Record<string, string> }>(objects, 'ConfigMap', 'grafana-dashboards');
+    expect(JSON.parse(provider.data['dashboards.yaml']!).providers[0].options.path).toBe(
+      '/grafana-dashboard-definitions/0',
+    );
   });
 
   it('the DCGM exporter takes its resources from the spec and its image through the registry rules', () => {

@@ -30,6 +30,7 @@ export function renderRoleText(
   roleName: string,
   spec: Record<string, unknown>,
   facts: ClusterFacts = FIXED_FACTS,
+  mapObject: (object: KubeObject) => KubeObject = (o) => o,
 ): string {
   const role = ROLES.find((r) => r.name === roleName);
   if (!role) throw new Error(`no role ${roleName}`);
@@ -38,7 +39,7 @@ export function renderRoleText(
     .filter((m) => m.source.startsWith('templates/') || m.source.startsWith('rules/recording/'))
     .map(
       (m) =>
-        `# Source: ${m.source}\n${yaml.dump(m.object, { noRefs: true, lineWidth: -1, sortKeys: false })}`,
+        `# Source: ${m.source}\n${yaml.dump(mapObject(m.object), { noRefs: true, lineWidth: -1, sortKeys: false })}`,
     )
     .join('---\n');
 }

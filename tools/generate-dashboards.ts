@@ -1,0 +1,158 @@
+/**
+ * `npm run dashboards:generate -- --kubernetes-mixin-src <git> --node-exporter-src <git> --prometheus-src <git>
+ *   --alertmanager-src <git> --grafonnet-lib-src <git> --jsonnet-libs-src <git> [--kube-prometheus-src <git>]`
+ * / `npm run dashboards:check [-- the same options]`
+ *
+ * Generates the Grafana dashboards into templates/grafana/dashboards/ from the jsonnet mixins at the commits
+ * kube-prometheus v0.10.0 locks (tools/dashboards/sources.ts), read from local git repositories (clones or
+ * mirrors; each option also from its environment variable, e.g. KUBERNETES_MIXIN_SRC), evaluated by the
+ * pinned go-jsonnet with tools/dashboards/dashboards.jsonnet. With --kube-prometheus-src the lock itself is
+ * read to confirm the pinned commits, and each dashboard is compared with the one kube-prometheus publishes
+ * (manifests/grafana-dashboardDefinitions.yaml) once KubeSphere's two edits are made to it.
+ *
+ * --check without repositories checks the committed files against their provenance record (SOURCE.json:
+ * list, checksums, sources, jsonnet, entry file); with all of them it also regenerates in memory and
+ * compares byte for byte. Exit 1 on any difference, 2 on bad arguments.
+ */
+import path from 'node:path';
+import {
+  compareFiles,
+  DASHBOARDS_DIR,
+  generateDashboards,
+  readCommitted,
+  readEntry,
+  writeDashboards,
+} from './dashboards/generate.js';
+import { checkProvenance, inventorySummary, PROVENANCE_FILE } from './dashboards/provenance.js';
+import { DASHBOARD_REPOSITORIES, KUBE_PROMETHEUS } from './dashboards/sources.js';
+import { formatDuration } from './envtest/go-build.js';
+
+const OPTIONS = [...DASHBOARD_REPOSITORIES.map((r) => r.option), KUBE_PROMETHEUS.option];
+const USAGE = `usage: npx tsx tools/generate-dashboards.ts [--check] ${OPTIONS.map((o) => `[${o} <git repository>]`).join(' ')}`;
+const RELATIVE_DIR = path.relative(process.cwd(), DASHBOARDS_DIR) || '.';
+
+interface Arguments {
+  check: boolean;
+  /** Repository name (sources.ts) → local git repository. */
+  repositories: Map<string, string>;
+  kubePrometheus?: string;
+}
+
+class UsageError extends Error {}
+
+function parseArguments(argv: string[], env: NodeJS.ProcessEnv): Arguments {
+  const args: Arguments = { check: false, repositories: new Map() };
+  for (const r of DASHBOARD_REPOSITORIES) {
+    const fromEnv = env[r.envVar];
+    if (fromEnv) args.repositories.set(r.name, path.resolve(fromEnv));
+  }
+  if (env[KUBE_PROMETHEUS.envVar]) args.kubePrometheus = path.resolve(env[KUBE_PROMETHEUS.envVar]!);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--check') {
+      args.check = true;
+      continue;
+    }
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!OPTIONS.includes(name)) throw new UsageError(`unknown argument: ${arg}`);
+    const value = inline ?? argv[++i];
+    if (!value) throw new UsageError(`${name} needs a directory`);
+    if (name === KUBE_PROMETHEUS.option) args.kubePrometheus = path.resolve(value);
+    else
+      args.repositories.set(DASHBOARD_REPOSITORIES.find((r) => r.option === name)!.name, path.resolve(value));
+  }
+  const missing = DASHBOARD_REPOSITORIES.filter((r) => !args.repositories.has(r.name));
+  if (!args.check && missing.length > 0)
+    throw new UsageError(
+      `generating needs every repository; missing: ${missing.map((r) => r.option).join(', ')}`,
+    );
+  if (args.check && missing.length > 0 && missing.length < DASHBOARD_REPOSITORIES.length)
+    throw new UsageError(
+      `--check regenerates with every repository or none; missing: ${missing.map((r) => r.option).join(', ')}`,
+    );
+  return args;
+}
+
+async function check(args: Arguments): Promise<number> {
+  const committed = await readCommitted();
+  const problems = checkProvenance(committed, await readEntry());
+  if (args.repositories.size === 0) {
+    console.error(
+      `dashboards: not regenerated (no repositories named: the mixins are not on any registry); ` +
+        `committed files checked against ${RELATIVE_DIR}/${PROVENANCE_FILE}`,
+    );
+  } else {
+    const started = Date.now();
+    const g = await generateDashboards({
+      repositories: args.repositories,
+      kubePrometheus: args.kubePrometheus,
+    });
+    console.error(
+      `generated ${g.files.size - 1} dashboards with ${g.jsonnet.path} in ${formatDuration(Date.now() - started)}`,
+    );
+    problems.push(...compareFiles(committed, g.files), ...(g.publishedDifferences ?? []));
+    if (g.publishedDifferences?.length === 0) console.error(publishedNote(g.files.size - 1));
+  }
+  if (problems.length === 0) {
+    console.log(`${RELATIVE_DIR} is up to date (${inventorySummary()})`);
+    return 0;
+  }
+  console.log(`${RELATIVE_DIR} does not match (run npm run dashboards:generate with the repositories):`);
+  for (const p of problems) console.log(`  ${p}`);
+  return 1;
+}
+
+function publishedNote(count: number): string {
+  return (
+    `all ${count} equal kube-prometheus ${KUBE_PROMETHEUS.tag}'s published dashboards once KubeSphere's two ` +
+    `edits are made to those`
+  );
+}
+
+async function write(args: Arguments): Promise<number> {
+  const started = Date.now();
+  const g = await generateDashboards({
+    repositories: args.repositories,
+    kubePrometheus: args.kubePrometheus,
+  });
+  if (g.publishedDifferences?.length) {
+    console.error(`kube-prometheus ${KUBE_PROMETHEUS.tag}'s published dashboards differ; nothing written:`);
+    for (const d of g.publishedDifferences) console.error(`  ${d}`);
+    return 1;
+  }
+  const result = await writeDashboards(g.files);
+  console.log(
+    `generated ${g.files.size - 1} dashboards (${inventorySummary()}) with ${g.jsonnet.path} in ` +
+      `${formatDuration(Date.now() - started)}: ${result.written.length} written, ${result.unchanged.length} ` +
+      `unchanged, ${result.removed.length} removed`,
+  );
+  for (const name of [...result.written, ...result.removed.map((r) => `${r} (removed)`)])
+    console.log(`  ${RELATIVE_DIR}/${name}`);
+  if (args.kubePrometheus === undefined)
+    console.log(
+      `(kube-prometheus not read: name ${KUBE_PROMETHEUS.option} to confirm the commits against its lock and ` +
+        `the output against its published dashboards)`,
+    );
+  else console.log(publishedNote(g.files.size - 1));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Arguments;
+  try {
+    args = parseArguments(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n${USAGE}`);
+    return 2;
+  }
+  return args.check ? check(args) : write(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);
