@@ -137,7 +137,7 @@ describe('external monitoring', () => {
     const stack = roleLines.filter(
       (l) => !/\] (metrics-server|monitoring-dashboard|gpu-monitoring|istio-monitoring): /.test(l),
     );
-    expect(stack).toHaveLength(9);
+    expect(stack).toHaveLength(11);
     expect(stack.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
     expect(roleLines.some((l) => /\] monitoring-dashboard: 2 objects/.test(l))).toBe(true);
     const cc = await waitUntil('status.monitoring', async () => {

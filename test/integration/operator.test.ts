@@ -73,6 +73,8 @@ describe('ks-installer run', () => {
       'notification-manager',
       'etcd-monitor',
       'alerting',
+      'thanos',
+      'sharded-rules',
       'monitoring-dashboard',
       'gpu-monitoring',
       'istio-monitoring',
