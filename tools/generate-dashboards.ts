@@ -3,15 +3,16 @@
  *   --alertmanager-src <git> --grafonnet-lib-src <git> --jsonnet-libs-src <git> [--kube-prometheus-src <git>]`
  * / `npm run dashboards:check [-- the same options]`
  *
- * Generates the Grafana dashboards into templates/grafana/dashboards/ from the jsonnet mixins at the commits
- * kube-prometheus v0.10.0 locks (tools/dashboards/sources.ts), read from local git repositories (clones or
+ * Generates the Grafana dashboards into templates/grafana/dashboards/, and the mixins' recording rules they
+ * read that ours do not record into rules/recording/<mixin>-<group>.yaml (tools/dashboards/rules.ts), from
+ * the jsonnet mixins at the commits kube-prometheus v0.10.0 locks (tools/dashboards/sources.ts), read from local git repositories (clones or
  * mirrors; each option also from its environment variable, e.g. KUBERNETES_MIXIN_SRC), evaluated by the
  * pinned go-jsonnet with tools/dashboards/dashboards.jsonnet. With --kube-prometheus-src the lock itself is
  * read to confirm the pinned commits, and each dashboard is compared with the one kube-prometheus publishes
  * (manifests/grafana-dashboardDefinitions.yaml) once KubeSphere's two edits are made to it.
  *
  * --check without repositories checks the committed files against their provenance record (SOURCE.json:
- * list, checksums, sources, jsonnet, entry file); with all of them it also regenerates in memory and
+ * list, checksums of the dashboards and rule files, records, sources, jsonnet, entry file); with all of them it also regenerates in memory and
  * compares byte for byte. Exit 1 on any difference, 2 on bad arguments.
  */
 import path from 'node:path';
@@ -20,7 +21,9 @@ import {
   DASHBOARDS_DIR,
   generateDashboards,
   readCommitted,
+  readCommittedRules,
   readEntry,
+  RULES_DIR,
   writeDashboards,
 } from './dashboards/generate.js';
 import { checkProvenance, inventorySummary, PROVENANCE_FILE } from './dashboards/provenance.js';
@@ -30,6 +33,7 @@ import { formatDuration } from './envtest/go-build.js';
 const OPTIONS = [...DASHBOARD_REPOSITORIES.map((r) => r.option), KUBE_PROMETHEUS.option];
 const USAGE = `usage: npx tsx tools/generate-dashboards.ts [--check] ${OPTIONS.map((o) => `[${o} <git repository>]`).join(' ')}`;
 const RELATIVE_DIR = path.relative(process.cwd(), DASHBOARDS_DIR) || '.';
+const RELATIVE_RULES_DIR = path.relative(process.cwd(), RULES_DIR) || '.';
 
 interface Arguments {
   check: boolean;
@@ -75,7 +79,8 @@ function parseArguments(argv: string[], env: NodeJS.ProcessEnv): Arguments {
 
 async function check(args: Arguments): Promise<number> {
   const committed = await readCommitted();
-  const problems = checkProvenance(committed, await readEntry());
+  const committedRules = await readCommittedRules();
+  const problems = checkProvenance(committed, await readEntry(), committedRules);
   if (args.repositories.size === 0) {
     console.error(
       `dashboards: not regenerated (no repositories named: the mixins are not on any registry); ` +
@@ -88,13 +93,21 @@ async function check(args: Arguments): Promise<number> {
       kubePrometheus: args.kubePrometheus,
     });
     console.error(
-      `generated ${g.files.size - 1} dashboards with ${g.jsonnet.path} in ${formatDuration(Date.now() - started)}`,
+      `generated ${g.files.size - 1} dashboards and ${g.rules.size} rule files with ${g.jsonnet.path} in ` +
+        `${formatDuration(Date.now() - started)}`,
     );
-    problems.push(...compareFiles(committed, g.files), ...(g.publishedDifferences ?? []));
+    problems.push(
+      ...compareFiles(committed, g.files),
+      ...compareFiles(committedRules, g.rules).map((p) => `${RELATIVE_RULES_DIR}/${p}`),
+      ...(g.publishedDifferences ?? []),
+    );
     if (g.publishedDifferences?.length === 0) console.error(publishedNote(g.files.size - 1));
   }
   if (problems.length === 0) {
-    console.log(`${RELATIVE_DIR} is up to date (${inventorySummary()})`);
+    console.log(
+      `${RELATIVE_DIR} and the ${committedRules.size} generated files of ${RELATIVE_RULES_DIR} are up to date ` +
+        `(${inventorySummary()})`,
+    );
     return 0;
   }
   console.log(`${RELATIVE_DIR} does not match (run npm run dashboards:generate with the repositories):`);
@@ -121,13 +134,21 @@ async function write(args: Arguments): Promise<number> {
     return 1;
   }
   const result = await writeDashboards(g.files);
+  const rules = await writeDashboards(g.rules, RULES_DIR, readCommittedRules);
   console.log(
-    `generated ${g.files.size - 1} dashboards (${inventorySummary()}) with ${g.jsonnet.path} in ` +
-      `${formatDuration(Date.now() - started)}: ${result.written.length} written, ${result.unchanged.length} ` +
-      `unchanged, ${result.removed.length} removed`,
+    `generated ${g.files.size - 1} dashboards and ${g.rules.size} rule files with ` +
+      `${g.selection.groups.reduce((n, x) => n + x.rules.length, 0)} rules (${inventorySummary()}) with ` +
+      `${g.jsonnet.path} in ${formatDuration(Date.now() - started)}: ` +
+      `${result.written.length + rules.written.length} written, ` +
+      `${result.unchanged.length + rules.unchanged.length} unchanged, ` +
+      `${result.removed.length + rules.removed.length} removed`,
   );
-  for (const name of [...result.written, ...result.removed.map((r) => `${r} (removed)`)])
-    console.log(`  ${RELATIVE_DIR}/${name}`);
+  for (const [dir, r] of [
+    [RELATIVE_DIR, result],
+    [RELATIVE_RULES_DIR, rules],
+  ] as const)
+    for (const name of [...r.written, ...r.removed.map((x) => `${x} (removed)`)])
+      console.log(`  ${dir}/${name}`);
   if (args.kubePrometheus === undefined)
     console.log(
       `(kube-prometheus not read: name ${KUBE_PROMETHEUS.option} to confirm the commits against its lock and ` +

@@ -273,8 +273,9 @@ export const ROLES: readonly Role[] = [
           : { run: false, reason: 'monitoring.grafana.enabled is not true', remove: true },
     templates: 'grafana',
     crds: [],
-    // Turned off: Grafana's workload, config, Service and monitor go. Its volume stays (data), and so do
-    // its Secrets: the operator never lists Secrets, and the admin password survives off and on again.
+    // Turned off: Grafana's workload, config, Service, monitor and the recording rules of its dashboards
+    // (rules/catalog.yaml) go. Its volume stays (data), and so do its Secrets: the operator never lists
+    // Secrets, and the admin password survives off and on again.
     removal: {
       owns: [
         { apiVersion: 'v1', kind: 'ServiceAccount', namespace: MONITORING_NAMESPACE },
@@ -282,6 +283,7 @@ export const ROLES: readonly Role[] = [
         { apiVersion: 'apps/v1', kind: 'Deployment', namespace: MONITORING_NAMESPACE },
         { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
         { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', namespace: MONITORING_NAMESPACE },
       ],
       keeps: [
         { apiVersion: 'v1', kind: 'Secret' },

@@ -41,9 +41,16 @@ function checkObject(template: string, where: string, value: unknown): ManifestO
   return value as ManifestObject;
 }
 
+/**
+ * The documents of a rendered template. js-yaml builds each scalar by concatenating slices of the text
+ * (one per escape or line), so a parsed string is a rope that keeps the whole rendered text and a node per
+ * piece alive for as long as the object lives (the last plan is kept between runs): 23 Grafana dashboards,
+ * 0.87 MB of JSON written as YAML strings, held 10 MiB of heap that way. A structured clone copies every
+ * string flat and lets the text go.
+ */
 function loadDocuments(text: string, template: string): unknown[] {
   try {
-    return yaml.loadAll(text, null, { schema: yaml.CORE_SCHEMA, filename: template });
+    return structuredClone(yaml.loadAll(text, null, { schema: yaml.CORE_SCHEMA, filename: template }));
   } catch (error) {
     if (error instanceof yaml.YAMLException) {
       const line = error.mark ? error.mark.line + 1 : undefined;

@@ -6,7 +6,8 @@
  * Grafana's objects with a generated admin password that stays across runs and is never logged, and its 23
  * dashboards, one ConfigMap each, as generated (templates/grafana/dashboards); the Istio
  * monitors waiting (a condition says why) until istio-system exists, then applied by the next run; then
- * each part turned off has its objects removed (the dashboard ConfigMaps too), Grafana's volume and Secrets kept.
+ * each part turned off has its objects removed (the dashboard ConfigMaps and the dashboards' PrometheusRule too),
+ * Grafana's volume and Secrets kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -243,6 +244,16 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
     expect(Buffer.from(datasources.data['datasources.yaml'], 'base64').toString('utf8')).toContain(
       `http://prometheus-k8s.${MONITORING_NS}.svc:9090`,
     );
+    // The mixins' records the dashboards read (rules/recording/<mixin>-*.yaml), for Prometheus k8s.
+    const rules = await admin.get<Obj>(
+      `/apis/monitoring.coreos.com/v1${base}/prometheusrules/prometheus-k8s-grafana-rules`,
+    );
+    expect(rules.metadata.labels).toMatchObject({ prometheus: 'k8s', role: 'alert-rules' });
+    expect((rules.spec.groups as Obj[]).map((g) => [g.name, (g.rules as Obj[]).length])).toEqual([
+      ['kubernetes-mixin-k8s.rules', 14],
+      ['kubernetes-mixin-node.rules', 1],
+      ['node-mixin-node-exporter.rules', 11],
+    ]);
   });
 
   it('the Istio monitors wait for istio-system, and a condition says why', async () => {
@@ -340,6 +351,7 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
       `/apis/apps/v1${base}/deployments/grafana`,
       `/api/v1${base}/services/grafana`,
       `/apis/monitoring.coreos.com/v1${base}/servicemonitors/grafana`,
+      `/apis/monitoring.coreos.com/v1${base}/prometheusrules/prometheus-k8s-grafana-rules`,
     ];
     await waitUntil(
       'the parts removed',
@@ -360,7 +372,7 @@ describe('console parts: dashboard CRDs, GPU monitoring, Grafana, Istio monitors
     expect(await labelOf(admin, GPU_NODE)).toBe('true');
     expect(
       op.lines.some((l) =>
-        /role grafana is off \(monitoring\.grafana\.enabled is not true\): 28 objects removed/.test(l),
+        /role grafana is off \(monitoring\.grafana\.enabled is not true\): 29 objects removed/.test(l),
       ),
     ).toBe(true);
   });

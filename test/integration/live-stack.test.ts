@@ -503,6 +503,12 @@ describe('the live stack', () => {
           `/api/v1/namespaces/${MONITORING_NS}/pods/prometheus-k8s-0`,
         )
       ).spec.nodeName;
+      // kubelets since v1.19 emit the running counts as kubelet_running_pods / _containers, which the
+      // keep list names beside the original's pre-1.19 names (docs/differences.md).
+      expect((await stack.query('kubelet_running_pods')).length).toBe(3);
+      expect((await stack.query('kubelet_running_containers')).length).toBeGreaterThanOrEqual(3);
+      expect(await stack.query('{__name__=~"kubelet_running_(pod|container)_count"}')).toEqual([]);
+      expect((await stack.query('kubelet_node_name')).length).toBe(3);
       for (const n of nodes) {
         const ip = n.status.addresses.find((a) => a.type === 'InternalIP')!.address;
         const get = (p: string, bearer?: string) => kubeletGet(ip, p, bearer);
@@ -512,6 +518,7 @@ describe('the live stack', () => {
         expect(own.status).toBe(200);
         expect(own.body).toContain(`kubelet_node_name{node="${n.metadata.name}"} 1`);
         expect(own.body).toContain('# TYPE kubelet_pleg_relist_duration_seconds histogram');
+        expect(own.body).toMatch(/^kubelet_running_pods \d+$/m);
         const cadvisor = await get('/metrics/cadvisor', prometheus);
         expect(cadvisor.status).toBe(200);
         expect(cadvisor.body).toContain('# TYPE container_cpu_usage_seconds_total counter');

@@ -690,6 +690,14 @@ describe('a real prometheus-operator reads what we install', () => {
     );
     const loaded = await api<{ groups: { name: string }[] }>('/api/v1/rules');
     expect(loaded.groups.map((g) => g.name).sort()).toEqual(groups.map((g) => g.name).sort());
+    // Grafana is on: its dashboards' records (rules/recording/<mixin>-*.yaml) are loaded too.
+    expect(loaded.groups.map((g) => g.name)).toEqual(
+      expect.arrayContaining([
+        'kubernetes-mixin-k8s.rules',
+        'kubernetes-mixin-node.rules',
+        'node-mixin-node-exporter.rules',
+      ]),
+    );
     process.stderr.write(
       `prometheus: ${targets.length} targets discovered, ${loaded.groups.length} rule groups loaded\n`,
     );

@@ -6,8 +6,8 @@
  * - `test rules` on our cases (promtool's unit-test format):
  *   - test/rules/cases/*.yaml, the recording groups: the PrometheusRules a plan renders are written
  *     next to a copy of each case under their object's name (`prometheus-k8s-rules.yaml`,
- *     `prometheus-k8s-etcd-rules.yaml`, `prometheus-k8s-prometheus-rules.yaml`), which is what their
- *     `rule_files` name;
+ *     `prometheus-k8s-etcd-rules.yaml`, `prometheus-k8s-prometheus-rules.yaml`, and with Grafana on
+ *     `prometheus-k8s-grafana-rules.yaml`), which is what their `rule_files` name;
  *   - test/rules/cases/alerts/<group>.yaml, one per alert group: the committed alert file with the
  *     monitoring namespace filled in, written as rules/alerts/<group>.yaml of the same directory.
  */
@@ -20,7 +20,7 @@ import type { ClusterFacts } from '../../src/config/facts.js';
 import { projectRoot } from '../../src/paths.js';
 import { MONITORING_NAMESPACE } from '../../src/config/values.js';
 import { expandVariables, loadRuleCatalog, rulesRoot } from '../../src/rules/load.js';
-import { renderRuleObjects, type RenderedRuleObject } from './rule-files.js';
+import { fixtureSpec, renderRuleObjects, withGrafana, type RenderedRuleObject } from './rule-files.js';
 
 export const CASES_DIR = path.join(projectRoot(), 'test', 'rules', 'cases');
 const ALERT_CASES = 'alerts';
@@ -88,8 +88,13 @@ export function caseFiles(): string[] {
   ];
 }
 
-/** Renders the rule files once into a temp dir, copies the cases next to them; returns the dir. */
-export async function prepareCases(spec?: Record<string, unknown>): Promise<string> {
+/**
+ * Renders the rule files once into a temp dir (by default the fixture's spec with Grafana on, so that every
+ * recording object is there), copies the cases next to them; returns the dir.
+ */
+export async function prepareCases(
+  spec: Record<string, unknown> = withGrafana(fixtureSpec()),
+): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ks-promtool-test-'));
   writeNamedRuleFiles(await renderRuleObjects(spec), dir);
   mkdirSync(path.join(dir, ALERT_CASES));

@@ -51,6 +51,12 @@ export function fixtureSpec(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
+/** A spec with Grafana on, whose role installs the dashboards' recording rules (prometheus-k8s-grafana-rules). */
+export function withGrafana(spec: Record<string, unknown>): Record<string, unknown> {
+  const monitoring = (spec.monitoring ?? {}) as Record<string, unknown>;
+  return { ...spec, monitoring: { ...monitoring, grafana: { enabled: true } } };
+}
+
 /** The facts of the fixture's renders. */
 export const FIXTURE_FACTS: ClusterFacts = FIXED_FACTS;
 

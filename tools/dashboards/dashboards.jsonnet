@@ -1,7 +1,9 @@
-// The Grafana dashboards of the four monitoring mixins, configured for the jobs our ServiceMonitors
-// produce (docs/scrape.md) and the namespace we install into. Evaluated by tools/generate-dashboards.ts
-// with the mixins' sources at the commits of tools/dashboards/sources.ts on the library path; the result
-// is one object per mixin, dashboard file name → dashboard.
+// The Grafana dashboards of the four monitoring mixins, and the mixins' recording rules, configured for
+// the jobs our ServiceMonitors produce (docs/scrape.md) and the namespace we install into. Evaluated by
+// tools/generate-dashboards.ts with the mixins' sources at the commits of tools/dashboards/sources.ts on
+// the library path; the result holds `dashboards`, one object per mixin (dashboard file name →
+// dashboard), and `rules`, one list of rule groups per mixin (the generator keeps only the recording
+// rules the dashboards need, tools/dashboards/rules.ts).
 //
 // Every setting here is a mixin `_config` field; nothing is edited in the mixins' text. See
 // docs/dashboards.md for why each value is what it is.
@@ -51,9 +53,20 @@ local alertmanager = (import 'github.com/prometheus/alertmanager/doc/alertmanage
   },
 };
 
+// A mixin's recording and alerting rule groups; prometheus-mixin and alertmanager-mixin have alerts only.
+local ruleGroups(mixin) = if std.objectHasAll(mixin, 'prometheusRules') then mixin.prometheusRules.groups else [];
+
 {
-  'kubernetes-mixin': kubernetes.grafanaDashboards,
-  'node-mixin': node.grafanaDashboards,
-  'prometheus-mixin': prometheus.grafanaDashboards,
-  'alertmanager-mixin': alertmanager.grafanaDashboards,
+  dashboards: {
+    'kubernetes-mixin': kubernetes.grafanaDashboards,
+    'node-mixin': node.grafanaDashboards,
+    'prometheus-mixin': prometheus.grafanaDashboards,
+    'alertmanager-mixin': alertmanager.grafanaDashboards,
+  },
+  rules: {
+    'kubernetes-mixin': ruleGroups(kubernetes),
+    'node-mixin': ruleGroups(node),
+    'prometheus-mixin': ruleGroups(prometheus),
+    'alertmanager-mixin': ruleGroups(alertmanager),
+  },
 }

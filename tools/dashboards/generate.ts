@@ -1,9 +1,11 @@
 /**
- * Generating the Grafana dashboards: the locked directories are copied out of local git repositories (clones
- * or bare mirrors, at the pinned commits only) into a scratch library path laid out as jsonnet-bundler lays
- * out `vendor/`, tools/dashboards/dashboards.jsonnet is evaluated there by the pinned go-jsonnet, and each
- * dashboard is written as one JSON file (two-space indentation, keys in jsonnet's order, a final newline)
- * next to its provenance record.
+ * Generating the Grafana dashboards and the recording rules they need: the locked directories are copied out
+ * of local git repositories (clones or bare mirrors, at the pinned commits only) into a scratch library path
+ * laid out as jsonnet-bundler lays out `vendor/`, tools/dashboards/dashboards.jsonnet is evaluated there by
+ * the pinned go-jsonnet, and each dashboard is written as one JSON file (two-space indentation, keys in
+ * jsonnet's order, a final newline) next to its provenance record; the mixins' recording rules the
+ * dashboards read and ours do not record (./rules.ts) are written as rule files of rules/recording, their
+ * checksums in the same record.
  */
 import { execa } from 'execa';
 import yaml from 'js-yaml';
@@ -17,6 +19,14 @@ import { resolveGoTool } from '../envtest/go-tools.js';
 import { JSONNET_TOOL } from '../envtest/test-tools.js';
 import { ENTRY_FILE, PROVENANCE_FILE, provenanceText } from './provenance.js';
 import {
+  isGeneratedRuleFile,
+  ruleFiles,
+  RULES_SUBDIR,
+  selectRecordingRules,
+  type EvaluatedRules,
+  type RuleSelection,
+} from './rules.js';
+import {
   DASHBOARD_REPOSITORIES,
   EXPECTED_DASHBOARDS,
   importPath,
@@ -26,6 +36,8 @@ import {
 
 /** The committed output: templates/grafana/dashboards (the Grafana role mounts each file). */
 export const DASHBOARDS_DIR = path.join(projectRoot(), 'templates', 'grafana', 'dashboards');
+/** Where the generated rule files go, beside our own (catalog.yaml names the role that installs them). */
+export const RULES_DIR = path.join(projectRoot(), RULES_SUBDIR);
 
 async function git(repo: string, args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const r = await execa('git', ['-C', repo, ...args], { reject: false, stripFinalNewline: true });
@@ -147,10 +159,14 @@ export async function compareWithPublished(
   return out;
 }
 
-type Evaluated = Record<string, Record<string, unknown>>;
+/** What tools/dashboards/dashboards.jsonnet gives: each mixin's dashboards and rule groups. */
+interface Evaluated {
+  dashboards: Record<string, Record<string, unknown>>;
+  rules: EvaluatedRules;
+}
 
 /** file name → content, checked against the expected dashboards of each mixin. */
-export function dashboardFiles(evaluated: Evaluated): Map<string, string> {
+export function dashboardFiles(evaluated: Evaluated['dashboards']): Map<string, string> {
   const problems: string[] = [];
   const files = new Map<string, string>();
   const mixins = Object.keys(evaluated).sort();
@@ -174,9 +190,24 @@ export function dashboardFiles(evaluated: Evaluated): Map<string, string> {
   return files;
 }
 
+/** Record names of our own rule files in `dir` (every file of rules/recording but the generated ones). */
+export async function ourRecords(dir: string = RULES_DIR): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const f of (await readdir(dir)).filter((x) => x.endsWith('.yaml') && !isGeneratedRuleFile(x)).sort()) {
+    const doc = yaml.load(await readFile(path.join(dir, f), 'utf8')) as {
+      groups?: { rules?: { record?: string }[] }[];
+    };
+    for (const g of doc.groups ?? []) for (const r of g.rules ?? []) if (r.record) out.add(r.record);
+  }
+  return out;
+}
+
 export interface Generation {
   /** Every file of the dashboards folder: the dashboards and SOURCE.json. */
   files: Map<string, string>;
+  /** The generated rule files of rules/recording, by file name. */
+  rules: Map<string, string>;
+  selection: RuleSelection;
   jsonnet: { path: string; source: string };
   /** With kube-prometheus at hand: dashboards that differ from its published ones with the two edits. */
   publishedDifferences?: string[];
@@ -201,13 +232,22 @@ export async function generateDashboards(options: {
       ['-J', vendor, '--ext-str', `namespace=${MONITORING_NAMESPACE}`, entry],
       { maxBuffer: 256 * 1024 * 1024 },
     );
-    const files = dashboardFiles(JSON.parse(stdout) as Evaluated);
-    files.set(PROVENANCE_FILE, provenanceText(files, await readFile(entry, 'utf8')));
+    const evaluated = JSON.parse(stdout) as Evaluated;
+    const files = dashboardFiles(evaluated.dashboards);
+    const selection = selectRecordingRules(evaluated.rules, files, await ourRecords());
+    const rules = ruleFiles(selection);
+    files.set(PROVENANCE_FILE, provenanceText(files, await readFile(entry, 'utf8'), rules, selection));
     const publishedDifferences =
       options.kubePrometheus === undefined
         ? undefined
         : await compareWithPublished(options.kubePrometheus, files);
-    return { files, jsonnet: { path: jsonnet.path, source: jsonnet.source }, publishedDifferences };
+    return {
+      files,
+      rules,
+      selection,
+      jsonnet: { path: jsonnet.path, source: jsonnet.source },
+      publishedDifferences,
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -222,17 +262,29 @@ export async function readCommitted(dir: string = DASHBOARDS_DIR): Promise<Map<s
   return out;
 }
 
+/** The generated rule files committed in rules/recording, by file name. */
+export async function readCommittedRules(dir: string = RULES_DIR): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of (await readdir(dir)).filter(isGeneratedRuleFile).sort())
+    out.set(f, await readFile(path.join(dir, f), 'utf8'));
+  return out;
+}
+
 export async function readEntry(): Promise<string> {
   return readFile(path.join(projectRoot(), ENTRY_FILE), 'utf8');
 }
 
-/** Writes the generated files, removes any other file of the folder. */
+/**
+ * Writes the generated files and removes the folder's other files that `read` returns: every other file of
+ * the dashboards folder (readCommitted), the other generated files of rules/recording (readCommittedRules).
+ */
 export async function writeDashboards(
   files: ReadonlyMap<string, string>,
   dir: string = DASHBOARDS_DIR,
+  read: (dir: string) => Promise<Map<string, string>> = readCommitted,
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[] }> {
   await mkdir(dir, { recursive: true });
-  const committed = await readCommitted(dir);
+  const committed = await read(dir);
   const result = { written: [] as string[], unchanged: [] as string[], removed: [] as string[] };
   for (const [name, content] of files) {
     if (committed.get(name) === content) result.unchanged.push(name);

@@ -127,3 +127,38 @@ export function expectedDashboardFiles(): Map<string, string> {
   for (const [mixin, files] of Object.entries(EXPECTED_DASHBOARDS)) for (const f of files) out.set(f, mixin);
   return out;
 }
+
+/**
+ * The mixins' recording rules generated for the dashboards (tools/dashboards/rules.ts): every record the
+ * dashboards read that our rules do not record, with the records those read. A different selection (a
+ * mixin or dashboard change, or a record of ours added or renamed) fails the generation.
+ */
+export const EXPECTED_RECORDS: readonly string[] = [
+  // kubernetes-mixin, k8s.rules: the Compute Resources and workload Networking dashboards.
+  'node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate',
+  'node_namespace_pod_container:container_memory_working_set_bytes',
+  'node_namespace_pod_container:container_memory_rss',
+  'node_namespace_pod_container:container_memory_cache',
+  'node_namespace_pod_container:container_memory_swap',
+  'cluster:namespace:pod_memory:active:kube_pod_container_resource_requests',
+  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_requests',
+  'cluster:namespace:pod_memory:active:kube_pod_container_resource_limits',
+  'namespace_memory:kube_pod_container_resource_limits:sum',
+  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_limits',
+  'namespace_cpu:kube_pod_container_resource_limits:sum',
+  'namespace_workload_pod:kube_pod_owner:relabel',
+  // kubernetes-mixin, node.rules: Compute Resources / Cluster.
+  ':node_memory_MemAvailable_bytes:sum',
+  // node-mixin, node-exporter.rules: the USE Method dashboards.
+  'instance:node_num_cpu:sum',
+  'instance:node_cpu_utilisation:rate5m',
+  'instance:node_load1_per_cpu:ratio',
+  'instance:node_memory_utilisation:ratio',
+  'instance:node_vmstat_pgmajfault:rate5m',
+  'instance_device:node_disk_io_time_seconds:rate5m',
+  'instance_device:node_disk_io_time_weighted_seconds:rate5m',
+  'instance:node_network_receive_bytes_excluding_lo:rate5m',
+  'instance:node_network_transmit_bytes_excluding_lo:rate5m',
+  'instance:node_network_receive_drop_excluding_lo:rate5m',
+  'instance:node_network_transmit_drop_excluding_lo:rate5m',
+];

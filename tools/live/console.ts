@@ -1,8 +1,9 @@
 /**
  * What KubeSphere's console would show of the live stack, read from the records our rules write (the
  * same record names the console queries): per node CPU, memory, disk and network utilisation, pods per
- * node and namespace, cluster totals, the API server's request rate and latency, the alerts firing, and
- * what the stack's own processes cost. Printed by `npm run demo -- --live`.
+ * node and namespace, cluster totals, CPU and memory per workload, the API server's request rate and
+ * latency, etcd, the alerts firing, and what the stack's own processes cost. Printed by
+ * `npm run demo -- --live`.
  */
 import type { LiveStack, Target } from './stack.js';
 
@@ -111,6 +112,29 @@ export async function printConsole(stack: LiveStack, write: (s: string) => void)
   );
   write(
     `  ${rate(reqs, 'requests/s')}, mean latency ${latency === undefined ? '–' : `${(latency * 1000).toFixed(1)} ms`}; by verb: ${[...byVerb].map(([v, n]) => `${v} ${n.toFixed(2)}`).join(', ')}\n`,
+  );
+  const [wcpu, wmem] = await Promise.all([
+    byLabel(stack, 'namespace:workload_cpu_usage:sum', 'workload'),
+    byLabel(stack, 'namespace:workload_memory_usage_wo_cache:sum', 'workload'),
+  ]);
+  write(
+    '\nWorkloads (namespace:workload_cpu_usage:sum, namespace:workload_memory_usage_wo_cache:sum; kubelet/cAdvisor endpoints)\n',
+  );
+  for (const w of [...wcpu.keys()].sort())
+    write(
+      `  ${w.padEnd(48)} ${`${((wcpu.get(w) ?? 0) * 1000).toFixed(0)}m`.padStart(6)} ${mib(wmem.get(w) ?? 0).padStart(9)}\n`,
+    );
+  const [etcdUp, dbSize, committed, fsync] = await Promise.all([
+    scalar(stack, 'etcd:up:sum'),
+    scalar(stack, 'sum(etcd:etcd_mvcc_db_total_size:sum)'),
+    scalar(stack, 'sum(etcd:etcd_server_proposals_committed:sum_irate)'),
+    scalar(stack, 'max(etcd:etcd_disk_wal_fsync_duration:avg)'),
+  ]);
+  write(
+    '\netcd (etcd:up:sum, etcd:etcd_mvcc_db_total_size:sum, etcd:etcd_server_proposals_committed:sum_irate, etcd:etcd_disk_wal_fsync_duration:avg)\n',
+  );
+  write(
+    `  members up ${etcdUp ?? '–'}, database ${dbSize === undefined ? '–' : mib(dbSize)}, ${rate(committed, 'proposals/s')}, WAL fsync ${fsync === undefined || Number.isNaN(fsync) ? '– (none in the last minute)' : `${(fsync * 1000).toFixed(1)} ms`}\n`,
   );
   const firing = (await stack.alerts()).filter((a) => a.state === 'firing');
   const names = new Map<string, number>();

@@ -121,8 +121,8 @@ export class PodDns {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Answers on UDP <address>:53 (once per address). */
-  async listen(address: string): Promise<void> {
+  /** Answers on UDP <address>:<port> (53, what resolv.conf implies; once per address). */
+  async listen(address: string, port = 53): Promise<void> {
     if (this.sockets.has(address)) return;
     const socket = createSocket('udp4');
     this.sockets.set(address, socket);
@@ -135,7 +135,7 @@ export class PodDns {
     socket.on('error', (err) => this.log(`dns on ${address}: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(53, address, () => {
+      socket.bind(port, address, () => {
         socket.removeListener('error', reject);
         resolve();
       });

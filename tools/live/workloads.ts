@@ -2,7 +2,7 @@
  * The pods controller: what the workload controllers and the scheduler of a real cluster do.
  * Deployments (spec.replicas Pods), DaemonSets (one Pod per Node) and StatefulSets (`<name>-<ordinal>`,
  * claims of volumeClaimTemplates kept as directories) of the namespaces it is given become Pod objects
- * bound to a Node (round-robin). A Pod whose template changed (e.g. prometheus-operator rewrote a
+ * bound to a Node (round-robin); a Deployment's Pods through the ReplicaSet of its current template. A Pod whose template changed (e.g. prometheus-operator rewrote a
  * StatefulSet after a `kubectl edit cc`) is stopped, deleted and made again. The workloads' status
  * (replica counts, observedGeneration) is written from the Pods they own. The ServiceAccount `default`
  * of each namespace is made, as the serviceaccount controller does.
@@ -48,11 +48,9 @@ export async function desiredPods(k: Kubelet, namespace: string, nodes: string[]
     });
   };
   let next = 0;
-  for (const d of await list('deployments')) {
-    const h = hashOf(d.spec.template).slice(0, 8);
-    for (let i = 0; i < (d.spec.replicas ?? 1); i++)
-      make(d, 'Deployment', `${d.metadata.name}-${h}-${i}`, nodes[next++ % nodes.length]!);
-  }
+  for (const rs of await syncReplicaSets(k, namespace, await list('deployments'), await list('replicasets')))
+    for (let i = 0; i < (rs.spec.replicas ?? 1); i++)
+      make(rs, 'ReplicaSet', `${rs.metadata.name}-${i}`, nodes[next++ % nodes.length]!);
   for (const ds of await list('daemonsets'))
     for (const node of nodes) make(ds, 'DaemonSet', `${ds.metadata.name}-${node}`, node);
   for (const s of await list('statefulsets')) {
@@ -66,6 +64,78 @@ export async function desiredPods(k: Kubelet, namespace: string, nodes: string[]
     }
   }
   return want;
+}
+
+/**
+ * The ReplicaSet of each Deployment's current template, `<deployment>-<pod-template-hash>`, as the
+ * deployment controller keeps it (owned by the Deployment, its Pods labelled `pod-template-hash`, so
+ * that a Pod's owner is a ReplicaSet, as the console's workload records expect); ReplicaSets of an older
+ * template or of a Deployment that is gone are deleted (no garbage collector runs here). Returns the
+ * current ReplicaSets.
+ */
+async function syncReplicaSets(
+  k: Kubelet,
+  namespace: string,
+  deployments: Obj[],
+  replicaSets: Obj[],
+): Promise<Obj[]> {
+  const path = `/apis/apps/v1/namespaces/${namespace}/replicasets`;
+  const out: Obj[] = [];
+  const keep = new Set<string>();
+  for (const d of deployments) {
+    const h = hashOf(d.spec.template).slice(0, 8);
+    const name = `${d.metadata.name}-${h}`;
+    keep.add(name);
+    const template = d.spec.template;
+    const labels = { ...(template.metadata?.labels ?? {}), 'pod-template-hash': h };
+    const replicas = d.spec.replicas ?? 1;
+    let rs = replicaSets.find((r) => r.metadata.name === name);
+    if (!rs)
+      rs = await k.o.client.request<Obj>('POST', path, {
+        body: {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: {
+            name,
+            namespace,
+            labels,
+            annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas) },
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name: d.metadata.name,
+                uid: d.metadata.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: {
+            replicas,
+            selector: { matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': h } },
+            template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
+          },
+        },
+      });
+    else if ((rs.spec.replicas ?? 1) !== replicas)
+      rs = await k.o.client.request<Obj>('PATCH', `${path}/${name}`, {
+        body: { spec: { replicas } },
+        contentType: 'application/merge-patch+json',
+      });
+    out.push(rs!);
+  }
+  for (const r of replicaSets)
+    if (
+      !keep.has(r.metadata.name) &&
+      (r.metadata as { ownerReferences?: { kind: string }[] }).ownerReferences?.some(
+        (o) => o.kind === 'Deployment',
+      )
+    )
+      await k.o.client.request('DELETE', `${path}/${r.metadata.name}`).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+  return out;
 }
 
 export async function deletePod(k: Kubelet, namespace: string, name: string): Promise<void> {
@@ -88,47 +158,65 @@ export async function deletePod(k: Kubelet, namespace: string, name: string): Pr
  * readiness, observedGeneration = generation (kube-state-metrics reads both).
  */
 export async function syncWorkloadStatus(k: Kubelet, namespace: string, pods: Obj[]): Promise<void> {
-  for (const kind of ['deployments', 'daemonsets', 'statefulsets'] as const) {
-    const items = (await k.o.client.get<{ items: Obj[] }>(`/apis/apps/v1/namespaces/${namespace}/${kind}`))
-      .items;
+  const owners = (o: Obj) =>
+    ((o.metadata as { ownerReferences?: { uid: string }[] }).ownerReferences ?? []).map((r) => r.uid);
+  const replicaSets = (
+    await k.o.client.get<{ items: Obj[] }>(`/apis/apps/v1/namespaces/${namespace}/replicasets`)
+  ).items;
+  for (const kind of ['replicasets', 'deployments', 'daemonsets', 'statefulsets'] as const) {
+    const items =
+      kind === 'replicasets'
+        ? replicaSets
+        : (await k.o.client.get<{ items: Obj[] }>(`/apis/apps/v1/namespaces/${namespace}/${kind}`)).items;
     for (const w of items) {
-      const owned = pods.filter((p) =>
-        ((p.metadata as { ownerReferences?: { uid: string }[] }).ownerReferences ?? []).some(
-          (o) => o.uid === w.metadata.uid,
-        ),
-      );
+      // A Deployment's Pods are those of its ReplicaSets.
+      const uids = new Set([
+        w.metadata.uid,
+        ...(kind === 'deployments'
+          ? replicaSets.filter((r) => owners(r).includes(w.metadata.uid!)).map((r) => r.metadata.uid)
+          : []),
+      ]);
+      const owned = pods.filter((p) => owners(p).some((u) => uids.has(u)));
       const total = owned.length;
       const ready = owned.filter((p) => k.pods.get(`${namespace}/${p.metadata.name}`)?.ready).length;
       const generation = w.metadata.generation;
       const status =
-        kind === 'deployments'
+        kind === 'replicasets'
           ? {
               observedGeneration: generation,
               replicas: total,
-              updatedReplicas: total,
+              fullyLabeledReplicas: total,
               readyReplicas: ready,
               availableReplicas: ready,
-              unavailableReplicas: total - ready,
             }
-          : kind === 'daemonsets'
+          : kind === 'deployments'
             ? {
                 observedGeneration: generation,
-                desiredNumberScheduled: total,
-                currentNumberScheduled: total,
-                updatedNumberScheduled: total,
-                numberReady: ready,
-                numberAvailable: ready,
-                numberUnavailable: total - ready,
-                numberMisscheduled: 0,
-              }
-            : {
-                observedGeneration: generation,
                 replicas: total,
-                currentReplicas: total,
                 updatedReplicas: total,
                 readyReplicas: ready,
                 availableReplicas: ready,
-              };
+                unavailableReplicas: total - ready,
+              }
+            : kind === 'daemonsets'
+              ? {
+                  observedGeneration: generation,
+                  desiredNumberScheduled: total,
+                  currentNumberScheduled: total,
+                  updatedNumberScheduled: total,
+                  numberReady: ready,
+                  numberAvailable: ready,
+                  numberUnavailable: total - ready,
+                  numberMisscheduled: 0,
+                }
+              : {
+                  observedGeneration: generation,
+                  replicas: total,
+                  currentReplicas: total,
+                  updatedReplicas: total,
+                  readyReplicas: ready,
+                  availableReplicas: ready,
+                };
       const now = w.status ?? {};
       if (Object.entries(status).every(([k, v]) => (now[k] ?? 0) === v)) continue;
       await k.o.client.request(

@@ -17,7 +17,10 @@ import { withConversionWebhook } from './crd-conversion.js';
 
 const crdCache = new Map<string, ManifestSource[]>();
 
-/** The CustomResourceDefinitions of one crds/ folder, in file order (read once per process). */
+/**
+ * The CustomResourceDefinitions of one crds/ folder, in file order (read once per process), copied flat
+ * after parsing so that the cache keeps no rope of the file's text (see render/manifests.ts).
+ */
 export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
   const key = path.join(crdsRoot, folder);
   const cached = crdCache.get(key);
@@ -26,7 +29,7 @@ export function loadCrds(crdsRoot: string, folder: string): ManifestSource[] {
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   const result = files.flatMap((f) =>
-    (yaml.loadAll(readFileSync(path.join(key, f), 'utf8')) as KubeObject[])
+    (structuredClone(yaml.loadAll(readFileSync(path.join(key, f), 'utf8'))) as KubeObject[])
       .filter((o) => o && typeof o === 'object')
       .map((object) => ({ source: `crds/${folder}/${f}`, object })),
   );

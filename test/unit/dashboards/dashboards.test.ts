@@ -6,8 +6,9 @@
  *   (KUBERNETES_MIXIN_SRC, ...), they are also regenerated and compared byte for byte;
  * - every PromQL expression in them parses with Prometheus 2.39.1's parser (test/tools/promql-parse), after
  *   the documented stand-ins for Grafana's variables; a bad one fails the check;
- * - the recorded series they read that none of our recording rules records are the ones docs/dashboards.md
- *   lists (their panels show no data).
+ * - the recorded series they read are all recorded: by our rules, or by the mixins' rules generated with
+ *   them into rules/recording (the 24 records docs/dashboards.md lists, none named like one of ours), and the
+ *   generator's selection refuses a record nobody records and a clash with one of ours.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,17 +25,24 @@ import {
   compareFiles,
   generateDashboards,
   readCommitted,
+  readCommittedRules,
   readEntry,
 } from '../../../tools/dashboards/generate.js';
+import { recordsRead, selectRecordingRules, type EvaluatedRules } from '../../../tools/dashboards/rules.js';
 import {
   checkProvenance,
   PROVENANCE_FILE,
   type DashboardProvenance,
 } from '../../../tools/dashboards/provenance.js';
-import { DASHBOARD_REPOSITORIES, EXPECTED_DASHBOARDS } from '../../../tools/dashboards/sources.js';
+import {
+  DASHBOARD_REPOSITORIES,
+  EXPECTED_DASHBOARDS,
+  EXPECTED_RECORDS,
+} from '../../../tools/dashboards/sources.js';
 import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
 
 const committed = await readCommitted();
+const committedRules = await readCommittedRules();
 const entry = await readEntry();
 const dashboards = new Map([...committed].filter(([f]) => f !== PROVENANCE_FILE));
 const repositories = new Map(
@@ -48,8 +56,18 @@ describe('generated Grafana dashboards: provenance', () => {
   it('are the 23 expected, matching SOURCE.json', () => {
     expect(dashboards.size).toBe(23);
     expect(Object.values(EXPECTED_DASHBOARDS).flat()).toHaveLength(23);
-    expect(checkProvenance(committed, entry)).toEqual([]);
+    expect(checkProvenance(committed, entry, committedRules)).toEqual([]);
+    expect([...committedRules.keys()]).toEqual([
+      'kubernetes-mixin-k8s.rules.yaml',
+      'kubernetes-mixin-node.rules.yaml',
+      'node-mixin-node-exporter.rules.yaml',
+    ]);
     const record = JSON.parse(committed.get(PROVENANCE_FILE)!) as DashboardProvenance;
+    expect(
+      Object.values(record.rules)
+        .flatMap((r) => r.records)
+        .sort(),
+    ).toEqual([...EXPECTED_RECORDS].sort());
     expect(record.lockedBy).toMatchObject({
       tag: 'v0.10.0',
       commit: '42ea595d60265b803ad460a971a7186488f6be7e',
@@ -63,18 +81,37 @@ describe('generated Grafana dashboards: provenance', () => {
 
   it('a changed byte, an extra file, a missing file or an edited configuration is caught', () => {
     const tampered = new Map(committed).set('apiserver.json', `${committed.get('apiserver.json')!} `);
-    expect(checkProvenance(tampered, entry)).toEqual([
+    expect(checkProvenance(tampered, entry, committedRules)).toEqual([
       expect.stringMatching(/^apiserver\.json: sha256 [0-9a-f]{64} is not the recorded [0-9a-f]{64}$/),
     ]);
-    expect(checkProvenance(new Map(committed).set('extra.json', '{}'), entry)).toEqual([
+    expect(checkProvenance(new Map(committed).set('extra.json', '{}'), entry, committedRules)).toEqual([
       'extra.json: not a generated dashboard',
     ]);
     const missing = new Map(committed);
     missing.delete('nodes.json');
-    expect(checkProvenance(missing, entry)).toEqual(['nodes.json: missing']);
-    expect(checkProvenance(committed, `${entry}// edited\n`)).toEqual([
+    expect(checkProvenance(missing, entry, committedRules)).toEqual(['nodes.json: missing']);
+    expect(checkProvenance(committed, `${entry}// edited\n`, committedRules)).toEqual([
       expect.stringMatching(/^SOURCE\.json: entry is .* expected /),
     ]);
+  });
+
+  it('an edited, missing or extra generated rule file is caught', () => {
+    const file = 'kubernetes-mixin-node.rules.yaml';
+    const edited = new Map(committedRules).set(
+      file,
+      committedRules.get(file)!.replace('node_memory_Slab_bytes', 'node_memory_SReclaimable_bytes'),
+    );
+    expect(checkProvenance(committed, entry, edited)).toEqual([
+      expect.stringMatching(
+        /^rules\/recording\/kubernetes-mixin-node\.rules\.yaml: sha256 [0-9a-f]{64} is not/,
+      ),
+    ]);
+    const missing = new Map(committedRules);
+    missing.delete(file);
+    expect(checkProvenance(committed, entry, missing)).toEqual([`rules/recording/${file}: missing`]);
+    expect(
+      checkProvenance(committed, entry, new Map(committedRules).set('node-mixin-extra.yaml', 'groups: []\n')),
+    ).toEqual(['rules/recording/node-mixin-extra.yaml: not a generated rule file']);
   });
 
   it('carry the two KubeSphere edits: our namespace, and kubelet and cAdvisor selected by job alone', () => {
@@ -95,6 +132,7 @@ describe('generated Grafana dashboards: provenance', () => {
     async () => {
       const g = await generateDashboards({ repositories, progress: () => undefined });
       expect(compareFiles(committed, g.files)).toEqual([]);
+      expect(compareFiles(committedRules, g.rules)).toEqual([]);
     },
     600_000,
   );
@@ -179,56 +217,72 @@ describe('generated Grafana dashboards: every PromQL expression parses with Prom
   });
 });
 
-/** Recorded series (names with a colon) the dashboards read that no rule of rules/recording records. */
-const UNRECORDED = [
-  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_limits',
-  'cluster:namespace:pod_cpu:active:kube_pod_container_resource_requests',
-  'cluster:namespace:pod_memory:active:kube_pod_container_resource_limits',
-  'cluster:namespace:pod_memory:active:kube_pod_container_resource_requests',
-  'instance:node_cpu_utilisation:rate5m',
-  'instance:node_load1_per_cpu:ratio',
-  'instance:node_memory_utilisation:ratio',
-  'instance:node_network_receive_bytes_excluding_lo:rate5m',
-  'instance:node_network_receive_drop_excluding_lo:rate5m',
-  'instance:node_network_transmit_bytes_excluding_lo:rate5m',
-  'instance:node_network_transmit_drop_excluding_lo:rate5m',
-  'instance:node_num_cpu:sum',
-  'instance:node_vmstat_pgmajfault:rate5m',
-  'instance_device:node_disk_io_time_seconds:rate5m',
-  'instance_device:node_disk_io_time_weighted_seconds:rate5m',
-  'namespace_cpu:kube_pod_container_resource_limits:sum',
-  'namespace_memory:kube_pod_container_resource_limits:sum',
-  'namespace_workload_pod:kube_pod_owner:relabel',
-  'node_memory_MemAvailable_bytes:sum',
-  'node_namespace_pod_container:container_cpu_usage_seconds_total:sum_irate',
-  'node_namespace_pod_container:container_memory_cache',
-  'node_namespace_pod_container:container_memory_rss',
-  'node_namespace_pod_container:container_memory_swap',
-  'node_namespace_pod_container:container_memory_working_set_bytes',
-];
+/** Record names (metric names with a colon) of rule files. */
+function recordsOf(texts: Iterable<string>): string[] {
+  return [...texts].flatMap((text) =>
+    (yaml.load(text) as { groups: { rules: { record?: string }[] }[] }).groups.flatMap((g) =>
+      g.rules.flatMap((r) => (r.record ? [r.record] : [])),
+    ),
+  );
+}
 
 describe('generated Grafana dashboards: the recorded series they read', () => {
-  it('those no rule of ours records are the ones docs/dashboards.md lists', () => {
-    const root = projectRoot();
-    const recordingDir = path.join(root, 'rules', 'recording');
-    const recorded = new Set(
-      readdirSync(recordingDir).flatMap((f) =>
-        (
-          yaml.load(readFileSync(path.join(recordingDir, f), 'utf8')) as {
-            groups: { rules: { record?: string }[] }[];
-          }
-        ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
-      ),
-    );
+  const recordingDir = path.join(projectRoot(), 'rules', 'recording');
+  const ours = new Set(
+    recordsOf(
+      readdirSync(recordingDir)
+        .filter((f) => !committedRules.has(f))
+        .map((f) => readFileSync(path.join(recordingDir, f), 'utf8')),
+    ),
+  );
+  const generated = recordsOf(committedRules.values());
+
+  it('our own rules record 112 names; the generated files the 24 others the dashboards read, none of ours', () => {
+    expect(ours.size).toBe(112);
+    expect(new Set(generated).size).toBe(24);
+    expect([...new Set(generated)].sort()).toEqual([...EXPECTED_RECORDS].sort());
+    expect(generated.filter((r) => ours.has(r))).toEqual([]);
+  });
+
+  it('every recorded series a dashboard reads is recorded, and docs/dashboards.md lists the generated ones', () => {
     const read = new Set<string>();
     for (const [file, text] of dashboards)
       for (const e of dashboardExpressions(file, JSON.parse(text)).expressions) {
-        // Names outside string literals that hold a colon: recorded series.
+        // Names outside string literals that hold a colon (a leading one too): recorded series.
         const code = e.expr.replace(/"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`/g, '""');
-        for (const m of code.matchAll(/\b[a-zA-Z_]\w*:[\w:]+/g)) read.add(m[0]);
+        for (const m of code.matchAll(/(?<![\w:.])[a-zA-Z_:][\w:]*/g)) if (m[0].includes(':')) read.add(m[0]);
       }
-    expect([...read].filter((r) => !recorded.has(r)).sort()).toEqual(UNRECORDED);
-    const docs = readFileSync(path.join(root, 'docs', 'dashboards.md'), 'utf8');
-    expect(UNRECORDED.filter((r) => !docs.includes(`\`${r}\``))).toEqual([]);
+    expect([...read].filter((r) => !ours.has(r) && !generated.includes(r))).toEqual([]);
+    // The generated records that no dashboard reads itself are read by another generated record.
+    const readByRules = new Set(
+      [...committedRules.values()].flatMap((t) =>
+        (yaml.load(t) as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((g) =>
+          g.rules.flatMap((r) => recordsRead(r.expr)),
+        ),
+      ),
+    );
+    expect(generated.filter((r) => !read.has(r) && !readByRules.has(r))).toEqual([]);
+    const docs = readFileSync(path.join(projectRoot(), 'docs', 'dashboards.md'), 'utf8');
+    expect(EXPECTED_RECORDS.filter((r) => !docs.includes(`\`${r}\``))).toEqual([]);
+  });
+
+  it('the selection refuses a record nobody records and a rule reading one of ours', () => {
+    const board = new Map([
+      ['d.json', JSON.stringify({ panels: [{ targets: [{ expr: 'sum(a:b) + c:d' }] }] })],
+    ]);
+    const mixin = (rules: { record: string; expr: string }[]): EvaluatedRules => ({
+      'kubernetes-mixin': [{ name: 'g', rules }],
+    });
+    expect(() => selectRecordingRules(mixin([{ record: 'a:b', expr: 'x' }]), board, new Set())).toThrow(
+      /c:d: read by a dashboard, recorded by no rule of ours nor of the mixins/,
+    );
+    expect(() =>
+      selectRecordingRules(mixin([{ record: 'a:b', expr: 'rate(e:f[5m])' }]), board, new Set(['c:d', 'e:f'])),
+    ).toThrow(/a:b reads e:f, which one of our rules records/);
+    // Well formed but not the expected selection.
+    expect(() =>
+      selectRecordingRules(mixin([{ record: 'a:b', expr: 'x' }]), board, new Set(['c:d'])),
+    ).toThrow(/the dashboards need the records a:b; tools\/dashboards\/sources\.ts expects/);
+    expect(recordsRead('sum(x{a="b:c"}) / :y:sum + rate(z[5m:1m]) + w:v:')).toEqual([':y:sum', 'w:v:']);
   });
 });

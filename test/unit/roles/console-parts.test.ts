@@ -163,7 +163,35 @@ describe('console parts', () => {
       'apps/v1 Deployment kubesphere-monitoring-system/grafana',
       'v1 Service kubesphere-monitoring-system/grafana',
       'monitoring.coreos.com/v1 ServiceMonitor kubesphere-monitoring-system/grafana',
+      'monitoring.coreos.com/v1 PrometheusRule kubesphere-monitoring-system/prometheus-k8s-grafana-rules',
     ]);
+  });
+
+  it("Grafana's dashboards' records: one PrometheusRule of the generated groups, selected by Prometheus k8s", () => {
+    const rule = findObject<{
+      metadata: { labels: Record<string, string> };
+      spec: { groups: { name: string; rules: { record: string }[] }[] };
+    }>(renderRole('grafana', grafanaOn(), FACTS), 'PrometheusRule', 'prometheus-k8s-grafana-rules');
+    expect(rule.spec.groups.map((g) => [g.name, g.rules.length])).toEqual([
+      ['kubernetes-mixin-k8s.rules', 14],
+      ['kubernetes-mixin-node.rules', 1],
+      ['node-mixin-node-exporter.rules', 11],
+    ]);
+    const prometheus = findObject<{ spec: { ruleSelector: { matchLabels: Record<string, string> } } }>(
+      renderRole('prometheus-stack', grafanaOn(), FACTS),
+      'Prometheus',
+      'k8s',
+    );
+    expect(rule.metadata.labels).toMatchObject(prometheus.spec.ruleSelector.matchLabels);
+    expect(
+      objectIds(renderRole('grafana', grafanaOn(), FACTS)).filter((o) => o.includes('PrometheusRule')),
+    ).toHaveLength(1);
+    // Turned off, the role's PrometheusRule kind is among what its removal lists.
+    expect(role('grafana').removal!.owns).toContainEqual({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      namespace: 'kubesphere-monitoring-system',
+    });
   });
 
   it("ships the 23 generated dashboards, one ConfigMap each under 1 MiB, each mounted where Grafana's provider reads", () => {

@@ -66,9 +66,17 @@ describe('the scrape contract', () => {
     expect(ours.sort()).toEqual(contract.serviceMonitors.map((m) => m.name).sort());
   });
 
-  for (const expected of contract.serviceMonitors) {
-    it(`ServiceMonitor ${expected.name}: selector, job label, endpoints, relabelings, keep/drop lists`, () => {
-      const m = findObject<IServiceMonitor>(objects, 'ServiceMonitor', expected.name);
+  for (const original of contract.serviceMonitors) {
+    it(`ServiceMonitor ${original.name}: selector, job label, endpoints, relabelings, keep/drop lists`, () => {
+      const m = findObject<IServiceMonitor>(objects, 'ServiceMonitor', original.name);
+      // Correction (docs/differences.md): the kubelet's keep list also names the running pod and
+      // container counts as kubelets since v1.19 emit them.
+      const expected = JSON.parse(
+        JSON.stringify(original).replace(
+          'kubelet_running_pod_count|',
+          'kubelet_running_pod_count|kubelet_running_containers|kubelet_running_pods|',
+        ),
+      ) as typeof original;
       const { name: _name, ...want } = expected;
       const got: Record<string, unknown> = { selector: m.spec.selector, endpoints: m.spec.endpoints };
       if (m.spec.namespaceSelector) got.namespaceSelector = m.spec.namespaceSelector;
@@ -110,6 +118,37 @@ describe('the scrape contract', () => {
       });
     }
   }
+
+  it('with Grafana on: node-exporter keeps the five series of the USE records, kube-state-metrics kube_replicaset_owner; nothing else changes', () => {
+    const grafanaSpec = {
+      ...spec,
+      monitoring: { ...(spec.monitoring as object), grafana: { enabled: true } },
+    };
+    const on = ['prometheus-stack', 'node-exporter', 'kube-state-metrics'].flatMap((r) =>
+      renderRole(r, grafanaSpec),
+    );
+    const keep = (list: KubeObject[]) =>
+      findObject<IServiceMonitor>(list, 'ServiceMonitor', 'node-exporter').spec.endpoints[0]!
+        .metricRelabelings![0]!.regex!;
+    expect(keep(on)).toBe(
+      `${keep(objects)}|node_vmstat_pgmajfault|node_disk_io_time_seconds_total|` +
+        'node_disk_io_time_weighted_seconds_total|node_network_(receive|transmit)_drop_total',
+    );
+    const args = (list: KubeObject[]) =>
+      containerOf<{ name: string; args: string[] }>(
+        findObject(list, 'Deployment', 'kube-state-metrics'),
+        'kube-state-metrics',
+      ).args;
+    expect(args(on)).toEqual(
+      args(objects).map((a) =>
+        a.replace('kube_replicaset_(status_.+|spec_.+|owner)', 'kube_replicaset_(status_.+|spec_.+)'),
+      ),
+    );
+    expect(args(on)).not.toEqual(args(objects));
+    // The kubelet's and every other monitor are unchanged.
+    for (const m of on.filter((o) => o.kind === 'ServiceMonitor' && o.metadata.name !== 'node-exporter'))
+      expect(m).toEqual(findObject(objects, 'ServiceMonitor', m.metadata.name));
+  });
 
   it('kube-state-metrics mounts the host /etc/localtime', () => {
     const ksm = findObject<{ spec: { template: { spec: { containers: Container[]; volumes: unknown[] } } } }>(

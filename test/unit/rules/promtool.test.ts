@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { resolveTestTool } from '../../../tools/envtest/test-tools.js';
-import { fixtureSpec } from '../../rules/rule-files.js';
+import { fixtureSpec, withGrafana } from '../../rules/rule-files.js';
 import { caseFiles, checkCommittedRules, checkRules, prepareCases, testRules } from '../../rules/promtool.js';
 
 let promtool: string;
@@ -24,17 +24,17 @@ const ETCD_OFF = { monitoring: false, endpointIps: 'localhost', port: 2379, tlsE
 
 describe('promtool check rules', () => {
   test(
-    'every committed rule file, as it is: 16 recording and 21 alert groups, 275 rules',
+    'every committed rule file, as it is: 19 recording (3 generated) and 21 alert groups, 301 rules',
     async () => {
       const result = await checkCommittedRules(promtool);
       expect(result.output).not.toMatch(/FAILED|error/i);
       expect(result.exitCode).toBe(0);
-      expect(result.files).toBe(37);
+      expect(result.files).toBe(40);
       const rules = [...result.output.matchAll(/SUCCESS: (\d+) rules found/g)].reduce(
         (n, m) => n + Number(m[1]),
         0,
       );
-      expect(rules).toBe(135 + 140);
+      expect(rules).toBe(135 + 26 + 140);
     },
     PROMTOOL_TIMEOUT,
   );
@@ -44,6 +44,8 @@ describe('promtool check rules', () => {
     ['etcd on, 40 nodes', fixtureSpec(), 40, 135],
     ['etcd off, 1 node', fixtureSpec({ etcd: ETCD_OFF }), 1, 114],
     ['etcd off, 40 nodes', fixtureSpec({ etcd: ETCD_OFF }), 40, 114],
+    ['etcd on, Grafana on, 1 node', withGrafana(fixtureSpec()), 1, 135 + 26],
+    ['etcd off, Grafana on, 40 nodes', withGrafana(fixtureSpec({ etcd: ETCD_OFF })), 40, 114 + 26],
   ])(
     '%s: every PrometheusRule passes, with the contract’s recording rules',
     async (_name, spec, nodes, records) => {
@@ -51,11 +53,13 @@ describe('promtool check rules', () => {
       expect(result.output).not.toMatch(/FAILED|error/i);
       expect(result.exitCode).toBe(0);
       // 112 in prometheus-k8s-rules (the original's 115, its four hourly request-count rules written as
-      // one), 2 in prometheus-k8s-prometheus-rules, 21 in prometheus-k8s-etcd-rules.
+      // one), 2 in prometheus-k8s-prometheus-rules, 21 in prometheus-k8s-etcd-rules; with Grafana, 26
+      // (24 record names) in prometheus-k8s-grafana-rules.
       expect(result.rendered.records).toBe(records);
       // promtool read every rule we render (alerting rules too, should a PrometheusRule carry any).
       expect(result.rules).toBe(result.rendered.rules);
-      expect(result.files.includes('prometheus-k8s-etcd-rules.yaml')).toBe(records === 135);
+      expect(result.files.includes('prometheus-k8s-etcd-rules.yaml')).toBe(!_name.startsWith('etcd off'));
+      expect(result.files.includes('prometheus-k8s-grafana-rules.yaml')).toBe(_name.includes('Grafana on'));
     },
     PROMTOOL_TIMEOUT,
   );
