@@ -80,6 +80,27 @@ export const CONTAINER_RESOURCES = {
     base: 'alerting.thanosruler',
     defaults: resources('1', '1Gi', '100m', '100Mi'),
   },
+  // Addition: Thanos (docs/install.md#outgrowing-one-prometheus).
+  thanosSidecar: {
+    container: 'thanos-sidecar',
+    base: 'monitoring.thanos.sidecar',
+    defaults: resources('1', '1Gi', '50m', '100Mi'),
+  },
+  thanosQuery: {
+    container: 'thanos-query',
+    base: 'monitoring.thanos.query',
+    defaults: resources('2', '4Gi', '100m', '256Mi'),
+  },
+  thanosStore: {
+    container: 'thanos-store',
+    base: 'monitoring.thanos.store',
+    defaults: resources('2', '4Gi', '100m', '256Mi'),
+  },
+  rulesRuler: {
+    container: 'thanos-ruler (the rules of a sharded Prometheus)',
+    base: 'monitoring.thanos.ruler',
+    defaults: resources('1', '2Gi', '100m', '256Mi'),
+  },
 } satisfies Record<string, ContainerResources>;
 
 export const DEFAULT_REPLICAS = {
@@ -87,6 +108,9 @@ export const DEFAULT_REPLICAS = {
   alertmanager: { small: 1, large: 3 },
   notificationManager: { small: 1, large: 2 },
   thanosRuler: { small: 1, large: 2 },
+  thanosQuery: { small: 1, large: 2 },
+  thanosStore: { small: 1, large: 2 },
+  rulesRuler: { small: 1, large: 2 },
 } as const;
 
 /** Clusters with fewer nodes than this get the small replica count. */
@@ -104,6 +128,19 @@ export const THANOS_RULER_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/name': 'thanos-ruler',
   'app.kubernetes.io/part-of': 'kube-prometheus',
 };
+
+/** The pod labels of Thanos Query, Thanos Store and the ThanosRuler `k8s` (sharded rules). */
+export function thanosLabels(
+  component: 'query' | 'store' | 'rule',
+  instance: string,
+): Record<string, string> {
+  return {
+    'app.kubernetes.io/component': component === 'rule' ? 'thanos-ruler' : `thanos-${component}`,
+    'app.kubernetes.io/instance': instance,
+    'app.kubernetes.io/name': component === 'rule' ? 'thanos-ruler' : `thanos-${component}`,
+    'app.kubernetes.io/part-of': 'kube-prometheus',
+  };
+}
 
 /** The Prometheus pod labels the default anti-affinity spreads on; the Prometheus CR's podMetadata must carry them. */
 const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
@@ -132,7 +169,10 @@ export type PlacedWorkload =
   | 'alertmanager'
   | 'notificationManager'
   | 'metricsServer'
-  | 'thanosRuler';
+  | 'thanosRuler'
+  | 'thanosQuery'
+  | 'thanosStore'
+  | 'rulesRuler';
 
 /** A fresh copy each call, so no caller can change another's defaults. */
 export function defaultPlacement(workload: PlacedWorkload): Placement {
@@ -182,6 +222,21 @@ export function defaultPlacement(workload: PlacedWorkload): Placement {
           },
         },
       };
+    case 'thanosQuery':
+    case 'thanosStore':
+    case 'rulesRuler': {
+      const labels =
+        workload === 'thanosQuery'
+          ? thanosLabels('query', 'kubesphere')
+          : workload === 'thanosStore'
+            ? thanosLabels('store', 'kubesphere')
+            : thanosLabels('rule', 'k8s');
+      return {
+        nodeSelector: { ...LINUX },
+        tolerations: [],
+        affinity: preferredAntiAffinity({ matchLabels: labels }),
+      };
+    }
     case 'prometheusOperator':
     case 'kubeStateMetrics':
     case 'metricsServer':

@@ -11,7 +11,13 @@ import {
   DEFAULT_REPLICAS,
   SMALL_CLUSTER_NODES,
 } from './defaults.js';
-import { alertingEnabled, alertmanagersUrl, queryEndpoint, THANOS_RULER_REPLICAS_KEY } from './alerting.js';
+import {
+  alertingEnabled,
+  alertmanagersUrl,
+  MONITORING_ENDPOINT_KEY,
+  queryEndpoint,
+  THANOS_RULER_REPLICAS_KEY,
+} from './alerting.js';
 import { resolveEtcd } from './etcd.js';
 import type { ClusterFacts, LiveFacts } from './facts.js';
 import {
@@ -34,6 +40,17 @@ import { validateSpec } from './validate.js';
 import type { MonitoringValues, Resources, ValueWarning } from './values.js';
 import { FEDERATED_NAMESPACE, METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from './values.js';
 import { builtinApiVersions } from './api-versions.js';
+import {
+  additionalScrapeConfigs,
+  objectStorageConfig,
+  remoteWrite,
+  shards as shardCount,
+  THANOS_QUERY_REPLICAS_KEY,
+  THANOS_RULER_REPLICAS_KEY as RULES_RULER_REPLICAS_KEY,
+  THANOS_STORE_REPLICAS_KEY,
+  thanosEnabled,
+  thanosQueryUrl,
+} from './scale.js';
 import { ISTIO_MONITORS_WAITING, ISTIO_NAMESPACE, resolveConsoleParts } from './console-parts.js';
 
 interface ResolvedValues {
@@ -70,6 +87,9 @@ function pdbApiVersion(facts: ClusterFacts): MonitoringValues['apiVersions']['po
 function alertForm(facts: ClusterFacts): MonitoringValues['alerts']['form'] {
   return facts.servedApiVersions.includes(ALERTING_API_VERSION) ? 'GlobalRuleGroup' : 'PrometheusRule';
 }
+
+/** The warning condition while Thanos is on and common.monitoring.endpoint names something else. */
+export const ENDPOINT_NOT_THANOS_QUERY = 'MonitoringEndpointNotThanosQuery';
 
 /** The warning condition of live values that are not carried over because the API server would refuse them. */
 export const LIVE_VALUE_DROPPED = 'LiveValueDropped';
@@ -143,6 +163,10 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
   const kubeRbacProxy = () => resources('kubeRbacProxy');
 
   const external = get(spec, 'common.monitoring.type') === 'external';
+  const thanosOn = thanosEnabled(spec);
+  const shards = shardCount(spec);
+  const scrapeConfigs = additionalScrapeConfigs(spec);
+  const objstore = objectStorageConfig(spec);
   const values: MonitoringValues = {
     namespace: MONITORING_NAMESPACE,
     federatedNamespace: FEDERATED_NAMESPACE,
@@ -169,6 +193,33 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       // Correction: an adopted install keeps running Prometheus as the user that owns its TSDB (root for
       // the original's); only a fresh install runs as uid 1000.
       ...prometheusSecurity(live),
+      shards,
+      remoteWrite: remoteWrite(spec),
+      ...(scrapeConfigs ? { additionalScrapeConfigs: scrapeConfigs } : {}),
+      evaluatesRules: shards === 1,
+    },
+    // Addition: Thanos (the original has no such keys).
+    thanos: {
+      enabled: thanosOn,
+      ...(objstore ? { objectStorageConfig: objstore } : {}),
+      sidecarResources: resources('thanosSidecar'),
+      query: {
+        replicas: replicas(spec, [THANOS_QUERY_REPLICAS_KEY], DEFAULT_REPLICAS.thanosQuery, nodeCount),
+        resources: resources('thanosQuery'),
+        placement: placement('thanosQuery'),
+      },
+      store: {
+        replicas: replicas(spec, [THANOS_STORE_REPLICAS_KEY], DEFAULT_REPLICAS.thanosStore, nodeCount),
+        resources: resources('thanosStore'),
+        placement: placement('thanosStore'),
+      },
+      ruler: {
+        enabled: thanosOn && shards > 1,
+        replicas: replicas(spec, [RULES_RULER_REPLICAS_KEY], DEFAULT_REPLICAS.rulesRuler, nodeCount),
+        resources: resources('rulesRuler'),
+        placement: placement('rulesRuler'),
+      },
+      queryUrl: thanosQueryUrl(MONITORING_NAMESPACE),
     },
     prometheusOperator: {
       resources: resources('prometheusOperator'),
@@ -222,7 +273,12 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       replicas: replicas(spec, [THANOS_RULER_REPLICAS_KEY], DEFAULT_REPLICAS.thanosRuler, nodeCount),
       resources: resources('thanosRuler'),
       placement: placement('thanosRuler'),
-      queryEndpoint: queryEndpoint(spec, MONITORING_NAMESPACE),
+      // Addition: with Thanos on, the ruler reads Thanos Query, the one complete view (a shard holds part
+      // of the series); a common.monitoring.endpoint naming anything else is reported (below).
+      queryEndpoint:
+        thanosOn && !external
+          ? thanosQueryUrl(MONITORING_NAMESPACE).replace(/^http:\/\//, '')
+          : queryEndpoint(spec, MONITORING_NAMESPACE),
       alertmanagersUrl: alertmanagersUrl(MONITORING_NAMESPACE),
     },
     etcd: etcd.etcd,
@@ -234,6 +290,14 @@ export function resolveValues(spec: Record<string, unknown>, facts: ClusterFacts
       type: ISTIO_MONITORS_WAITING,
       reason: 'NamespaceMissing',
       message: `servicemesh.enabled is true but the namespace ${ISTIO_NAMESPACE} does not exist yet: the Istio monitors are applied by the first run after it is created (Istio's installation creates it)`,
+    });
+
+  const endpoint = get(spec, MONITORING_ENDPOINT_KEY);
+  if (thanosOn && !external && isSetScalar(endpoint) && endpoint !== values.thanos.queryUrl)
+    warnings.push({
+      type: ENDPOINT_NOT_THANOS_QUERY,
+      reason: 'ThanosQueryNotRead',
+      message: `monitoring.thanos.enabled is true, but ${MONITORING_ENDPOINT_KEY} is ${JSON.stringify(endpoint)}: KubeSphere should read Thanos Query, set ${MONITORING_ENDPOINT_KEY} to ${values.thanos.queryUrl} (KubeSphere's own configuration takes it from there)`,
     });
 
   if (resourceProblems.length > 0) throw new ConfigError(dedupe(resourceProblems));

@@ -33,6 +33,21 @@ import { STORAGE_CLASS_KEYS, VOLUME_SIZE_KEYS } from './prometheus-storage.js';
 import type { FieldProblem } from './problems.js';
 import { describeValue } from './problems.js';
 import { resourceKeys } from './resources.js';
+import {
+  ADDITIONAL_SCRAPE_CONFIGS_KEY,
+  additionalScrapeConfigsProblems,
+  objectStorageProblems,
+  REMOTE_WRITE_KEY,
+  remoteWriteProblems,
+  SHARDS_KEY,
+  THANOS_ENABLED_KEY,
+  THANOS_MAPPINGS,
+  THANOS_OBJECT_STORAGE_KEY,
+  THANOS_QUERY_REPLICAS_KEY,
+  THANOS_RULER_REPLICAS_KEY as SHARDED_RULER_REPLICAS_KEY,
+  THANOS_STORE_REPLICAS_KEY,
+  type ScaleProblem,
+} from './scale.js';
 import { isMapping, isSetScalar, lookup } from './spec-path.js';
 
 export type { FieldProblem } from './problems.js';
@@ -92,6 +107,9 @@ function checkReplicas(v: SpecChecker): void {
     ['monitoring.alertmanagerReplicas', '1 below 3 nodes, else 3'],
     ['monitoring.notification_manager.replicas', '1 below 3 nodes, else 2'],
     [THANOS_RULER_REPLICAS_KEY, '1 below 3 nodes, else 2'],
+    [THANOS_QUERY_REPLICAS_KEY, '1 below 3 nodes, else 2'],
+    [THANOS_STORE_REPLICAS_KEY, '1 below 3 nodes, else 2'],
+    [SHARDED_RULER_REPLICAS_KEY, '1 below 3 nodes, else 2'],
   ];
   for (const [path, defaults] of keys) {
     v.check(
@@ -426,6 +444,48 @@ function checkRegistry(v: SpecChecker): void {
   }
 }
 
+// Addition: shards, remote write, additional scrape configurations and Thanos (the original has none of
+// these keys; docs/install.md#outgrowing-one-prometheus).
+function checkScale(v: SpecChecker): void {
+  const report = (problems: ScaleProblem[]) => {
+    for (const p of problems) v.report(p.path, p.value, p.reason, p.fix);
+  };
+  for (const path of THANOS_MAPPINGS)
+    v.mapping(path, `Write spec.${path} as a mapping of settings, e.g. {enabled: true}, or remove it.`);
+  const thanosOn = v.check(
+    THANOS_ENABLED_KEY,
+    (value) => (typeof value === 'boolean' ? undefined : 'is not true or false'),
+    `Set spec.${THANOS_ENABLED_KEY} to true or false (without quotes), or remove it (off).`,
+  );
+  const storage = v.read(THANOS_OBJECT_STORAGE_KEY);
+  report(objectStorageProblems(storage, thanosOn === true));
+  const shards = v.check(
+    SHARDS_KEY,
+    (value) =>
+      typeof value !== 'number' || !Number.isInteger(value)
+        ? 'is not a whole number'
+        : value < 1
+          ? 'is less than 1'
+          : value > 2 ** 31 - 1
+            ? 'is out of range'
+            : undefined,
+    `Set spec.${SHARDS_KEY} to the number of Prometheus shards, a whole number of 1 or more (1 is one Prometheus), or remove it.`,
+  );
+  // Rules that aggregate across the cluster cannot be evaluated per shard: with more than one shard they
+  // move to a ThanosRuler that queries Thanos Query, so shards need Thanos (docs/architecture.md).
+  if (typeof shards === 'number' && Number.isInteger(shards) && shards > 1 && thanosOn !== true)
+    v.report(
+      SHARDS_KEY,
+      shards,
+      'needs Thanos: each shard holds part of the series, and the recording rules and alerts are then evaluated by a ThanosRuler querying Thanos Query',
+      `Set spec.${THANOS_ENABLED_KEY}: true with spec.${THANOS_OBJECT_STORAGE_KEY}, or set spec.${SHARDS_KEY} to 1.`,
+    );
+  const remote = v.read(REMOTE_WRITE_KEY);
+  if (remote !== undefined && remote !== null) report(remoteWriteProblems(remote));
+  const scrape = v.read(ADDITIONAL_SCRAPE_CONFIGS_KEY);
+  if (scrape !== undefined && scrape !== null) report(additionalScrapeConfigsProblems(scrape));
+}
+
 // Addition: the spec is validated before anything renders (the original failed mid-playbook, e.g. on etcd.endpointIps: localhost).
 /** Every problem of the keys the monitoring stack reads; empty when the spec is usable. */
 export function validateSpec(spec: unknown): FieldProblem[] {
@@ -451,5 +511,6 @@ export function validateSpec(spec: unknown): FieldProblem[] {
   checkAlerting(v);
   checkConsoleParts(v);
   checkRegistry(v);
+  checkScale(v);
   return v.problems;
 }

@@ -8,6 +8,7 @@
  */
 
 import type { BuiltinAlertToggles } from './facts.js';
+import type { SecretKeyRef } from './scale.js';
 
 export const MONITORING_NAMESPACE = 'kubesphere-monitoring-system';
 export const FEDERATED_NAMESPACE = 'kubesphere-monitoring-federated';
@@ -96,6 +97,30 @@ export interface MonitoringValues {
     /** The pod security context, kept per volume (prometheus-security.ts). */
     securityContext: Record<string, unknown>;
     securityContextSource: 'live' | 'existing-volume' | 'default';
+    /** monitoring.prometheus.shards: 1 unless set; more than 1 needs Thanos (rules on the ThanosRuler k8s). */
+    shards: number;
+    /** monitoring.prometheus.remoteWrite as prometheus-operator takes it; [] when unset. */
+    remoteWrite: Record<string, unknown>[];
+    /** monitoring.prometheus.additionalScrapeConfigs: a key of a Secret in the monitoring namespace. */
+    additionalScrapeConfigs?: SecretKeyRef;
+    /** Prometheus evaluates the recording rules and fallback alerts itself (one shard), else the ThanosRuler k8s. */
+    evaluatesRules: boolean;
+  };
+  /**
+   * monitoring.thanos (docs/install.md#outgrowing-one-prometheus): the sidecar on Prometheus, Thanos
+   * Store on the object storage and Thanos Query in front; with shards, the ThanosRuler k8s.
+   */
+  thanos: {
+    enabled: boolean;
+    /** The Secret key holding the object-storage configuration (set whenever enabled). */
+    objectStorageConfig?: SecretKeyRef;
+    sidecarResources: Resources;
+    query: { replicas: number; resources: Resources; placement: Placement };
+    store: { replicas: number; resources: Resources; placement: Placement };
+    /** The ThanosRuler k8s that evaluates our rules when Prometheus is sharded. */
+    ruler: { enabled: boolean; replicas: number; resources: Resources; placement: Placement };
+    /** Thanos Query's Service URL: what KubeSphere should read (common.monitoring.endpoint). */
+    queryUrl: string;
   };
   prometheusOperator: {
     resources: Resources;

@@ -163,6 +163,54 @@ export const ROLES: readonly Role[] = [
       ],
     },
   },
+  // Thanos Store and Thanos Query in front of Prometheus k8s's sidecars (monitoring.thanos.enabled;
+  // the sidecar itself is on the Prometheus object, role prometheus-stack). docs/install.md#outgrowing-one-prometheus.
+  {
+    name: 'thanos',
+    when: (v) =>
+      v.external
+        ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
+        : v.thanos.enabled
+          ? { run: true }
+          : { run: false, reason: 'monitoring.thanos.enabled is not true', remove: true },
+    templates: 'thanos',
+    crds: [],
+    // Turned off: Store, Query, their Services, budgets and monitors go. The bucket and the Secret
+    // naming it are the user's: never touched.
+    removal: {
+      owns: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+      ],
+    },
+  },
+  // The ThanosRuler k8s: Prometheus k8s's rules, evaluated over Thanos Query while Prometheus is sharded
+  // (monitoring.prometheus.shards > 1, which needs Thanos; docs/architecture.md#rules-when-sharded).
+  {
+    name: 'sharded-rules',
+    when: (v) =>
+      v.external
+        ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
+        : v.thanos.ruler.enabled
+          ? { run: true }
+          : {
+              run: false,
+              reason: 'monitoring.prometheus.shards is 1: Prometheus evaluates its rules',
+              remove: true,
+            },
+    templates: 'sharded-rules',
+    crds: [],
+    removal: {
+      owns: [
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ThanosRuler', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'v1', kind: 'Service', namespace: MONITORING_NAMESPACE },
+        { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: MONITORING_NAMESPACE },
+      ],
+    },
+  },
   // ClusterDashboard and Dashboard CRDs of KubeSphere's Custom Monitoring. Always, also with external
   // monitoring: the console reads and writes these kinds whatever else is installed.
   {

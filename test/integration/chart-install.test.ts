@@ -70,6 +70,11 @@ function everythingEnabled(): Record<string, unknown> {
   spec.monitoring!.grafana = { enabled: true };
   spec.servicemesh = { enabled: true };
   spec.metrics_server = { enabled: true };
+  spec.monitoring!.prometheus = { shards: 2 };
+  spec.monitoring!.thanos = {
+    enabled: true,
+    objectStorageConfig: { name: 'thanos-objstore', key: 'objstore.yml' },
+  };
   return spec;
 }
 

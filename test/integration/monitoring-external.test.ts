@@ -130,14 +130,14 @@ describe('external monitoring', () => {
 
   it('says so in the log, skips every stack role, and still sets status.monitoring', async () => {
     expect(op.lines.some((l) => l.includes('common.monitoring.type is external'))).toBe(true);
-    const roleLines = op.lines.filter((l) => /\[\d+\/13\] [a-z-]+: /.test(l));
-    expect(roleLines).toHaveLength(13);
+    const roleLines = op.lines.filter((l) => /\[\d+\/15\] [a-z-]+: /.test(l));
+    expect(roleLines).toHaveLength(15);
     // metrics-server is not part of the monitoring stack: skipped only because the sample leaves it off.
-    expect(roleLines[0]).toMatch(/\[1\/13\] metrics-server: skipped: metrics_server\.enabled is not true/);
+    expect(roleLines[0]).toMatch(/\[1\/15\] metrics-server: skipped: metrics_server\.enabled is not true/);
     const stack = roleLines.filter(
       (l) => !/\] (metrics-server|monitoring-dashboard|gpu-monitoring|istio-monitoring): /.test(l),
     );
-    expect(stack).toHaveLength(9);
+    expect(stack).toHaveLength(11);
     expect(stack.every((l) => /skipped: common\.monitoring\.type is external/.test(l))).toBe(true);
     expect(roleLines.some((l) => /\] monitoring-dashboard: 2 objects/.test(l))).toBe(true);
     const cc = await waitUntil('status.monitoring', async () => {

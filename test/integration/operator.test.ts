@@ -61,7 +61,7 @@ describe('ks-installer run', () => {
     expect(readyStatus(cc)).toBe('True');
     const degraded = cc.status?.conditions?.find((c) => c.type === 'Degraded');
     expect(degraded).toMatchObject({ status: 'False', observedGeneration: expect.any(Number) });
-    expect(cc.status?.progress).toBe('13/13 done');
+    expect(cc.status?.progress).toBe('15/15 done');
     // One progress line per role, with counts and durations (metrics-server's says why it is skipped).
     for (const [i, role] of [
       'metrics-server',
@@ -73,12 +73,14 @@ describe('ks-installer run', () => {
       'notification-manager',
       'etcd-monitor',
       'alerting',
+      'thanos',
+      'sharded-rules',
       'monitoring-dashboard',
       'gpu-monitoring',
       'istio-monitoring',
       'grafana',
     ].entries()) {
-      expect(op.lines.some((l) => l.includes(`[${i + 1}/13] ${role}: `))).toBe(true);
+      expect(op.lines.some((l) => l.includes(`[${i + 1}/15] ${role}: `))).toBe(true);
     }
     const events = await clusterEvents(admin, ns, 'ks-installer');
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['RunStarted', 'RunSucceeded']));

@@ -75,6 +75,11 @@ export interface ProcessKubeletOptions {
   exposed?: { name: string; child: ChildProcess }[];
   /** How often workloads, Pods, mounted volumes and Endpoints are synced (ms). */
   syncMs?: number;
+  /**
+   * Directories of this host bind-mounted into every container (e.g. a filesystem object-storage bucket
+   * that the Thanos sidecars, Store and rulers share, as they would share a bucket over the network).
+   */
+  sharedDirs?: { hostPath: string; mountPath: string }[];
 }
 
 /** A Node the process kubelet stands for: its network namespace and address. */

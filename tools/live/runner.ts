@@ -189,6 +189,8 @@ export function rewriteArgs(k: Kubelet, live: LivePod, tool: string, args: strin
   const out = args.map((a) => {
     if (/^--?(web\.)?listen-address=|^--?(http|grpc)-address=/.test(a)) return onIp(a);
     if (/^--?reload-url=/.test(a)) return a.replace(/\/\/(localhost|127\.0\.0\.1)(?=:)/, `//${live.ip}`);
+    // The Thanos sidecar reads its Prometheus, which listens on the Pod's address here.
+    if (/^--?prometheus\.url=/.test(a)) return a.replace(/\/\/(localhost|127\.0\.0\.1)(?=:)/, `//${live.ip}`);
     return a;
   });
   if (tool === 'prometheus' && !out.some((a) => /^--?web\.listen-address=/.test(a)))
@@ -249,6 +251,10 @@ export function launch(k: Kubelet, live: LivePod, c: Container, rc: RunningConta
       lines.push(`mkdir -p ${dst}`);
     } else lines.push(`mkdir -p "$(dirname ${dst})"`, `[ -e ${dst} ] || touch ${dst}`);
     lines.push(`mount --rbind ${shellQuote(src)} ${dst}`);
+  }
+  for (const d of k.o.sharedDirs ?? []) {
+    const dst = `"$R"${shellQuote(d.mountPath)}`;
+    lines.push(`mkdir -p ${dst}`, `mount --bind ${shellQuote(d.hostPath)} ${dst}`);
   }
   lines.push(`exec chroot "$R" /ks/${rc.tool} "$@"`);
   const script = path.join(live.dir, `run-${c.name}.sh`);

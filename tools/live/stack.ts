@@ -92,6 +92,7 @@ export class LiveStack {
     kubeconfig: string;
     log?: (line: string) => void;
     exposed?: ExposedPort[];
+    sharedDirs?: { hostPath: string; mountPath: string }[];
   }): Promise<LiveStack> {
     reapOrphanedStacks(tmpdir());
     const dir = mkdtempSync(path.join(tmpdir(), 'ks-live-'));
@@ -103,6 +104,7 @@ export class LiveStack {
       namespaces: [MONITORING_NS],
       log: options.log,
       exposed: options.exposed ?? [],
+      sharedDirs: options.sharedDirs ?? [],
     });
     // Process exit (a signal included) removes the working directory too; stop() decides for itself.
     const removeOnExit = () => removeDir(dir);
@@ -137,6 +139,20 @@ export class LiveStack {
     const body = (await res.json()) as { status: string; data: T; error?: string };
     if (body.status !== 'success') throw new Error(`${p}: ${body.error ?? res.status}`);
     return body.data;
+  }
+
+  /** GET <base><p> of a Prometheus-compatible HTTP API (Prometheus, Thanos Query, a ThanosRuler): its data. */
+  async api<T>(base: string, p: string): Promise<T> {
+    const res = await fetch(`${base}${p}`, { signal: AbortSignal.timeout(30_000) });
+    const body = (await res.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`${base}${p}: ${body.error ?? res.status}`);
+    return body.data;
+  }
+
+  /** http://<address>:<port> of a Pod of the stack, once it runs. */
+  podUrl(name: string, port: number): string | undefined {
+    const ip = this.kubelet.podIp(MONITORING_NS, name);
+    return ip ? `http://${ip}:${port}` : undefined;
   }
 
   async query(promql: string): Promise<Sample[]> {
@@ -222,7 +238,15 @@ export class LiveStack {
  * after the demo's own.
  */
 export async function bootLiveCluster(
-  options: { nodes?: number; log?: (line: string) => void } = {},
+  options: {
+    nodes?: number;
+    log?: (line: string) => void;
+    /** Changes to the live ClusterConfiguration (after liveClusterConfiguration's). */
+    configure?: (cc: ClusterConfiguration) => void;
+    /** Runs once monitoring is enabled, before the stack starts (e.g. Secrets the spec names). */
+    beforeStack?: (client: KubeClient) => Promise<void>;
+    sharedDirs?: { hostPath: string; mountPath: string }[];
+  } = {},
 ): Promise<{
   cp: ControlPlane;
   client: KubeClient;
@@ -266,6 +290,7 @@ export async function bootLiveCluster(
       readFileSync(path.join(projectRoot(), 'examples', 'cluster-configuration.yaml'), 'utf8'),
     ) as ClusterConfiguration;
     etcd = await liveClusterConfiguration(cc, cp);
+    options.configure?.(cc);
     const ns = cc.metadata.namespace!;
     await client.request('POST', '/api/v1/namespaces', {
       body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
@@ -273,6 +298,7 @@ export async function bootLiveCluster(
     await client.request('POST', collectionPath(ns), { body: cc });
     operator = startOperator(cp.kubeconfig, path.join(cp.info.dir, 'ks-installer.log'));
     await waitForMonitoring(client, { namespace: ns, name: cc.metadata.name }, operator);
+    await options.beforeStack?.(client);
     log('monitoring enabled; starting the live stack');
     stack = await LiveStack.start({
       client,
@@ -280,6 +306,7 @@ export async function bootLiveCluster(
       kubeconfig: cp.kubeconfig,
       log,
       exposed: [etcd],
+      sharedDirs: options.sharedDirs,
     });
     return { cp, client, stack, operator, stop };
   } catch (err) {

@@ -12,7 +12,7 @@ import {
   type Condition,
 } from '../../api/cluster-configuration.js';
 import { ISTIO_MONITORS_WAITING } from '../../config/console-parts.js';
-import { LIVE_VALUE_DROPPED } from '../../config/resolve.js';
+import { ENDPOINT_NOT_THANOS_QUERY, LIVE_VALUE_DROPPED } from '../../config/resolve.js';
 import { ROLE_REMOVED } from '../lifecycle/remove-turned-off.js';
 import type { RunReport } from '../model.js';
 import { METRICS_API_UNAVAILABLE } from '../steps/check-metrics-api.js';
@@ -20,6 +20,12 @@ import { STORAGE_NOT_EXPANDABLE } from '../steps/storage-growth.js';
 import { BUILTIN_ALERTS_CONDITION, builtinAlertsState } from '../steps/switch-builtin-alerts.js';
 import { ALERTING_RULES_NOT_MIGRATED } from '../steps/alerting-legacy.js';
 import { ALERTING_CONDITION, alertingState } from './alerting-state.js';
+import {
+  prometheusUrl,
+  QUERY_ENDPOINT_CONDITION,
+  queryEndpointState,
+  THANOS_ROLE,
+} from './query-endpoint.js';
 
 /** The warning conditions a run may set, each turned False once it no longer applies. */
 const WARNING_TYPES = new Set([
@@ -30,6 +36,7 @@ const WARNING_TYPES = new Set([
   METRICS_API_UNAVAILABLE,
   ALERTING_RULES_NOT_MIGRATED,
   ISTIO_MONITORS_WAITING,
+  ENDPOINT_NOT_THANOS_QUERY,
 ]);
 
 /** Whether the status already shows a finished, successful run of the spec with this hash. */
@@ -81,17 +88,37 @@ function removedRolesStillOff(prev: Condition[], report: RunReport): boolean | u
 export function summary(report: RunReport): string {
   return report.plan.values.external
     ? `external monitoring: no in-cluster stack; ${report.objects} objects (the console's dashboard CRDs and the monitors switched on)`
-    : `${report.objects} objects (${report.changed} changed) in ${(report.durationMs / 1000).toFixed(2)}s; Prometheus answers at http://prometheus-k8s.${report.plan.values.namespace}.svc:9090`;
+    : `${report.objects} objects (${report.changed} changed) in ${(report.durationMs / 1000).toFixed(2)}s; ${endpointLine(report)}`;
+}
+
+/** Where KubeSphere should read: Thanos Query while the thanos role runs, else Prometheus k8s. */
+function endpointLine(report: RunReport): string {
+  const thanos = report.plan.roles.find((r) => r.role.name === THANOS_ROLE);
+  const v = report.plan.values;
+  return thanos && !thanos.skip
+    ? `KubeSphere should read Thanos Query at ${v.thanos.queryUrl} (common.monitoring.endpoint)`
+    : `Prometheus answers at ${prometheusUrl(v.namespace)}`;
 }
 
 /** The conditions a run's findings set, without Ready/Progressing/Degraded (a quiet resync compares these). */
 export function findingConditions(prev: Condition[], report: RunReport, generation?: number): Condition[] {
   const alerts = builtinAlertsState(report.plan);
   const alerting = alertingState(report.plan);
+  const endpoint = queryEndpointState(report.plan, prev);
   const current = new Set(report.warnings.map((w) => w.type));
   const updates: Update[] = [
     { type: BUILTIN_ALERTS_CONDITION, status: alerts.status, reason: alerts.reason, message: alerts.message },
     ...(alerting ? [{ type: ALERTING_CONDITION, ...alerting }] : []),
+    ...(endpoint
+      ? [
+          {
+            type: QUERY_ENDPOINT_CONDITION,
+            status: endpoint.status,
+            reason: endpoint.reason,
+            message: endpoint.message,
+          },
+        ]
+      : []),
     ...report.warnings.map((w) => ({
       type: w.type,
       status: 'True' as const,

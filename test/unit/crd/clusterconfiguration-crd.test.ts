@@ -164,6 +164,45 @@ describe('ClusterConfiguration CRD', () => {
     }
   });
 
+  it('types the scale keys: shards, remoteWrite, additionalScrapeConfigs and monitoring.thanos', () => {
+    expect(at('spec.monitoring.prometheus.shards')).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(at('spec.monitoring.prometheus.remoteWrite').type).toBe('array');
+    expect(at('spec.monitoring.prometheus.remoteWrite').items?.required).toEqual(['url']);
+    for (const ref of [
+      'spec.monitoring.prometheus.additionalScrapeConfigs',
+      'spec.monitoring.thanos.objectStorageConfig',
+    ]) {
+      expect([ref, at(`${ref}.name`).type, at(`${ref}.key`).type]).toEqual([ref, 'string', 'string']);
+    }
+    expect(at('spec.monitoring.thanos.enabled').type).toBe('boolean');
+    for (const part of ['query', 'store', 'ruler']) {
+      expect(at(`spec.monitoring.thanos.${part}.replicas`)).toMatchObject({ type: 'integer', minimum: 0 });
+      expect(at(`spec.monitoring.thanos.${part}.resources.limits.memory`)['x-kubernetes-int-or-string']).toBe(
+        true,
+      );
+    }
+    expect(at('spec.monitoring.thanos.sidecar.resources.requests.memory')['x-kubernetes-int-or-string']).toBe(
+      true,
+    );
+    const scaled = exampleWith({
+      'monitoring.prometheus': {
+        shards: 2,
+        remoteWrite: [
+          { url: 'http://receive.example/api/v1/receive', basicAuth: { password: { name: 'rw', key: 'p' } } },
+        ],
+        additionalScrapeConfigs: { name: 'extra', key: 'prometheus-additional.yaml' },
+      },
+      'monitoring.thanos': {
+        enabled: true,
+        objectStorageConfig: { name: 'thanos-objstore', key: 'objstore.yml' },
+      },
+    });
+    expect(validate(schema, scaled)).toEqual([]);
+    expect(validate(schema, exampleWith({ 'monitoring.prometheus': { shards: 0 } })).length).toBeGreaterThan(
+      0,
+    );
+  });
+
   it('types the status the operator writes', () => {
     expect(at('status.monitoring.status').type).toBe('string');
     expect(at('status.monitoring.enabledTime').type).toBe('string');

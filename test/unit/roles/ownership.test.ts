@@ -118,6 +118,8 @@ describe('ownership', () => {
       'metrics-server',
       'etcd-monitor',
       'alerting',
+      'thanos',
+      'sharded-rules',
       'gpu-monitoring',
       'istio-monitoring',
       'grafana',
