@@ -7,7 +7,7 @@
  * then (`removal`, lifecycle/). Nothing here talks to the cluster.
  */
 import { ISTIO_NAMESPACE } from '../config/console-parts.js';
-import { METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE } from '../config/values.js';
+import { METRICS_SERVER_NAMESPACE, MONITORING_NAMESPACE, type MonitoringValues } from '../config/values.js';
 import type { Role, RoleCondition } from './model.js';
 import { legacyAlertingRules } from './steps/alerting-legacy.js';
 import { checkMetricsApi } from './steps/check-metrics-api.js';
@@ -22,6 +22,16 @@ const inClusterStack: RoleCondition = (v) =>
   v.external
     ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
     : { run: true };
+
+/** A part of the in-cluster stack switched by one key: removed when `key` is turned off. */
+const inClusterPart =
+  (isOn: (v: MonitoringValues) => boolean, key: string): RoleCondition =>
+  (v) =>
+    v.external
+      ? inClusterStack(v)
+      : isOn(v)
+        ? { run: true }
+        : { run: false, reason: `${key} is not true`, remove: true };
 
 export const ROLES: readonly Role[] = [
   // metrics-server and the Metrics API (APIService v1beta1.metrics.k8s.io) for kubectl top, autoscaling
@@ -167,12 +177,7 @@ export const ROLES: readonly Role[] = [
   // the sidecar itself is on the Prometheus object, role prometheus-stack). docs/install.md#outgrowing-one-prometheus.
   {
     name: 'thanos',
-    when: (v) =>
-      v.external
-        ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
-        : v.thanos.enabled
-          ? { run: true }
-          : { run: false, reason: 'monitoring.thanos.enabled is not true', remove: true },
+    when: inClusterPart((v) => v.thanos.enabled, 'monitoring.thanos.enabled'),
     templates: 'thanos',
     crds: [],
     // Turned off: Store, Query, their Services, budgets and monitors go. The bucket and the Secret
@@ -265,12 +270,7 @@ export const ROLES: readonly Role[] = [
   // Grafana with its Prometheus datasource, admin password Secret, volume and ServiceMonitor.
   {
     name: 'grafana',
-    when: (v) =>
-      v.external
-        ? { run: false, reason: 'common.monitoring.type is external: no in-cluster stack' }
-        : v.grafana.enabled
-          ? { run: true }
-          : { run: false, reason: 'monitoring.grafana.enabled is not true', remove: true },
+    when: inClusterPart((v) => v.grafana.enabled, 'monitoring.grafana.enabled'),
     templates: 'grafana',
     crds: [],
     // Turned off: Grafana's workload, config, Service, monitor and the recording rules of its dashboards
