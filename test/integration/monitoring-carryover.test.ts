@@ -91,15 +91,29 @@ describe('carry-over of the live Prometheus settings', () => {
     (await admin.get<Obj>(pvcPath(name))).spec.resources.requests.storage as string;
 
   const runAfter = (change: () => Promise<unknown>) => op.runAfter(change);
-  const patchSpec = (spec: unknown) => () => mergePatch(admin, ccPath(ns), { spec });
   const rerun = () => mergePatch(admin, ccPath(ns), { status: { monitoring: null } });
   /**
    * Edits the spec and waits for the run of that generation (from the status), not for the next run
    * to end in the log: a quiet run already under way (a volume recheck) may end first.
    */
-  const ranAfterEdit = async (spec: unknown) => {
+  const ranAfterEdit = async (spec: unknown): Promise<string[]> => {
+    const from = op.lines.length;
     const edited = await mergePatch(admin, ccPath(ns), { spec });
     expect((await runOutcomeOf(admin, edited)).succeeded).toBe(true);
+    return op.lines.slice(from);
+  };
+  /**
+   * Forces a full run and returns the log from the forcing up to the end of the run that logged
+   * `expected` (a quiet run under way may end before the forced one starts).
+   */
+  const rerunUntil = async (expected: string): Promise<string[]> => {
+    const from = op.lines.length;
+    await rerun();
+    const found = op.lines.indexOf(await op.waitFor(new RegExp(expected), 120_000, from), from);
+    const end = op.lines.indexOf(await op.waitFor(/run (succeeded|failed)/, 120_000, found), found);
+    const run = op.lines.slice(from, end + 1);
+    expect(run.at(-1)).toMatch(/run succeeded/);
+    return run;
   };
 
   /** Nothing that holds data was deleted: every PVC made here still exists with its uid. */
@@ -167,7 +181,7 @@ describe('carry-over of the live Prometheus settings', () => {
   });
 
   it('a smaller volumeSize than the live PVC keeps the live size and says so', async () => {
-    await runAfter(patchSpec({ monitoring: { prometheus: { volumeSize: '20Gi' } } }));
+    await ranAfterEdit({ monitoring: { prometheus: { volumeSize: '20Gi' } } });
     expect(storageOf(await prometheus())).toBe('50Gi');
     const refused = await condition('PrometheusStorageShrinkRefused');
     expect(refused).toMatchObject({ status: 'True', reason: 'LiveVolumeLarger' });
@@ -187,7 +201,7 @@ describe('carry-over of the live Prometheus settings', () => {
 
   it('a larger volumeSize: the CR asks for it, expandable PVCs grow, the others are reported', async () => {
     uids.set(PVC1, await createBoundPvc(admin, PVC1, '20Gi', GROWING_SC));
-    const run = await runAfter(patchSpec({ monitoring: { prometheus: { volumeSize: '100Gi' } } }));
+    const run = await ranAfterEdit({ monitoring: { prometheus: { volumeSize: '100Gi' } } });
     expect(storageOf(await prometheus())).toBe('100Gi');
     expect(await requestOf(PVC1)).toBe('100Gi');
     expect(run.some((l) => l.includes(`${PVC1} expanded from 20Gi to 100Gi`))).toBe(true);
@@ -224,8 +238,7 @@ describe('carry-over of the live Prometheus settings', () => {
         throw err;
       }
     });
-    const run = await runAfter(rerun);
-    expect(run.some((l) => l.includes(`${PVC0} expanded from 50Gi to 100Gi`))).toBe(true);
+    await rerunUntil(`${PVC0} expanded from 50Gi to 100Gi`);
     expect(await requestOf(PVC0)).toBe('100Gi');
     expect(await condition('PrometheusStorageNotExpandable')).toMatchObject({
       status: 'False',
