@@ -19,40 +19,25 @@ import { formatDuration } from './crdgen/go.js';
 import { checkGroupFiles } from './crdgen/inventory.js';
 import { checkProvenance } from './crdgen/provenance.js';
 import { CRD_SOURCES, isLocalGitSource, type LocalGitCrdSource } from './crdgen/sources.js';
+import {
+  generatorUsage,
+  parseGeneratorArguments,
+  runGenerator,
+  type GeneratorArguments,
+  type RepositoryOption,
+} from './generator-cli.js';
 
 const CRDS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'crds');
 const LOCAL_SOURCES = CRD_SOURCES.filter(isLocalGitSource);
-const USAGE = `usage: npx tsx tools/generate-crds.ts [--check] ${LOCAL_SOURCES.map((s) => `[${s.origin.option} <git repository>]`).join(' ')}`;
+const OPTIONS: RepositoryOption[] = LOCAL_SOURCES.map((s) => ({
+  key: s.group,
+  option: s.origin.option,
+  envVar: s.origin.envVar,
+}));
+const USAGE = generatorUsage('tools/generate-crds.ts', OPTIONS);
 
-interface Arguments {
-  check: boolean;
-  /** Group → local git repository. */
-  repositories: Map<string, string>;
-}
-
-class UsageError extends Error {}
-
-function parseArguments(argv: string[], env: NodeJS.ProcessEnv): Arguments {
-  const args: Arguments = { check: false, repositories: new Map() };
-  for (const s of LOCAL_SOURCES) {
-    const fromEnv = env[s.origin.envVar];
-    if (fromEnv) args.repositories.set(s.group, path.resolve(fromEnv));
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--check') {
-      args.check = true;
-      continue;
-    }
-    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    const source = LOCAL_SOURCES.find((s) => s.origin.option === name);
-    const value = inline ?? argv[++i];
-    if (!source) throw new UsageError(`unknown argument: ${arg}`);
-    if (!value) throw new UsageError(`${name} needs a directory`);
-    args.repositories.set(source.group, path.resolve(value));
-  }
-  return args;
-}
+/** `repositories`: group → local git repository. */
+type Arguments = GeneratorArguments;
 
 function skippedNote(s: LocalGitCrdSource): string {
   return (
@@ -116,22 +101,8 @@ async function write(args: Arguments): Promise<number> {
   return skippedProblems.length > 0 ? 1 : 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: Arguments;
-  try {
-    args = parseArguments(argv, process.env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n${USAGE}`);
-    return 2;
-  }
-  return args.check ? check(args) : write(args);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
+runGenerator(
+  USAGE,
+  () => parseGeneratorArguments(process.argv.slice(2), process.env, OPTIONS),
+  (args) => (args.check ? check(args) : write(args)),
 );

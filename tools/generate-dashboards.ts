@@ -29,9 +29,20 @@ import {
 import { checkProvenance, inventorySummary, PROVENANCE_FILE } from './dashboards/provenance.js';
 import { DASHBOARD_REPOSITORIES, KUBE_PROMETHEUS } from './dashboards/sources.js';
 import { formatDuration } from './envtest/go-build.js';
+import {
+  generatorUsage,
+  parseGeneratorArguments,
+  runGenerator,
+  UsageError,
+  type RepositoryOption,
+} from './generator-cli.js';
 
-const OPTIONS = [...DASHBOARD_REPOSITORIES.map((r) => r.option), KUBE_PROMETHEUS.option];
-const USAGE = `usage: npx tsx tools/generate-dashboards.ts [--check] ${OPTIONS.map((o) => `[${o} <git repository>]`).join(' ')}`;
+const KUBE_PROMETHEUS_KEY = 'kube-prometheus';
+const OPTIONS: RepositoryOption[] = [
+  ...DASHBOARD_REPOSITORIES.map((r) => ({ key: r.name, option: r.option, envVar: r.envVar })),
+  { key: KUBE_PROMETHEUS_KEY, option: KUBE_PROMETHEUS.option, envVar: KUBE_PROMETHEUS.envVar },
+];
+const USAGE = generatorUsage('tools/generate-dashboards.ts', OPTIONS);
 const RELATIVE_DIR = path.relative(process.cwd(), DASHBOARDS_DIR) || '.';
 const RELATIVE_RULES_DIR = path.relative(process.cwd(), RULES_DIR) || '.';
 
@@ -42,29 +53,11 @@ interface Arguments {
   kubePrometheus?: string;
 }
 
-class UsageError extends Error {}
-
 function parseArguments(argv: string[], env: NodeJS.ProcessEnv): Arguments {
-  const args: Arguments = { check: false, repositories: new Map() };
-  for (const r of DASHBOARD_REPOSITORIES) {
-    const fromEnv = env[r.envVar];
-    if (fromEnv) args.repositories.set(r.name, path.resolve(fromEnv));
-  }
-  if (env[KUBE_PROMETHEUS.envVar]) args.kubePrometheus = path.resolve(env[KUBE_PROMETHEUS.envVar]!);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--check') {
-      args.check = true;
-      continue;
-    }
-    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!OPTIONS.includes(name)) throw new UsageError(`unknown argument: ${arg}`);
-    const value = inline ?? argv[++i];
-    if (!value) throw new UsageError(`${name} needs a directory`);
-    if (name === KUBE_PROMETHEUS.option) args.kubePrometheus = path.resolve(value);
-    else
-      args.repositories.set(DASHBOARD_REPOSITORIES.find((r) => r.option === name)!.name, path.resolve(value));
-  }
+  const { check, repositories } = parseGeneratorArguments(argv, env, OPTIONS);
+  const kubePrometheus = repositories.get(KUBE_PROMETHEUS_KEY);
+  repositories.delete(KUBE_PROMETHEUS_KEY);
+  const args: Arguments = { check, repositories, kubePrometheus };
   const missing = DASHBOARD_REPOSITORIES.filter((r) => !args.repositories.has(r.name));
   if (!args.check && missing.length > 0)
     throw new UsageError(
@@ -158,22 +151,8 @@ async function write(args: Arguments): Promise<number> {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: Arguments;
-  try {
-    args = parseArguments(argv, process.env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n${USAGE}`);
-    return 2;
-  }
-  return args.check ? check(args) : write(args);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
+runGenerator(
+  USAGE,
+  () => parseArguments(process.argv.slice(2), process.env),
+  (args) => (args.check ? check(args) : write(args)),
 );
