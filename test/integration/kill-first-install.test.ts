@@ -33,6 +33,7 @@ import {
   dump,
   killPoint,
   operatorFor,
+  restartUntilConverged,
   planPaths,
   recordVersions,
   revision,
@@ -107,15 +108,8 @@ describe('a first install killed anywhere converges after a restart', () => {
       });
       try {
         const killed = await runKilledAt(tap, tapKubeconfig, ns, k, createCc);
-        const restarted = performance.now();
-        const op = await operatorFor(ns);
-        let cc: ClusterConfiguration;
-        try {
-          cc = await converged(admin, ns);
-        } finally {
-          await op.stop();
-        }
-        const recovery = (performance.now() - restarted) / 1000;
+        const restarted = await restartUntilConverged(admin, ns);
+        const { cc, recovery } = restarted;
         const after = await dump(admin, paths.all);
         await versions.stop();
 
@@ -132,7 +126,7 @@ describe('a first install killed anywhere converges after a restart', () => {
           `  seed ${seed}: killed after write ${k}/${writes} (${describeWrite(killed.lastWrite)}); recovered in ${recovery.toFixed(1)} s`,
         );
         expect({
-          failedRuns: [...killed.lines, ...op.lines].filter((l) => /run failed/.test(l)),
+          failedRuns: [...killed.lines, ...restarted.lines].filter((l) => /run failed/.test(l)),
           degradedVersions: degraded.length,
           warnings: await warningsAbout(admin, ns, cc.metadata.uid!),
           conditions: conditionSummary(cc),

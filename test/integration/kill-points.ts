@@ -152,6 +152,24 @@ export async function converged(
   );
 }
 
+/**
+ * A fresh operator (straight to the API server) after a kill: waits until it has converged, stops it,
+ * and returns the converged ClusterConfiguration, the seconds from its start and its log lines.
+ */
+export async function restartUntilConverged(
+  admin: KubeClient,
+  ns: string,
+): Promise<{ cc: ClusterConfiguration; recovery: number; lines: string[] }> {
+  const restarted = performance.now();
+  const op = await operatorFor(ns);
+  try {
+    const cc = await converged(admin, ns);
+    return { cc, recovery: (performance.now() - restarted) / 1000, lines: op.lines };
+  } finally {
+    await op.stop();
+  }
+}
+
 /** Warning Events about this very ClusterConfiguration (by uid), as reason: message. */
 export async function warningsAbout(admin: KubeClient, ns: string, uid: string): Promise<string[]> {
   const events = (await clusterEvents(admin, ns, 'ks-installer')) as (Obj & {

@@ -36,6 +36,7 @@ import {
   dump,
   killPoint,
   operatorFor,
+  restartUntilConverged,
   recordVersions,
   revision,
   runKilledAt,
@@ -152,15 +153,8 @@ describe('a takeover of the original installer killed anywhere ends as an uninte
       });
       try {
         const killed = await runKilledAt(tap, tapKubeconfig, ns, k, async () => undefined);
-        const restarted = performance.now();
-        const op = await operatorFor(ns);
-        let cc: ClusterConfiguration;
-        try {
-          cc = await converged(admin, ns);
-        } finally {
-          await op.stop();
-        }
-        const recovery = (performance.now() - restarted) / 1000;
+        const restarted = await restartUntilConverged(admin, ns);
+        const { cc, recovery } = restarted;
         const after = await dump(admin, paths);
         await ccVersions.stop();
         await releaseVersions.stop();
@@ -177,7 +171,7 @@ describe('a takeover of the original installer killed anywhere ends as an uninte
           `  seed ${seed}: killed after write ${k}/${writes} (${describeWrite(killed.lastWrite)}); recovered in ${recovery.toFixed(1)} s`,
         );
         expect({
-          failedRuns: [...killed.lines, ...op.lines].filter((l) => /run failed/.test(l)),
+          failedRuns: [...killed.lines, ...restarted.lines].filter((l) => /run failed/.test(l)),
           warnings: await warningsAbout(admin, ns, cc.metadata.uid!),
           conditions: conditionSummary(cc),
           differences: differences(baseline, after.state),
