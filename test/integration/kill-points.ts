@@ -20,8 +20,15 @@ import { createRenderer } from '../../src/render/renderer.js';
 import { seededRandom } from '../support/fault-proxy.js';
 import { startWriteTap, type TapWrite, type WriteTap } from '../support/write-tap.js';
 import { clusterInfo } from './cluster.js';
-import { ccPath, clusterEvents, ROOT, sampleClusterConfiguration, type Obj } from './fixtures.js';
-import { startOperatorProcess, waitUntil, type OperatorProcess } from './operator-process.js';
+import {
+  ccPath,
+  clusterEvents,
+  ROOT,
+  sampleClusterConfiguration,
+  startOperatorFor,
+  type Obj,
+} from './fixtures.js';
+import { waitUntil, type OperatorProcess } from './operator-process.js';
 
 /** The kill point of `seed`: a write number in 1..writes, from the seeded generator. */
 export function killPoint(seed: number, writes: number): number {
@@ -116,18 +123,8 @@ export async function startTap(): Promise<{ tap: WriteTap; kubeconfig: string; c
 }
 
 /** The operator for the ClusterConfiguration of `ns`, through `kubeconfig` (the tap) or straight to the API server. */
-export async function operatorFor(ns: string, kubeconfig?: string): Promise<OperatorProcess> {
-  const op = startOperatorProcess([
-    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : []),
-    '--namespace',
-    ns,
-    '--name',
-    'ks-installer',
-    '--resync-period',
-    '1h',
-  ]);
-  await op.waitFor(/ks-installer starting/, 30_000);
-  return op;
+export function operatorFor(ns: string, kubeconfig?: string): Promise<OperatorProcess> {
+  return startOperatorFor(ns, kubeconfig ? ['--kubeconfig', kubeconfig] : []);
 }
 
 /** Waits until the ClusterConfiguration of `ns` shows a finished successful run with monitoring enabled. */
