@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.js';
 import { bootLiveCluster, MONITORING_NS, type LiveStack, type Sample } from '../../tools/live/stack.js';
+import { SECOND_EVALUATION_RECORDS } from '../../tools/live/console.js';
 
 const OBJSTORE_SECRET = 'ks-test-thanos-objstore';
 const BUCKET_MOUNT = '/var/ks-test-bucket';
@@ -30,19 +31,6 @@ const RECEIVE = 'ks-test-thanos-receive';
 const RECEIVE_QUERY = 'ks-test-receive-query';
 /** Labels that say which Prometheus, replica, ruler or receiver a series came through: not the series. */
 const ORIGIN_LABELS = ['prometheus', 'prometheus_replica', 'thanos_ruler_replica', 'receive', 'tenant_id'];
-/**
- * Records of kube-apiserver-availability.rules (evaluated every 3 minutes) that read records of the same
- * group: they have series from the group's second evaluation on, which one evaluator may have reached and
- * the other not yet when the test looks (as in live-stack.test.ts, which does not wait 6 minutes either).
- */
-const SECOND_EVALUATION = new Set([
-  'apiserver_request:availability30d',
-  'code:apiserver_request_total:increase30d',
-  'code_verb:apiserver_request_total:increase30d',
-  'cluster_verb_scope:apiserver_request_duration_seconds_count:increase30d',
-  'cluster_verb_scope_le:apiserver_request_duration_seconds_bucket:increase30d',
-]);
-
 /** The same samples through two engines: equal but for the order of floating-point sums. */
 const RELATIVE_EPSILON = 1e-9;
 
@@ -386,7 +374,7 @@ describe('2 shards, Thanos Query and the ThanosRuler k8s against a single Promet
     const viaQuery = await present(ours.query);
     const inSingle = await present(ours.single);
     for (const r of records)
-      if (viaQuery.has(r) !== inSingle.has(r) && !SECOND_EVALUATION.has(r))
+      if (viaQuery.has(r) !== inSingle.has(r) && !SECOND_EVALUATION_RECORDS.has(r))
         different.push(
           `record ${r}: ${viaQuery.has(r) ? 'only through Thanos Query' : 'only in the single Prometheus'}`,
         );

@@ -22,6 +22,7 @@ import {
 } from '../../tools/live/stack.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { alertmanagerAvailable } from '../../tools/live/kubelet.js';
+import { SECOND_EVALUATION_RECORDS } from '../../tools/live/console.js';
 import { request as httpsRequest } from 'node:https';
 import { CONTENT_TYPE } from '../../src/kube/client.js';
 import { ROOT } from './fixtures.js';
@@ -54,18 +55,6 @@ export const NO_INPUTS_HERE: Record<string, string> = {
   'apiserver_request:burnrate5m': NO_5XX,
   'apiserver_request:burnrate6h': NO_5XX,
 };
-
-/**
- * Records of kube-apiserver-availability.rules (evaluated every 3m) that read records of the same group:
- * they have series from its second evaluation on, which the test does not wait for (6 minutes).
- */
-const SECOND_EVALUATION = new Set([
-  'apiserver_request:availability30d',
-  'code:apiserver_request_total:increase30d',
-  'code_verb:apiserver_request_total:increase30d',
-  'cluster_verb_scope:apiserver_request_duration_seconds_count:increase30d',
-  'cluster_verb_scope_le:apiserver_request_duration_seconds_bucket:increase30d',
-]);
 
 /**
  * Labels real inputs carry that the contract's synthetic inputs did not: kube-apiserver v1.34's request
@@ -364,7 +353,7 @@ describe('the live stack', () => {
           );
       }
       expect(wrongLabels).toEqual([]);
-      expect(empty.filter((r) => !NO_INPUTS_HERE[r] && !SECOND_EVALUATION.has(r))).toEqual([]);
+      expect(empty.filter((r) => !NO_INPUTS_HERE[r] && !SECOND_EVALUATION_RECORDS.has(r))).toEqual([]);
       // The list of records without inputs here stays true: none of them has series after all.
       expect(Object.keys(NO_INPUTS_HERE).filter((r) => records.has(r) && !empty.includes(r))).toEqual([]);
     }),
